@@ -1,0 +1,50 @@
+@{
+    # The single source of the module version: MSBuild reads it for every assembly.
+    ModuleVersion        = '0.1.0'
+    RootModule           = 'K8sSecurity.dll'
+    GUID                 = '5b7f0c2e-8d3a-4c51-9a61-2f4e7d9c1a38'
+    Author               = 'K8sSecurity contributors'
+    CompanyName          = 'K8sSecurity contributors'
+    Copyright            = '(c) K8sSecurity contributors. MIT License.'
+    Description          = 'Kubernetes security chores as PowerShell cmdlets: user certificates and kubeconfigs, cluster PKI, RBAC grants and risk, service accounts, quotas, Pod Security Standards, network policies, workload scanning and cluster audits.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+
+    FormatsToProcess     = @(
+        'K8sSecurity.Connection.format.ps1xml'
+        'K8sSecurity.Identity.format.ps1xml'
+        'K8sSecurity.Authorization.format.ps1xml'
+        'K8sSecurity.Guardrails.format.ps1xml'
+        'K8sSecurity.Scanning.format.ps1xml'
+        'K8sSecurity.Audit.format.ps1xml'
+    )
+
+    # Every cmdlet is listed explicitly (a test keeps this list and the code in step).
+    CmdletsToExport      = @(
+        # Connection (foundation)
+        'Connect-K8sCluster'
+        'Disconnect-K8sCluster'
+        'Get-K8sContext'
+
+        # Identity: certificates, CSRs, kubeconfigs, PKI
+
+        # Authorization: RBAC, access checks, service accounts, tokens, pull secrets
+
+        # Guardrails: quotas, limit ranges, Pod Security labels, network policies
+
+        # Scanning: workload Pod Security and reports
+
+        # Audit: cluster audit and comparison
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Kubernetes', 'Security', 'RBAC', 'PKI', 'PodSecurity', 'Compliance', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            LicenseUri = 'https://opensource.org/licenses/MIT'
+            ProjectUri = 'https://github.com/k8ssecurity/K8sSecurity'
+        }
+    }
+}
