@@ -1,0 +1,56 @@
+using System.Management.Automation;
+using K8sSecurity.Engine.Connection;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Infrastructure;
+
+namespace K8sSecurity.Commands;
+
+/// <summary>Verifies a cluster connection and makes it the session default for every other cmdlet.</summary>
+[Cmdlet(VerbsCommunications.Connect, "K8sCluster")]
+[OutputType(typeof(K8sConnection))]
+public sealed class ConnectK8sClusterCommand : K8sCmdlet
+{
+    [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Alias("Name")]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ContextCompleter))]
+    public string? Context { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("KubeconfigPath")]
+    [ValidateNotNullOrEmpty]
+    public string? Kubeconfig { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Namespace { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var request = new ConnectionRequest
+        {
+            KubeconfigPath = Kubeconfig is null ? null : GetUnresolvedProviderPathFromPSPath(Kubeconfig),
+            Context = Context,
+            Namespace = Namespace,
+        };
+
+        ClusterClient? client = null;
+        try
+        {
+            client = ClusterClient.Create(request);
+            WriteVerbose($"Connecting to {client.Server} with context '{client.Context.Name}' ({client.Context.AuthKind}).");
+            var connection = Run(client.VerifyAsync);
+            SessionConnections.Set(new SessionConnection(request, client, connection));
+            client = null;
+            WriteObject(connection);
+        }
+        catch (K8sOperationException ex)
+        {
+            ThrowTerminating(ex);
+        }
+        finally
+        {
+            client?.Dispose();
+        }
+    }
+}

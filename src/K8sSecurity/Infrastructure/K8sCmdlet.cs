@@ -1,0 +1,150 @@
+using System.Management.Automation;
+using K8sSecurity.Engine.Diagnostics;
+using K8sSecurity.Engine.Errors;
+
+namespace K8sSecurity.Infrastructure;
+
+/// <summary>
+/// Base of every K8sSecurity cmdlet: runs engine work with a CancellationToken that StopProcessing cancels,
+/// relays the engine's log to Write-Verbose/Warning/Progress on the pipeline thread, and turns engine
+/// failures into ErrorRecords (non-terminating per item, terminating for setup).
+/// </summary>
+public abstract class K8sCmdlet : PSCmdlet, IDisposable
+{
+    private readonly CancellationTokenSource cancellation = new();
+    private bool disposed;
+
+    protected CancellationToken CancellationToken => cancellation.Token;
+
+    /// <summary>The engine writes here from any thread; <see cref="Run{T}"/> drains it on the pipeline thread.</summary>
+    protected EngineLog Log { get; } = new();
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected override void StopProcessing() => cancellation.Cancel();
+
+    /// <summary>Runs engine work to completion while relaying its log. Engine exceptions propagate.</summary>
+    protected T Run<T>(Func<CancellationToken, Task<T>> work)
+    {
+        var task = work(CancellationToken);
+        while (!task.IsCompleted)
+        {
+            Log.WaitForEntry(TimeSpan.FromMilliseconds(50));
+            FlushLog();
+        }
+
+        FlushLog();
+        try
+        {
+            return task.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+    }
+
+    protected void Run(Func<CancellationToken, Task> work) =>
+        Run<bool>(async ct =>
+        {
+            await work(ct).ConfigureAwait(false);
+            return true;
+        });
+
+    /// <summary>Per-item work: a failure becomes a non-terminating error and the pipeline goes on.</summary>
+    protected bool TryRun<T>(Func<CancellationToken, Task<T>> work, object? target, out T result)
+    {
+        try
+        {
+            result = Run(work);
+            return true;
+        }
+        catch (K8sOperationException ex)
+        {
+            WriteError(ErrorRecordFactory.Create(ex));
+        }
+
+        result = default!;
+        return false;
+    }
+
+    /// <summary>Per-item synchronous engine work, same error handling as <see cref="TryRun{T}"/>.</summary>
+    protected bool TryInvoke(Action action)
+    {
+        try
+        {
+            action();
+            FlushLog();
+            return true;
+        }
+        catch (K8sOperationException ex)
+        {
+            FlushLog();
+            WriteError(ErrorRecordFactory.Create(ex));
+            return false;
+        }
+    }
+
+    /// <summary>Setup failures stop the command: one terminating ErrorRecord.</summary>
+    protected T RunOrThrow<T>(Func<CancellationToken, Task<T>> work)
+    {
+        try
+        {
+            return Run(work);
+        }
+        catch (K8sOperationException ex)
+        {
+            ThrowTerminatingError(ErrorRecordFactory.Create(ex));
+            throw; // unreachable: ThrowTerminatingError always throws
+        }
+    }
+
+    protected void ThrowTerminating(K8sOperationException exception) => ThrowTerminatingError(ErrorRecordFactory.Create(exception));
+
+    protected void WriteEngineError(K8sOperationException exception) => WriteError(ErrorRecordFactory.Create(exception));
+
+    protected void FlushLog()
+    {
+        while (Log.TryTake(out var entry))
+        {
+            switch (entry.Level)
+            {
+                case LogLevel.Verbose:
+                    WriteVerbose(entry.Message);
+                    break;
+                case LogLevel.Debug:
+                    WriteDebug(entry.Message);
+                    break;
+                case LogLevel.Warning:
+                    WriteWarning(entry.Message);
+                    break;
+                case LogLevel.Progress:
+                    WriteProgress(new ProgressRecord(1, MyInvocation.MyCommand.Name, entry.Message)
+                    {
+                        PercentComplete = entry.PercentComplete,
+                        RecordType = entry.PercentComplete >= 100 ? ProgressRecordType.Completed : ProgressRecordType.Processing,
+                    });
+                    break;
+            }
+        }
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        if (disposing)
+        {
+            cancellation.Dispose();
+        }
+
+        disposed = true;
+    }
+}
