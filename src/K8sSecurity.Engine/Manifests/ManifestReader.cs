@@ -1,0 +1,316 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using K8sSecurity.Engine.Errors;
+using YamlDotNet.Core;
+using YamlDotNet.Core.Events;
+
+namespace K8sSecurity.Engine.Manifests;
+
+/// <summary>
+/// Reads Kubernetes manifests: YAML (multi-document), JSON, and `kind: List` / `*List` dumps from
+/// `kubectl get -o yaml|json`, from files, folders (recursive) and wildcards, or from text. Objects stream out one
+/// at a time so memory stays flat however many files there are. A document that fails to parse is reported
+/// through <see cref="ManifestParseError"/> and reading goes on.
+/// </summary>
+public static class ManifestReader
+{
+    private static readonly string[] ManifestExtensions = { ".yaml", ".yml", ".json" };
+
+    /// <summary>Expands files, folders (recursively, *.yaml|*.yml|*.json) and wildcards into file paths.</summary>
+    public static IEnumerable<string> ExpandPaths(IEnumerable<string> paths)
+    {
+        foreach (string path in paths)
+        {
+            if (Directory.Exists(path))
+            {
+                foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                             .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
+                             .Order(StringComparer.Ordinal))
+                {
+                    yield return file;
+                }
+            }
+            else if (File.Exists(path))
+            {
+                yield return path;
+            }
+            else if (path.IndexOfAny(new[] { '*', '?' }) >= 0)
+            {
+                string directory = Path.GetDirectoryName(path) is { Length: > 0 } d ? d : ".";
+                foreach (string file in Directory.Exists(directory)
+                             ? Directory.EnumerateFiles(directory, Path.GetFileName(path)).Order(StringComparer.Ordinal)
+                             : Enumerable.Empty<string>())
+                {
+                    yield return file;
+                }
+            }
+            else
+            {
+                throw new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot find path '{path}'.", path);
+            }
+        }
+    }
+
+    /// <summary>Reads every object of one file; parse failures go to <paramref name="onError"/>.</summary>
+    public static IEnumerable<ManifestObject> ReadFile(string path, Action<ManifestParseError> onError)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (IOException ex)
+        {
+            onError(new ManifestParseError(path, 0, ex.Message));
+            yield break;
+        }
+
+        foreach (var item in ReadText(text, path, onError))
+        {
+            yield return item;
+        }
+    }
+
+    /// <summary>Reads YAML or JSON text (one or many documents, Lists flattened).</summary>
+    public static IEnumerable<ManifestObject> ReadText(string text, string source, Action<ManifestParseError> onError)
+    {
+        // JSON is YAML, but System.Text.Json is much faster for kubectl -o json dumps.
+        string trimmed = text.TrimStart();
+        if (trimmed.StartsWith('{') || trimmed.StartsWith('['))
+        {
+            JsonNode? node = null;
+            try
+            {
+                node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            }
+            catch (JsonException ex)
+            {
+                onError(new ManifestParseError(source, (int)(ex.LineNumber ?? 0) + 1, ex.Message));
+            }
+
+            if (node is not null)
+            {
+                foreach (var item in Flatten(node, source, 1))
+                {
+                    yield return item;
+                }
+            }
+
+            yield break;
+        }
+
+        var parser = new Parser(new StringReader(text));
+        bool more = true;
+        while (more)
+        {
+            JsonNode? document = null;
+            int line = 0;
+            string? error = null;
+            int errorLine = 0;
+            try
+            {
+                more = TryReadDocument(parser, out document, out line);
+            }
+            catch (YamlException ex)
+            {
+                error = ex.Message;
+                errorLine = (int)ex.Start.Line;
+                more = false; // the parser cannot resynchronise inside a broken stream
+            }
+
+            if (error is not null)
+            {
+                onError(new ManifestParseError(source, errorLine, error));
+                yield break;
+            }
+
+            if (document is not null)
+            {
+                foreach (var item in Flatten(document, source, line))
+                {
+                    yield return item;
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<ManifestObject> Flatten(JsonNode node, string source, int line)
+    {
+        if (node is JsonArray array)
+        {
+            foreach (var element in array)
+            {
+                if (element is not null)
+                {
+                    foreach (var item in Flatten(element, source, line))
+                    {
+                        yield return item;
+                    }
+                }
+            }
+
+            yield break;
+        }
+
+        if (node is not JsonObject obj)
+        {
+            yield break;
+        }
+
+        string? kind = obj["kind"] is JsonValue k && k.TryGetValue<string>(out var s) ? s : null;
+        if (kind is not null && kind.EndsWith("List", StringComparison.Ordinal) && obj["items"] is JsonArray items)
+        {
+            foreach (var child in items.OfType<JsonObject>())
+            {
+                // Typed lists (PodList…) may omit kind/apiVersion on items; restore them from the list.
+                if (child["kind"] is null && kind != "List")
+                {
+                    child["kind"] = kind[..^4];
+                    if (child["apiVersion"] is null && obj["apiVersion"] is JsonValue apiVersion)
+                    {
+                        child["apiVersion"] = apiVersion.GetValue<string>();
+                    }
+                }
+
+                foreach (var item in Flatten(child, source, line))
+                {
+                    yield return item;
+                }
+            }
+
+            yield break;
+        }
+
+        if (obj.Count > 0)
+        {
+            yield return new ManifestObject(obj, source, line);
+        }
+    }
+
+    /// <summary>Reads the next document; false when the stream has ended.</summary>
+    private static bool TryReadDocument(Parser parser, out JsonNode? document, out int line)
+    {
+        document = null;
+        line = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case StreamStart:
+                    continue;
+                case StreamEnd:
+                    return false;
+                case DocumentStart start:
+                    line = (int)start.Start.Line;
+                    parser.MoveNext();
+                    if (parser.Current is DocumentEnd)
+                    {
+                        return true;
+                    }
+
+                    line = Math.Max(line, (int)parser.Current!.Start.Line);
+                    document = ReadNode(parser);
+                    parser.MoveNext(); // DocumentEnd
+                    return true;
+            }
+        }
+
+        return false;
+    }
+
+    // Builds a JsonNode from the event at parser.Current; leaves parser on the node's last event.
+    private static JsonNode? ReadNode(Parser parser)
+    {
+        switch (parser.Current)
+        {
+            case Scalar scalar:
+                return ScalarToNode(scalar);
+            case SequenceStart:
+                var array = new JsonArray();
+                while (parser.MoveNext() && parser.Current is not SequenceEnd)
+                {
+                    array.Add(ReadNode(parser));
+                }
+
+                return array;
+            case MappingStart:
+                var obj = new JsonObject();
+                while (parser.MoveNext() && parser.Current is not MappingEnd)
+                {
+                    string key = parser.Current is Scalar k ? k.Value : throw new YamlException(parser.Current!.Start, parser.Current.End, "Only scalar mapping keys are supported.");
+                    parser.MoveNext();
+                    var value = ReadNode(parser);
+                    if (key == "<<" && value is JsonObject merge)
+                    {
+                        foreach (var (mk, mv) in merge)
+                        {
+                            if (!obj.ContainsKey(mk))
+                            {
+                                obj[mk] = mv?.DeepClone();
+                            }
+                        }
+
+                        continue;
+                    }
+
+                    obj[key] = value; // duplicate keys: last wins, like kubectl's decoder
+                }
+
+                return obj;
+            case AnchorAlias alias:
+                throw new YamlException(alias.Start, alias.End, $"YAML aliases (*{alias.Value}) are not supported in manifests.");
+            default:
+                return null;
+        }
+    }
+
+    private static JsonNode? ScalarToNode(Scalar scalar)
+    {
+        string value = scalar.Value;
+        if (scalar.Style != ScalarStyle.Plain || scalar.Tag == "tag:yaml.org,2002:str")
+        {
+            return JsonValue.Create(value);
+        }
+
+        // YAML 1.2 core schema resolution (what Kubernetes' sigs.k8s.io/yaml does, plus YAML 1.1 booleans it still reads).
+        switch (value)
+        {
+            case "" or "~" or "null" or "Null" or "NULL":
+                return null;
+            case "true" or "True" or "TRUE":
+                return JsonValue.Create(true);
+            case "false" or "False" or "FALSE":
+                return JsonValue.Create(false);
+        }
+
+        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) && !value.StartsWith('+'))
+        {
+            if (value.Length > 1 && value[0] == '0')
+            {
+                return JsonValue.Create(value); // octal-looking: keep as text
+            }
+
+            return JsonValue.Create(l);
+        }
+
+        if (value.StartsWith("0x", StringComparison.Ordinal) && long.TryParse(value.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out long hex))
+        {
+            return JsonValue.Create(hex);
+        }
+
+        if ((char.IsDigit(value[0]) || value[0] is '-' or '.') && value.Any(char.IsDigit)
+            && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsInfinity(d))
+        {
+            return JsonValue.Create(d);
+        }
+
+        return JsonValue.Create(value);
+    }
+}
+
+/// <summary>A document that could not be parsed: which file, which line, why.</summary>
+public sealed record ManifestParseError(string Source, int Line, string Message)
+{
+    public override string ToString() => $"{Source}:{Line}: {Message}";
+}

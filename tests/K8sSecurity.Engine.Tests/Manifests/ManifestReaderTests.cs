@@ -1,0 +1,79 @@
+using K8sSecurity.Engine.Manifests;
+using Xunit;
+
+namespace K8sSecurity.Engine.Tests.Manifests;
+
+public sealed class ManifestReaderTests
+{
+    [Fact]
+    public void ReadsMultiDocumentYamlWithLinesAndTypedScalars()
+    {
+        const string yaml = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: a
+            spec:
+              hostNetwork: true
+              containers:
+              - name: c
+                image: nginx:1.25
+                ports: [{containerPort: 80}]
+                securityContext: {runAsUser: 0, runAsNonRoot: "true"}
+            ---
+            # comment only before the doc
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: b, namespace: ns}
+            """;
+        var errors = new List<ManifestParseError>();
+        var objects = ManifestReader.ReadText(yaml, "x.yaml", errors.Add).ToList();
+
+        Assert.Empty(errors);
+        Assert.Equal(2, objects.Count);
+        Assert.Equal(("Pod", "a", 1), (objects[0].Kind, objects[0].Name, objects[0].Line));
+        Assert.True(objects[0].Body["spec"]!["hostNetwork"]!.GetValue<bool>());
+        var sc = objects[0].Body["spec"]!["containers"]![0]!["securityContext"]!;
+        Assert.Equal(0, sc["runAsUser"]!.GetValue<long>());
+        Assert.Equal("true", sc["runAsNonRoot"]!.GetValue<string>()); // quoted stays a string
+        Assert.Equal(("Deployment", "ns", 14), (objects[1].Kind, objects[1].Namespace, objects[1].Line));
+        Assert.Equal("x.yaml:14", objects[1].Location);
+    }
+
+    [Fact]
+    public void FlattensKubectlListsInYamlAndJson()
+    {
+        const string json = """{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p1"}},{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p2"}}]}""";
+        var objects = ManifestReader.ReadText(json, "dump.json", _ => Assert.Fail("no error expected")).ToList();
+        Assert.Equal(new[] { "p1", "p2" }, objects.Select(o => o.Name));
+
+        const string typed = "apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleList\nitems:\n- metadata: {name: r}\n  rules: []\n";
+        var role = Assert.Single(ManifestReader.ReadText(typed, "roles.yaml", _ => Assert.Fail("no error expected")));
+        Assert.Equal(("Role", "rbac.authorization.k8s.io/v1"), (role.Kind, role.ApiVersion));
+    }
+
+    [Fact]
+    public void ReportsTheFileAndLineOfABrokenDocumentAndKeepsWhatCameBefore()
+    {
+        const string yaml = "kind: Pod\nmetadata: {name: ok}\n---\nkind: Pod\nmetadata:\n  name: [unclosed\n";
+        var errors = new List<ManifestParseError>();
+        var objects = ManifestReader.ReadText(yaml, "bad.yaml", errors.Add).ToList();
+        Assert.Equal("ok", Assert.Single(objects).Name);
+        var error = Assert.Single(errors);
+        Assert.Equal("bad.yaml", error.Source);
+        Assert.True(error.Line >= 5, $"line {error.Line}");
+    }
+
+    [Fact]
+    public void ExpandsFoldersRecursivelyAndWildcards()
+    {
+        string root = Directory.CreateTempSubdirectory("k8ssec-manifests").FullName;
+        Directory.CreateDirectory(Path.Combine(root, "sub"));
+        File.WriteAllText(Path.Combine(root, "a.yaml"), "kind: Pod");
+        File.WriteAllText(Path.Combine(root, "sub", "b.yml"), "kind: Pod");
+        File.WriteAllText(Path.Combine(root, "notes.txt"), "ignored");
+        Assert.Equal(2, ManifestReader.ExpandPaths(new[] { root }).Count());
+        Assert.Single(ManifestReader.ExpandPaths(new[] { Path.Combine(root, "*.yaml") }));
+        Directory.Delete(root, true);
+    }
+}
