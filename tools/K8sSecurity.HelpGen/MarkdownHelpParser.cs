@@ -569,13 +569,15 @@ public static partial class MarkdownHelpParser
 
             foreach (var line in block.Text.Split('\n'))
             {
-                var match = LinkRegex().Match(line);
-                if (!match.Success)
+                // Consecutive link lines form one paragraph, so one logical line may hold several links.
+                var matches = LinkRegex().Matches(line);
+                var rest = LinkRegex().Replace(line, "").Trim(' ', '-', '*');
+                if (matches.Count == 0 || rest.Length > 0)
                 {
                     throw new HelpFormatException(path, block.Line, $"related link is not '[Text](uri)': '{line}'");
                 }
 
-                help.Links.Add(new LinkHelp { Text = match.Groups[1].Value, Uri = match.Groups[2].Value });
+                help.Links.AddRange(matches.Select(m => new LinkHelp { Text = m.Groups[1].Value, Uri = m.Groups[2].Value }));
             }
         }
     }
