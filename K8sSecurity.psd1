@@ -29,6 +29,13 @@
         # Identity: certificates, CSRs, kubeconfigs, PKI
 
         # Authorization: RBAC, access checks, service accounts, tokens, pull secrets
+        'Grant-K8sRole'
+        'Revoke-K8sRole'
+        'New-K8sRole'
+        'New-K8sClusterRole'
+        'New-K8sPolicyRule'
+        'Get-K8sRole'
+        'Get-K8sRoleBinding'
 
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
 
