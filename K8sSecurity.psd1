@@ -36,6 +36,10 @@
         'New-K8sPolicyRule'
         'Get-K8sRole'
         'Get-K8sRoleBinding'
+        'Test-K8sAccess'
+        'Get-K8sEffectivePermission'
+        'Find-K8sSubject'
+        'Get-K8sAccessMatrix'
 
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
 
