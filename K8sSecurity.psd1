@@ -40,6 +40,7 @@
         'Get-K8sEffectivePermission'
         'Find-K8sSubject'
         'Get-K8sAccessMatrix'
+        'Find-K8sRbacRisk'
 
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
 
