@@ -41,6 +41,11 @@
         'Find-K8sSubject'
         'Get-K8sAccessMatrix'
         'Find-K8sRbacRisk'
+        'New-K8sServiceAccount'
+        'Get-K8sServiceAccount'
+        'Set-K8sWorkloadServiceAccount'
+        'New-K8sServiceAccountToken'
+        'New-K8sRegistrySecret'
 
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
 
