@@ -109,6 +109,23 @@ public sealed class ApiStore
         return Create(o);
     }
 
+    /// <summary>Seeds from YAML (several documents separated by ---) or JSON; returns the last object stored.</summary>
+    public JsonObject CreateYaml(string yamlOrJson)
+    {
+        if (JsonUtil.ParseOrNull(yamlOrJson) is not null)
+        {
+            return CreateJson(yamlOrJson);
+        }
+
+        JsonObject? last = null;
+        foreach (var doc in Yaml.ParseAll(yamlOrJson).OfType<JsonObject>())
+        {
+            last = CreateJson(doc.ToJsonString());
+        }
+
+        return last ?? throw new ArgumentException("no YAML documents");
+    }
+
     public JsonObject? Get(string apiVersion, string kind, string? @namespace, string name)
     {
         var type = ResourceCatalog.Require(apiVersion, kind);

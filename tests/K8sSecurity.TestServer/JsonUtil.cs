@@ -64,14 +64,19 @@ public static class JsonUtil
         var n = At(node, path);
         if (n is JsonValue v)
         {
-            if (v.TryGetValue<long>(out var l))
+            // JsonValue created from an int does not convert to long via TryGetValue; go through the JSON text.
+            if (v.GetValueKind() == JsonValueKind.Number)
             {
-                return l;
-            }
+                var text = v.ToJsonString();
+                if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l))
+                {
+                    return l;
+                }
 
-            if (v.TryGetValue<double>(out var d))
-            {
-                return (long)d;
+                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                {
+                    return (long)d;
+                }
             }
 
             if (v.TryGetValue<string>(out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ls))

@@ -12,6 +12,9 @@ public sealed class RequestContext
     public required UserInfo User { get; init; }
     public required ServerContext Server { get; init; }
     public string? Body { get; init; }
+
+    /// <summary>The raw body, needed for protobuf.</summary>
+    public byte[]? BodyBytes { get; init; }
     public string ContentType { get; init; } = "";
     public string UserAgent { get; init; } = "";
 
@@ -50,6 +53,11 @@ public sealed class RequestContext
         if (string.IsNullOrWhiteSpace(Body))
         {
             throw StatusResponses.BadRequest("the body of the request was empty");
+        }
+
+        if (ContentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return ProtobufBody.Decode(BodyBytes ?? [], ContentType, Type);
         }
 
         var node = JsonUtil.ParseOrNull(Body);

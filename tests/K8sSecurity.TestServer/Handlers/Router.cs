@@ -15,10 +15,15 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
     public async Task HandleAsync(HttpContext ctx)
     {
         string? body = null;
+        byte[]? bytes = null;
         if (ctx.Request.ContentLength > 0 || ctx.Request.Headers.TransferEncoding.Count > 0)
         {
-            using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
-            body = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+            using var ms = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(ms, ctx.RequestAborted).ConfigureAwait(false);
+            bytes = ms.ToArray();
+            body = ctx.Request.ContentType?.Contains("protobuf", StringComparison.OrdinalIgnoreCase) == true
+                ? "protobuf:" + Convert.ToBase64String(bytes)
+                : Encoding.UTF8.GetString(bytes);
         }
 
         UserInfo? user = null;
@@ -29,7 +34,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         try
         {
             user = server.Authentication.Authenticate(ctx);
-            var result = Dispatch(ctx, user, body);
+            var result = Dispatch(ctx, user, body, bytes);
             status = result.StatusCode;
             warnings = result.Warnings;
             if (result.Body is JsonValue v && v.TryGetValue<string>(out var text))
@@ -65,7 +70,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         await ctx.Response.WriteAsync(payload, ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private HandlerResult Dispatch(HttpContext ctx, UserInfo user, string? body)
+    private HandlerResult Dispatch(HttpContext ctx, UserInfo user, string? body, byte[]? bytes)
     {
         var path = ctx.Request.Path.Value ?? "/";
         var parts = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -132,6 +137,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             User = user,
             Server = server,
             Body = body,
+            BodyBytes = bytes,
             ContentType = ctx.Request.ContentType ?? "",
             UserAgent = ctx.Request.Headers.UserAgent.ToString(),
             IsResourceRequest = true,
