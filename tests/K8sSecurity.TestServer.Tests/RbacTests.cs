@@ -174,4 +174,22 @@ public sealed class RbacTests(ServerFixture f) : IClassFixture<ServerFixture>
         Assert.Equal(422, us);
         Assert.Equal("roleRef", ub!["details"]!["causes"]![0]!["field"]!.GetValue<string>());
     }
+    [Fact]
+    public async Task Impersonation_requires_the_impersonate_verb_and_changes_the_user()
+    {
+        var ns = f.NewNamespace();
+        f.Server.Store.Create(RoleBinding(ns, "gina-view", "ClusterRole", "view", """[{"kind":"User","name":"gina","apiGroup":"rbac.authorization.k8s.io"}]"""));
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/namespaces/{ns}/secrets");
+        req.Headers.Add("Impersonate-User", "gina");
+        var asGina = await f.Admin.SendAsync(req);
+        Assert.Equal(403, (int)asGina.StatusCode);
+        Assert.Contains("User \"gina\" cannot list resource \"secrets\"", JsonNode.Parse(await asGina.Content.ReadAsStringAsync())!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        using var hank = ForUser(f.Server, "hank");
+        using var req2 = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/namespaces/{ns}/pods");
+        req2.Headers.Add("Impersonate-User", "gina");
+        var denied = await hank.SendAsync(req2);
+        Assert.Equal(403, (int)denied.StatusCode);
+        Assert.Equal("users \"gina\" is forbidden: User \"hank\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope", JsonNode.Parse(await denied.Content.ReadAsStringAsync())!["message"]!.GetValue<string>());
+    }
 }

@@ -7,7 +7,8 @@ namespace K8sSecurity.TestServer;
 /// <summary>Small helpers over System.Text.Json.Nodes so handlers read like the Go code they imitate.</summary>
 public static class JsonUtil
 {
-    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Relaxed escaping: quotes as \" (like Go), not \u0022, so raw bodies read like kube-apiserver's.
+    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly string[] MetadataOrder =
     [

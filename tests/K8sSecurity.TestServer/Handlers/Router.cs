@@ -34,6 +34,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         try
         {
             user = server.Authentication.Authenticate(ctx);
+            user = Impersonation.Apply(ctx, user, server.Authorizer);
             var result = Dispatch(ctx, user, body, bytes);
             status = result.StatusCode;
             warnings = result.Warnings;
