@@ -48,6 +48,7 @@ public static class AdmissionChain
         new ObjectDefaults(),
         new ObjectMetaValidation(),
         new RbacValidation(),
+        new RbacEscalation(),
         new SecretValidation(),
         new LimitRangeValidation(),
         new CsrValidation(),
