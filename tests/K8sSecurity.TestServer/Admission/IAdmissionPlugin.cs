@@ -53,6 +53,7 @@ public static class AdmissionChain
         new LimitRangeValidation(),
         new CsrValidation(),
         new LimitRanger(),
+        new PodSecurity(),
         new ResourceQuotaAdmission(),
     ];
 }
