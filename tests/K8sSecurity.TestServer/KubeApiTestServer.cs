@@ -247,8 +247,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
             "      args:\n" +
             "      - \"-c\"\n" +
             $"      - {Q($"printf '%s' '{credential}'")}\n" +
-            "      interactiveMode: Never\n" +
-            "      provideClusterInfo: false\n";
+            "      interactiveMode: Never\n";
         return WriteConfig(path, contextName, contextName + "-user", userYaml, null);
     }
 
