@@ -74,7 +74,7 @@ public sealed class RequestContext
 }
 
 /// <summary>What a handler returns: status code, JSON body, Warning headers.</summary>
-public sealed record HandlerResult(int StatusCode, JsonNode Body)
+public record HandlerResult(int StatusCode, JsonNode Body)
 {
     public List<string> Warnings { get; init; } = [];
 }
