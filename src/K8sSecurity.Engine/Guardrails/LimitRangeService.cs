@@ -324,13 +324,19 @@ public static class LimitRangeService
             DefaultRequest = new(source.DefaultRequest, StringComparer.Ordinal),
             MaxLimitRequestRatio = new(source.MaxLimitRequestRatio, StringComparer.Ordinal),
         };
-        ApplyDefaults(item); // the server defaults before it validates
+        // First the values as given (so the error names what the user typed), then as the server defaults them.
+        CheckRanges(source, source);
+        ApplyDefaults(item);
+        CheckRanges(item, source);
 
         if (requireStorage && item.Type == "PersistentVolumeClaim" && !item.Min.ContainsKey("storage") && !item.Max.ContainsKey("storage"))
         {
             throw K8sOperationException.InvalidArgument("Max", "storage", "either minimum or maximum storage value is required, but neither was provided (use -Min @{storage='1Gi'} or -Max @{storage='10Gi'})");
         }
+    }
 
+    private static void CheckRanges(Item item, Item source)
+    {
         var one = Quantity.FromInt64(1);
         foreach (string k in item.Maps().SelectMany(m => m.Values.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
