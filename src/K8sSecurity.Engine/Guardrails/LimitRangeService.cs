@@ -103,7 +103,7 @@ public static class LimitRangeService
         ValidateItem(item, requireStorage: false);
     }
 
-    public static async Task<PlannedChange<V1LimitRange>> PlanAsync(ClusterClient cluster, LimitRangeRequest request, EngineLog log, CancellationToken cancellationToken)
+    public static async Task<PlannedChange> PlanAsync(ClusterClient cluster, LimitRangeRequest request, EngineLog log, CancellationToken cancellationToken)
     {
         Validate(request);
         var given = Parse(request);
@@ -181,23 +181,23 @@ public static class LimitRangeService
         var desired = existing ?? new V1LimitRange { ApiVersion = "v1", Kind = "LimitRange", Metadata = new V1ObjectMeta { Name = request.Name, NamespaceProperty = request.Namespace } };
         desired.Spec = new V1LimitRangeSpec { Limits = items };
         log.Verbose($"LimitRange {request.Namespace}/{request.Name}: {description}");
-        return new PlannedChange<V1LimitRange>
+        return new PlannedChange
         {
             Action = action, Kind = "LimitRange", Namespace = request.Namespace, Name = request.Name, Description = description, Desired = desired,
         };
     }
 
-    public static async Task<IReadOnlyList<LimitRangeRow>> ApplyAsync(ClusterClient cluster, PlannedChange<V1LimitRange> plan, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<LimitRangeRow>> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
         V1LimitRange result = plan.Action switch
         {
             ChangeAction.Create => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.CoreV1.CreateNamespacedLimitRangeAsync(plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
+                () => cluster.Api.CoreV1.CreateNamespacedLimitRangeAsync((V1LimitRange)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
                 $"Creating LimitRange {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
             ChangeAction.Update => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.CoreV1.ReplaceNamespacedLimitRangeAsync(plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
+                () => cluster.Api.CoreV1.ReplaceNamespacedLimitRangeAsync((V1LimitRange)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
                 $"Updating LimitRange {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            _ => plan.Desired!,
+            _ => (V1LimitRange)plan.Desired!,
         };
         return ToRows(result);
     }

@@ -258,7 +258,7 @@ public sealed class PortModel
             }
         }
 
-        int? endPort = obj["endPort"] is JsonValue ep && ep.TryGetValue<int>(out int e) ? e : null;
+        int? endPort = JsonNumbers.TryInt(obj["endPort"], out int e) ? e : null;
         return new PortModel { Protocol = obj["protocol"]?.ToString() ?? "TCP", Number = number, Name = name, EndPort = endPort };
     }
 
@@ -344,6 +344,38 @@ public sealed class NetworkPolicyModel
             Egress = egress,
             Source = source,
         };
+    }
+}
+
+/// <summary>Integers from JSON whatever the reader made of them (int, long from YAML, numeric text).</summary>
+internal static class JsonNumbers
+{
+    public static bool TryInt(JsonNode? node, out int value)
+    {
+        value = 0;
+        if (node is not JsonValue v)
+        {
+            return false;
+        }
+
+        if (v.TryGetValue<int>(out value))
+        {
+            return true;
+        }
+
+        if (v.TryGetValue<long>(out long l) && l is >= int.MinValue and <= int.MaxValue)
+        {
+            value = (int)l;
+            return true;
+        }
+
+        if (v.TryGetValue<double>(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue)
+        {
+            value = (int)d;
+            return true;
+        }
+
+        return false;
     }
 }
 

@@ -75,7 +75,10 @@ public static class NetworkPolicyService
 {
     private static readonly string[] Protocols = { "TCP", "UDP", "SCTP" };
 
-    public static V1NetworkPolicy Build(NetworkPolicyRequest request)
+    /// <summary>Checks a request without building anything the cmdlet layer would have to load.</summary>
+    public static void Validate(NetworkPolicyRequest request) => Build(request);
+
+    internal static V1NetworkPolicy Build(NetworkPolicyRequest request)
     {
         GuardrailNames.ValidateName("Namespace", request.Namespace);
         string deny = request.DefaultDeny ?? "None";
@@ -175,7 +178,7 @@ public static class NetworkPolicyService
     }
 
     /// <summary>DNS to kube-dns in kube-system on 53/UDP and 53/TCP: what a default-deny-egress namespace still needs.</summary>
-    public static V1NetworkPolicyEgressRule DnsRule() => new()
+    internal static V1NetworkPolicyEgressRule DnsRule() => new()
     {
         To = new List<V1NetworkPolicyPeer>
         {
@@ -192,13 +195,13 @@ public static class NetworkPolicyService
         },
     };
 
-    public static async Task<PlannedChange<V1NetworkPolicy>> PlanAsync(ClusterClient cluster, NetworkPolicyRequest request, EngineLog log, CancellationToken cancellationToken)
+    public static async Task<PlannedChange> PlanAsync(ClusterClient cluster, NetworkPolicyRequest request, EngineLog log, CancellationToken cancellationToken)
     {
         var desired = Build(request);
         return await PlanAsync(cluster, desired, request.Force, log, cancellationToken).ConfigureAwait(false);
     }
 
-    internal static async Task<PlannedChange<V1NetworkPolicy>> PlanAsync(ClusterClient cluster, V1NetworkPolicy desired, bool force, EngineLog log, CancellationToken cancellationToken)
+    internal static async Task<PlannedChange> PlanAsync(ClusterClient cluster, V1NetworkPolicy desired, bool force, EngineLog log, CancellationToken cancellationToken)
     {
         string ns = desired.Metadata.NamespaceProperty;
         string name = desired.Metadata.Name;
@@ -233,18 +236,18 @@ public static class NetworkPolicyService
         }
 
         log.Verbose($"NetworkPolicy {ns}/{name}: {description}");
-        return new PlannedChange<V1NetworkPolicy> { Action = action, Kind = "NetworkPolicy", Namespace = ns, Name = name, Description = description, Desired = desired };
+        return new PlannedChange { Action = action, Kind = "NetworkPolicy", Namespace = ns, Name = name, Description = description, Desired = desired };
     }
 
-    public static async Task<NetworkPolicyInfo> ApplyAsync(ClusterClient cluster, PlannedChange<V1NetworkPolicy> plan, CancellationToken cancellationToken)
+    public static async Task<NetworkPolicyInfo> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
         var result = plan.Action switch
         {
             ChangeAction.Create => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.CreateNamespacedNetworkPolicyAsync(plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
+                () => cluster.Api.NetworkingV1.CreateNamespacedNetworkPolicyAsync((V1NetworkPolicy)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
                 $"Creating NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
             ChangeAction.Update => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync(plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
+                () => cluster.Api.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync((V1NetworkPolicy)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
                 $"Replacing NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
             _ => await ApiErrorTranslator.CallAsync(
                 () => cluster.Api.NetworkingV1.ReadNamespacedNetworkPolicyAsync(plan.Name, plan.Namespace, cancellationToken: cancellationToken),
@@ -274,7 +277,7 @@ public static class NetworkPolicyService
         return list.Items;
     }
 
-    public static NetworkPolicyInfo ToInfo(V1NetworkPolicy policy) => ToInfo(ToModel(policy), policy.Metadata.CreationTimestamp);
+    internal static NetworkPolicyInfo ToInfo(V1NetworkPolicy policy) => ToInfo(ToModel(policy), policy.Metadata.CreationTimestamp);
 
     public static NetworkPolicyInfo ToInfo(NetworkPolicyModel model, DateTime? created = null)
     {
@@ -315,7 +318,7 @@ public static class NetworkPolicyService
         return rules.All(r => egress && r.Ports.Count > 0 && r.Ports.All(p => p.Number == 53 && p.EndPort is null));
     }
 
-    public static NetworkPolicyModel ToModel(V1NetworkPolicy policy) =>
+    internal static NetworkPolicyModel ToModel(V1NetworkPolicy policy) =>
         NetworkPolicyModel.FromJson(ToJson(policy), policy.Metadata.NamespaceProperty ?? "default");
 
     internal static JsonObject ToJson(object value) => (JsonObject)JsonNode.Parse(KubernetesJson.Serialize(value))!;
@@ -384,7 +387,7 @@ public static class NetworkPolicyService
         {
             foreach (var port in (container["ports"] as JsonArray ?? new JsonArray()).OfType<JsonObject>())
             {
-                if (port["containerPort"] is JsonValue v && v.TryGetValue<int>(out int number))
+                if (JsonNumbers.TryInt(port["containerPort"], out int number))
                 {
                     ports.Add(new ContainerPortModel(port["name"]?.ToString(), number, port["protocol"]?.ToString() ?? "TCP"));
                 }

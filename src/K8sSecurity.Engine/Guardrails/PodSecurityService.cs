@@ -152,7 +152,7 @@ public static class PodSecurityService
 
     /// <summary>RFC 7234 Warning values ("299 - \"text\"") to their text.</summary>
     public static IReadOnlyList<string> ParseWarnings(HttpResponseHeaders headers) =>
-        headers.TryGetValues("Warning", out var values) ? values.Select(ParseWarning).ToList() : new List<string>();
+        headers.TryGetValues("Warning", out var values) ? values.Select(ParseWarning).Distinct(StringComparer.Ordinal).ToList() : new List<string>(); // the apiserver deduplicates warnings too
 
     public static string ParseWarning(string header)
     {

@@ -52,8 +52,7 @@ public enum ChangeAction
 }
 
 /// <summary>A computed change: what the cmdlet confirms (ShouldProcess) before the engine applies it.</summary>
-public sealed class PlannedChange<T>
-    where T : class
+public sealed class PlannedChange
 {
     public required ChangeAction Action { get; init; }
 
@@ -66,8 +65,8 @@ public sealed class PlannedChange<T>
     /// <summary>Human description of the difference, for -WhatIf and -Verbose.</summary>
     public required string Description { get; init; }
 
-    /// <summary>The object to send (typed model, engine-internal).</summary>
-    internal T? Desired { get; init; }
+    /// <summary>The object to send (a KubernetesClient model, engine-internal: the cmdlet layer never sees its type).</summary>
+    internal object? Desired { get; init; }
 
     public string Target => string.IsNullOrEmpty(Namespace) ? $"{Kind} {Name}" : $"{Kind} {Namespace}/{Name}";
 }

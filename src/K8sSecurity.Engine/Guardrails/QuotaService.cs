@@ -30,12 +30,14 @@ public static class QuotaService
                 throw K8sOperationException.InvalidArgument("Scope", scope, "unsupported scope; valid scopes: " + string.Join(", ", ResourceNames.QuotaScopes));
             }
 
-            if (scope is "BestEffort" or "NotBestEffort" or "Terminating" or "NotTerminating")
+            // helper.IsResourceQuotaScopeValidForResource: BestEffort tracks pods only; the other pod scopes pods and compute.
+            bool podScope = scope is "Terminating" or "NotTerminating" or "NotBestEffort" or "PriorityClass" or "CrossNamespacePodAffinity";
+            foreach (string resource in request.Hard.Keys)
             {
-                // pkg/apis/core/validation: these scopes only track pod-level resources.
-                foreach (string resource in request.Hard.Keys.Where(r => !IsPodScopeResource(r)))
+                bool valid = scope == "BestEffort" ? resource == "pods" : !podScope || IsPodScopeResource(resource);
+                if (!valid)
                 {
-                    throw K8sOperationException.InvalidArgument("Hard", resource, $"unsupported scope applied to resource: scope {scope} only tracks pods, cpu, memory and their requests/limits");
+                    throw K8sOperationException.InvalidArgument(ParameterFor(resource), resource, $"unsupported scope applied to resource: scope {scope} does not track {resource}");
                 }
             }
         }
@@ -66,7 +68,7 @@ public static class QuotaService
     }
 
     /// <summary>Reads the current quota and works out what to send. Sends nothing that changes state.</summary>
-    public static async Task<PlannedChange<V1ResourceQuota>> PlanAsync(ClusterClient cluster, QuotaRequest request, EngineLog log, CancellationToken cancellationToken)
+    public static async Task<PlannedChange> PlanAsync(ClusterClient cluster, QuotaRequest request, EngineLog log, CancellationToken cancellationToken)
     {
         Validate(request);
         var existing = await GuardrailApi.GetOrNullAsync(
@@ -130,14 +132,14 @@ public static class QuotaService
             _ => "already as requested",
         };
         log.Verbose($"ResourceQuota {request.Namespace}/{request.Name}: {description}");
-        return new PlannedChange<V1ResourceQuota>
+        return new PlannedChange
         {
             Action = action, Kind = "ResourceQuota", Namespace = request.Namespace, Name = request.Name, Description = description, Desired = desired,
         };
     }
 
     /// <summary>Sends the planned change (or nothing when unchanged) and returns the quota's rows.</summary>
-    public static async Task<IReadOnlyList<NamespaceQuotaRow>> ApplyAsync(ClusterClient cluster, PlannedChange<V1ResourceQuota> plan, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<NamespaceQuotaRow>> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
         V1ResourceQuota result;
         string operation = $"{(plan.Action == ChangeAction.Create ? "Creating" : "Updating")} ResourceQuota {plan.Namespace}/{plan.Name}";
@@ -145,14 +147,14 @@ public static class QuotaService
         {
             case ChangeAction.Create:
                 result = await ApiErrorTranslator.CallAsync(
-                    () => cluster.Api.CoreV1.CreateNamespacedResourceQuotaAsync(plan.Desired!, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
+                    () => cluster.Api.CoreV1.CreateNamespacedResourceQuotaAsync((V1ResourceQuota)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
                 break;
             case ChangeAction.Update:
                 result = await ApiErrorTranslator.CallAsync(
-                    () => cluster.Api.CoreV1.ReplaceNamespacedResourceQuotaAsync(plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
+                    () => cluster.Api.CoreV1.ReplaceNamespacedResourceQuotaAsync((V1ResourceQuota)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
                 break;
             default:
-                result = plan.Desired!;
+                result = (V1ResourceQuota)plan.Desired!;
                 break;
         }
 
@@ -179,10 +181,19 @@ public static class QuotaService
             () => cluster.Api.CoreV1.ReadNamespacedResourceQuotaAsync(name, ns, cancellationToken: cancellationToken),
             $"Reading ResourceQuota {ns}/{name}", name).ConfigureAwait(false) is not null;
 
-    public static Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken) =>
-        ApiErrorTranslator.CallAsync(
-            () => cluster.Api.CoreV1.DeleteNamespacedResourceQuotaAsync(name, ns, cancellationToken: cancellationToken),
-            $"Deleting ResourceQuota {ns}/{name}", name);
+    public static async Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ApiErrorTranslator.CallAsync(
+                () => cluster.Api.CoreV1.DeleteNamespacedResourceQuotaAsync(name, ns, cancellationToken: cancellationToken),
+                $"Deleting ResourceQuota {ns}/{name}", name).ConfigureAwait(false);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // kube-apiserver answers with the deleted quota, some servers with a Status: the 200 is what counts.
+        }
+    }
 
     internal static IReadOnlyList<NamespaceQuotaRow> ToRows(V1ResourceQuota quota)
     {
@@ -248,8 +259,7 @@ public static class QuotaService
     };
 
     private static bool IsPodScopeResource(string resource) =>
-        resource is "pods" or "cpu" or "memory" or "requests.cpu" or "requests.memory" or "limits.cpu" or "limits.memory"
-        || resource.StartsWith("count/pods", StringComparison.Ordinal);
+        resource is "pods" or "cpu" or "memory" or "requests.cpu" or "requests.memory" or "limits.cpu" or "limits.memory";
 
     private static List<string> DescribeDifferences(IReadOnlyDictionary<string, Quantity> before, IReadOnlyDictionary<string, Quantity> after)
     {

@@ -191,8 +191,7 @@ public static class SecureNamespaceService
         return new Rbacv1Subject { Kind = kind, Name = name, ApiGroup = "rbac.authorization.k8s.io" };
     }
 
-    private static SecureNamespaceStep Step<T>(int order, PlannedChange<T> plan, Func<CancellationToken, Task> apply)
-        where T : class => new()
+    private static SecureNamespaceStep Step(int order, PlannedChange plan, Func<CancellationToken, Task> apply) => new()
         {
             Order = order, Kind = plan.Kind, Name = $"{plan.Namespace}/{plan.Name}", Action = plan.Action, Description = plan.Description, Apply = apply,
         };

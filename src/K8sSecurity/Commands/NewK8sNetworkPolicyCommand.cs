@@ -89,7 +89,7 @@ public sealed class NewK8sNetworkPolicyCommand : K8sClusterCmdlet
                         Protocol = Protocol,
                         Force = Force,
                     };
-                    NetworkPolicyService.Build(request);
+                    NetworkPolicyService.Validate(request);
                 })
                 || !TryRun(ct => NetworkPolicyService.PlanAsync(Cluster, request!, Log, ct), ns, out var plan))
             {

@@ -81,12 +81,21 @@ public sealed class PodSecurityNamespacePreview : IAdmissionPlugin
             return;
         }
 
-        request.Warnings.Add($"existing pods in namespace \"{ns}\" violate the new PodSecurity enforce level \"{level}:{version}\"");
+        // The apiserver's warning recorder drops duplicates (admission may run more than once per request).
+        void Warn(string text)
+        {
+            if (!request.Warnings.Contains(text))
+            {
+                request.Warnings.Add(text);
+            }
+        }
+
+        Warn($"existing pods in namespace \"{ns}\" violate the new PodSecurity enforce level \"{level}:{version}\"");
         foreach (var (reasons, pods) in groups)
         {
             int others = pods.Count - 1;
             string who = others == 0 ? pods[0] : $"{pods[0]} (and {others} other pod{(others == 1 ? string.Empty : "s")})";
-            request.Warnings.Add($"{who}: {reasons}");
+            Warn($"{who}: {reasons}");
         }
     }
 

@@ -28,7 +28,7 @@ public abstract class GuardrailsServerTestBase : IAsyncLifetime
     }
 
     protected void CreateNamespace(string name) =>
-        Server.Store.CreateJson($$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{name}}"}}""");
+        Server.Store.CreateJson("{\"apiVersion\":\"v1\",\"kind\":\"Namespace\",\"metadata\":{\"name\":\"" + name + "\"}}");
 
     /// <summary>Requests that changed something (anything but GET/LIST/WATCH) since the last <see cref="KubeApiTestServer.ClearRequests"/>.</summary>
     protected IReadOnlyList<RecordedRequest> Writes() =>

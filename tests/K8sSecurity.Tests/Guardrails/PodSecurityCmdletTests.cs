@@ -12,7 +12,7 @@ public sealed class PodSecurityCmdletTests : GuardrailsServerTestBase
         CreateNamespace("golden");
         foreach (string name in new[] { "nginx", "nginx-2" })
         {
-            Server.Store.CreateJson($$"""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"{{name}}","namespace":"golden"},"spec":{"containers":[{"name":"nginx","image":"nginx"}]}}""");
+            Server.Store.CreateJson("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"NAME","namespace":"golden"},"spec":{"containers":[{"name":"nginx","image":"nginx"}]}}""".Replace("NAME", name, StringComparison.Ordinal));
         }
     }
 
