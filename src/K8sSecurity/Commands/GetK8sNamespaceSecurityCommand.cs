@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Guardrails;
 using K8sSecurity.Infrastructure;
 
@@ -35,5 +36,9 @@ public sealed class GetK8sNamespaceSecurityCommand : K8sClusterCmdlet
         IReadOnlyList<string>? filter = ParameterSetName == "Namespace" ? names : null;
         var rows = RunOrThrow(ct => NamespaceSecurityService.GetAsync(Cluster, filter, ct));
         WriteObject(rows, enumerateCollection: true);
+        foreach (string name in names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !rows.Any(r => r.Namespace == n)).Distinct(StringComparer.Ordinal))
+        {
+            WriteEngineError(new K8sOperationException(K8sErrorKind.NotFound, $"Namespace {name} not found.", name));
+        }
     }
 }
