@@ -86,6 +86,17 @@ public sealed class ConnectK8sClusterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ContextsPipeIntoConnectByPropertyName()
+    {
+        string kubeconfig = server.WriteKubeconfig(Path.Combine(directory, "piped"), "alice", new[] { "ops" }, "alice-ctx");
+
+        // Get-K8sContext's Name and KubeconfigPath bind to Connect-K8sCluster's -Context and -Kubeconfig.
+        var connection = Assert.Single(session.Invoke("Get-K8sContext -Kubeconfig $args[0] | Connect-K8sCluster", kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("alice-ctx", connection.Properties["Context"].Value);
+        Assert.Equal("alice", connection.Properties["UserName"].Value);
+    }
+
+    [Fact]
     public void RejectedTokenIsATerminatingAuthenticationError()
     {
         string kubeconfig = server.WriteTokenKubeconfig(Path.Combine(directory, "bad"), "not-a-valid-token");
