@@ -57,14 +57,14 @@ public sealed class ConnectK8sClusterTests : IAsyncLifetime
     public void ExecPluginKubeconfigConnects()
     {
         string token = server.AddToken("oidc:alice", "oidc:admins");
-        string kubeconfig = server.WriteExecKubeconfig(Path.Combine(directory, "exec"), token);
+        string kubeconfig = server.WriteExecScriptKubeconfig(Path.Combine(directory, "exec"), token);
 
         var connection = Assert.Single(session.Invoke("Connect-K8sCluster -Kubeconfig $args[0]", kubeconfig).AssertNoErrors().Output);
         Assert.Equal("oidc:alice", connection.Properties["UserName"].Value);
         Assert.Equal("Exec", connection.Properties["AuthKind"].Value.ToString());
 
         var context = Assert.Single(session.Invoke("Get-K8sContext -Kubeconfig $args[0]", kubeconfig).AssertNoErrors().Output);
-        Assert.EndsWith(".credential.sh", (string)context.Properties["ExecCommand"].Value);
+        Assert.Equal("sh", context.Properties["ExecCommand"].Value);
     }
 
     [Fact]
@@ -83,6 +83,17 @@ public sealed class ConnectK8sClusterTests : IAsyncLifetime
         var removed = Assert.Single(session.Invoke("Disconnect-K8sCluster -PassThru").AssertNoErrors().Output);
         Assert.Equal("kube-system", removed.Properties["Namespace"].Value);
         Assert.Empty(session.Invoke("Disconnect-K8sCluster -PassThru").AssertNoErrors().Output);
+    }
+
+    [Fact]
+    public void ContextsPipeIntoConnectByPropertyName()
+    {
+        string kubeconfig = server.WriteKubeconfig(Path.Combine(directory, "piped"), "alice", new[] { "ops" }, "alice-ctx");
+
+        // Get-K8sContext's Name and KubeconfigPath bind to Connect-K8sCluster's -Context and -Kubeconfig.
+        var connection = Assert.Single(session.Invoke("Get-K8sContext -Kubeconfig $args[0] | Connect-K8sCluster", kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("alice-ctx", connection.Properties["Context"].Value);
+        Assert.Equal("alice", connection.Properties["UserName"].Value);
     }
 
     [Fact]
