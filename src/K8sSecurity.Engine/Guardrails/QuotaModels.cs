@@ -36,7 +36,7 @@ public sealed class NamespaceQuotaRow
 
     public required string Hard { get; init; }
 
-    /// <summary>Used / Hard × 100, rounded to 0.1; null when unknown; 100 for a hard limit of 0 that is used at 0.</summary>
+    /// <summary>Used / Hard × 100, rounded to 0.1; null when usage is unknown; 0 for 0 of 0, infinity when a zero limit is exceeded.</summary>
     public double? PercentUsed { get; init; }
 
     public IReadOnlyList<string> Scopes { get; init; } = Array.Empty<string>();

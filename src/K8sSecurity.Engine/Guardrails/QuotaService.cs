@@ -231,7 +231,7 @@ public static class QuotaService
 
         if (hard.IsZero)
         {
-            return used.IsZero ? 100 : double.PositiveInfinity;
+            return used.IsZero ? 0 : double.PositiveInfinity; // a zero limit ("none allowed") that is respected is not a warning
         }
 
         // Exact milli-units, then one division: 150m of 500m is exactly 30.

@@ -116,5 +116,7 @@ public sealed class LimitRangeValidationTests
         Assert.Equal(25, QuotaService.Percent(Quantity.Parse("256Mi"), Quantity.Parse("1Gi")));
         Assert.Equal(100, QuotaService.Percent(Quantity.Parse("5"), Quantity.Parse("5")));
         Assert.Null(QuotaService.Percent(null, Quantity.Parse("5")));
+        Assert.Equal(0, QuotaService.Percent(Quantity.Zero, Quantity.Zero));
+        Assert.Equal(double.PositiveInfinity, QuotaService.Percent(Quantity.Parse("1"), Quantity.Zero));
     }
 }
