@@ -33,6 +33,8 @@
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
 
         # Scanning: workload Pod Security and reports
+        'Test-K8sPodSecurity'
+        'Assert-K8sPodSecurity'
 
         # Audit: cluster audit and comparison
     )
