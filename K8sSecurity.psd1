@@ -35,6 +35,7 @@
         # Scanning: workload Pod Security and reports
         'Test-K8sPodSecurity'
         'Assert-K8sPodSecurity'
+        'Export-K8sSecurityReport'
 
         # Audit: cluster audit and comparison
     )
