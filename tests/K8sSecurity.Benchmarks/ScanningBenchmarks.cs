@@ -19,6 +19,8 @@ public class ScanningBenchmarks
 
     private string directory = string.Empty;
     private string[] files = Array.Empty<string>();
+    private string jsonDump = string.Empty;
+    private List<ManifestObject> parsed = new();
     private WorkloadScanner pss = null!;
     private WorkloadScanner all = null!;
 
@@ -43,6 +45,16 @@ public class ScanningBenchmarks
         }
 
         files = Directory.GetFiles(directory).Order(StringComparer.Ordinal).ToArray();
+        parsed = files.SelectMany(f => ManifestReader.ReadFile(f, e => Fail(ManifestScan.ParseError(e)))).ToList();
+
+        // The same workloads as one `kubectl get -o json` List dump.
+        var list = new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "v1",
+            ["kind"] = "List",
+            ["items"] = new System.Text.Json.Nodes.JsonArray(parsed.Select(p => (System.Text.Json.Nodes.JsonNode?)p.Body.DeepClone()).ToArray()),
+        };
+        jsonDump = list.ToJsonString();
         pss = new WorkloadScanner(new ScanOptions { Level = PodSecurityLevel.Restricted, Profile = ScanProfile.PodSecurityStandards });
         all = new WorkloadScanner(new ScanOptions { Level = PodSecurityLevel.Restricted, Profile = ScanProfile.All, AllowedRegistries = new[] { "registry.example.com" } });
     }
@@ -70,6 +82,24 @@ public class ScanningBenchmarks
 
     [Benchmark(Description = "Parse + PSS Restricted + best practices")]
     public int ScanAll() => Check(ManifestScan.ScanFiles(all, files, Fail).Count(r => r.Kind is not null));
+
+    [Benchmark(Description = "PSS Restricted checks only (pre-parsed)")]
+    public int ChecksOnly()
+    {
+        int count = 0;
+        foreach (var item in parsed)
+        {
+            count += pss.Scan(item) is null ? 0 : 1;
+        }
+
+        return Check(count);
+    }
+
+    [Benchmark(Description = "JSON List dump: parse only")]
+    public int JsonParseOnly() => Check(ManifestReader.ReadText(jsonDump, "dump.json", e => Fail(ManifestScan.ParseError(e))).Count(o => o.Kind is not null));
+
+    [Benchmark(Description = "JSON List dump: parse + PSS Restricted")]
+    public int JsonScan() => Check(ManifestScan.ScanText(pss, jsonDump, "dump.json", Fail).Count(r => r.Kind is not null));
 
     private static int Check(int count) =>
         count == Workloads ? count : throw new InvalidOperationException($"expected {Workloads} workloads, got {count}");

@@ -87,9 +87,9 @@ public static class BestPracticeChecks
             i => $"{Describe(i.Container)} pulls mutable image \"{i.Reference.Original}\" with imagePullPolicy {EffectivePullPolicy(i.Container, i.Reference)}",
             i => i.Container.Path + ".imagePullPolicy"));
 
-        onResult(ResourceRequests, Collect(runtime.Where(c => MissingResources(c, "requests").Count > 0),
+        onResult(ResourceRequests, Collect(runtime.Where(c => !HasResources(c, "requests")),
             c => $"{Describe(c)} has no {string.Join(" or ", MissingResources(c, "requests"))} request", c => c.Path + ".resources.requests"));
-        onResult(ResourceLimits, Collect(runtime.Where(c => MissingResources(c, "limits").Count > 0),
+        onResult(ResourceLimits, Collect(runtime.Where(c => !HasResources(c, "limits")),
             c => $"{Describe(c)} has no {string.Join(" or ", MissingResources(c, "limits"))} limit", c => c.Path + ".resources.limits"));
 
         onResult(ServiceAccountToken, Json.Bool(pod.Spec["automountServiceAccountToken"]) == false
@@ -107,7 +107,7 @@ public static class BestPracticeChecks
             ? new CheckViolation("default namespace", $"{kind} runs in the default namespace", new[] { "metadata.namespace" })
             : null);
 
-        onResult(SecretEnvironment, Collect(runtime.Where(c => SecretEnvironmentNames(c).Count > 0),
+        onResult(SecretEnvironment, Collect(runtime.Where(c => (c.Body["env"] is JsonArray || c.Body["envFrom"] is JsonArray) && SecretEnvironmentNames(c).Count > 0),
             c => $"{Describe(c)} reads secret {string.Join(", ", SecretEnvironmentNames(c).Select(n => $"\"{n}\""))} into environment variables",
             c => c.Path + ".env"));
 
@@ -134,8 +134,13 @@ public static class BestPracticeChecks
 
     private static CheckViolation? Collect<T>(IEnumerable<T> offenders, Func<T, string> describe, Func<T, string> field)
     {
-        var list = offenders.ToList();
-        if (list.Count == 0)
+        List<T>? list = null;
+        foreach (var offender in offenders)
+        {
+            (list ??= new List<T>()).Add(offender);
+        }
+
+        if (list is null)
         {
             return null;
         }
@@ -152,6 +157,9 @@ public static class BestPracticeChecks
 
     private static string EffectivePullPolicy(ContainerView c, ImageReference image) =>
         Json.Str(c.Body["imagePullPolicy"]) ?? (image.UsesLatest ? "Always" : "IfNotPresent");
+
+    private static bool HasResources(ContainerView c, string section) =>
+        Json.Obj(c.Body["resources"], section) is { } values && values["cpu"] is not null && values["memory"] is not null;
 
     private static List<string> MissingResources(ContainerView c, string section)
     {

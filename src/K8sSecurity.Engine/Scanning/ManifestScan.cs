@@ -15,9 +15,19 @@ public static class ManifestScan
     {
         foreach (string file in files)
         {
-            var batch = ManifestReader.ReadFile(file, e => onError(ParseError(e))).ToList();
-            onVerbose?.Invoke($"{file}: {batch.Count} object(s).");
-            foreach (var result in ScanBatch(scanner, batch, onVerbose))
+            string text;
+            try
+            {
+                text = File.ReadAllText(file);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                onError(new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot read '{file}': {ex.Message}", file, ex));
+                continue;
+            }
+
+            onVerbose?.Invoke($"Reading {file}.");
+            foreach (var result in ScanText(scanner, text, file, onError, onVerbose))
             {
                 yield return result;
             }
@@ -28,8 +38,28 @@ public static class ManifestScan
     public static IEnumerable<WorkloadScanResult> ScanText(
         WorkloadScanner scanner, string text, string source, Action<K8sOperationException> onError, Action<string>? onVerbose = null)
     {
-        var batch = ManifestReader.ReadText(text, source, e => onError(ParseError(e))).ToList();
-        return ScanBatch(scanner, batch, onVerbose);
+        var objects = ManifestReader.ReadText(text, source, e => onError(ParseError(e)));
+
+        // Only text with owner references needs the whole batch (to report owned objects through their
+        // controller); everything else streams object by object, so nothing outlives its own scan.
+        return text.Contains("ownerReferences", StringComparison.Ordinal)
+            ? ScanBatch(scanner, objects.ToList(), onVerbose)
+            : ScanStream(scanner, objects, onVerbose);
+    }
+
+    private static IEnumerable<WorkloadScanResult> ScanStream(WorkloadScanner scanner, IEnumerable<ManifestObject> objects, Action<string>? onVerbose)
+    {
+        foreach (var item in objects)
+        {
+            if (scanner.Scan(item) is { } result)
+            {
+                yield return result;
+            }
+            else
+            {
+                onVerbose?.Invoke($"Skipping {item.Kind ?? "an object without kind"}/{item.Name} ({item.Location}): not a workload kind.");
+            }
+        }
     }
 
     /// <summary>The error a manifest parse failure becomes: names the file (or "pipeline") and the line.</summary>

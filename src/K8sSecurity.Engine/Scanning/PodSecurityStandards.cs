@@ -189,10 +189,19 @@ public static class PodSecurityStandards
 
     // ---- Baseline -------------------------------------------------------------------------------------------
 
+    private static readonly string[] HostNamespaceFields = { "hostNetwork", "hostPID", "hostIPC" };
+    private static readonly string[] ProbeFields = { "livenessProbe", "readinessProbe", "startupProbe" };
+    private static readonly string[] HandlerActions = { "httpGet", "tcpSocket" };
+
     private static CheckViolation? HostNamespaces(PodView pod, int minor)
     {
+        if (!Json.IsTrue(pod.Spec["hostNetwork"]) && !Json.IsTrue(pod.Spec["hostPID"]) && !Json.IsTrue(pod.Spec["hostIPC"]))
+        {
+            return null;
+        }
+
         var found = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (string field in new[] { "hostNetwork", "hostPID", "hostIPC" })
+        foreach (string field in HostNamespaceFields)
         {
             if (Json.IsTrue(pod.Spec[field]))
             {
@@ -221,6 +230,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? CapabilitiesBaseline(PodView pod, int minor)
     {
+        if (!AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "capabilities")?["add"] is JsonArray { Count: > 0 }))
+        {
+            return null;
+        }
+
         var bad = new Offenders();
         var capabilities = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var c in pod.Containers)
@@ -253,6 +267,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? HostPathVolumes(PodView pod, int minor)
     {
+        if (pod.Spec["volumes"] is not JsonArray { Count: > 0 })
+        {
+            return null;
+        }
+
         var names = new List<string>();
         var fields = new List<string>();
         int index = 0;
@@ -272,6 +291,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? HostPorts(PodView pod, int minor)
     {
+        if (!AnyContainer(pod, static c => c.Body["ports"] is JsonArray { Count: > 0 }))
+        {
+            return null;
+        }
+
         var bad = new Offenders();
         var ports = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var c in pod.Containers)
@@ -304,6 +328,13 @@ public static class PodSecurityStandards
 
     private static CheckViolation? AppArmorProfile(PodView pod, int minor)
     {
+        if (Json.Obj(pod.SecurityContext, "appArmorProfile") is null
+            && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "appArmorProfile") is not null)
+            && !HasAnnotationWithPrefix(pod, AppArmorContainerAnnotationPrefix))
+        {
+            return null;
+        }
+
         var setters = new List<string>();
         var badValues = new SortedSet<string>(StringComparer.Ordinal);
         var fields = new List<string>();
@@ -365,6 +396,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? SELinuxOptions(PodView pod, int minor)
     {
+        if (Json.Obj(pod.SecurityContext, "seLinuxOptions") is null && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "seLinuxOptions") is not null))
+        {
+            return null;
+        }
+
         var allowedTypes = minor >= 31 ? SELinuxTypes1Dot31 : SELinuxTypes1Dot0;
         var badTypes = new SortedSet<string>(StringComparer.Ordinal);
         bool setUser = false, setRole = false;
@@ -449,6 +485,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? ProcMountDefaultOnly(PodView pod)
     {
+        if (!AnyContainer(pod, static c => c.SecurityContext?["procMount"] is not null))
+        {
+            return null;
+        }
+
         var bad = new Offenders();
         var types = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var c in pod.Containers)
@@ -472,6 +513,12 @@ public static class PodSecurityStandards
 
     private static CheckViolation? SeccompBaseline(PodView pod, int minor)
     {
+        if (minor < 19 ? !HasAnnotationWithPrefix(pod, SeccompContainerAnnotationPrefix) && pod.Annotation(SeccompPodAnnotation) is null
+                       : Json.Obj(pod.SecurityContext, "seccompProfile") is null && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "seccompProfile") is not null))
+        {
+            return null;
+        }
+
         if (minor < 19)
         {
             // Before the seccompProfile field (policy v1.19) only the alpha annotations were checked.
@@ -533,6 +580,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? Sysctls(PodView pod, int minor)
     {
+        if (pod.SecurityContext?["sysctls"] is not JsonArray { Count: > 0 })
+        {
+            return null;
+        }
+
         var allowed = minor >= 32 ? Sysctls1Dot32 : minor >= 29 ? Sysctls1Dot29 : minor >= 27 ? Sysctls1Dot27 : Sysctls1Dot0;
         var forbidden = new List<string>();
         var fields = new List<string>();
@@ -554,6 +606,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? WindowsHostProcess(PodView pod, int minor)
     {
+        if (Json.Obj(pod.SecurityContext, "windowsOptions") is null && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "windowsOptions") is not null))
+        {
+            return null;
+        }
+
         var bad = new Offenders();
         foreach (var c in pod.Containers)
         {
@@ -584,6 +641,12 @@ public static class PodSecurityStandards
 
     private static CheckViolation? HostProbesAndHostLifecycle(PodView pod, int minor)
     {
+        if (!AnyContainer(pod, static c => HasHandlerHost(c.Body["livenessProbe"]) || HasHandlerHost(c.Body["readinessProbe"]) || HasHandlerHost(c.Body["startupProbe"])
+            || (c.Body["lifecycle"] is JsonObject l && (HasHandlerHost(l["postStart"]) || HasHandlerHost(l["preStop"])))))
+        {
+            return null;
+        }
+
         var badContainers = new SortedSet<string>(StringComparer.Ordinal);
         var hosts = new SortedSet<string>(StringComparer.Ordinal);
         var fields = new List<string>();
@@ -595,7 +658,7 @@ public static class PodSecurityStandards
                 return;
             }
 
-            foreach (string action in new[] { "httpGet", "tcpSocket" })
+            foreach (string action in HandlerActions)
             {
                 string? host = Json.Str(Json.Obj(handler, action)?["host"]);
                 if (!string.IsNullOrEmpty(host))
@@ -609,7 +672,7 @@ public static class PodSecurityStandards
 
         foreach (var c in pod.Containers)
         {
-            foreach (string probe in new[] { "livenessProbe", "readinessProbe", "startupProbe" })
+            foreach (string probe in ProbeFields)
             {
                 Inspect(c, c.Body[probe] as JsonObject, $"{c.Path}.{probe}");
             }
@@ -639,14 +702,24 @@ public static class PodSecurityStandards
         int index = 0;
         foreach (var volume in pod.Volumes)
         {
-            var sources = volume.Where(p => p.Key != "name" && p.Value is not null).Select(p => p.Key).ToList();
+            bool anySource = false, allowed = false;
+            foreach (var (key, value) in volume)
+            {
+                if (key != "name" && value is not null)
+                {
+                    anySource = true;
+                    allowed |= RestrictedAllowedVolumeSources.Contains(key);
+                }
+            }
 
             // No source at all is an implicit emptyDir: the API server defaults it before admission.
-            if (sources.Count == 0 || sources.Any(RestrictedAllowedVolumeSources.Contains))
+            if (!anySource || allowed)
             {
                 index++;
                 continue;
             }
+
+            var sources = volume.Where(p => p.Key != "name" && p.Value is not null).Select(p => p.Key).ToList();
 
             badVolumes.Add(Json.Str(volume["name"]) ?? string.Empty);
             string type = RestrictedVolumeSources.FirstOrDefault(sources.Contains) ?? "unknown";
@@ -665,6 +738,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? AllowPrivilegeEscalation(PodView pod, int minor)
     {
+        if (AllContainers(pod, static c => Json.Bool(c.SecurityContext?["allowPrivilegeEscalation"]) == false))
+        {
+            return null;
+        }
+
         // From v1.25 Windows pods are exempt: the field does not apply to Windows containers.
         if (minor >= 25 && pod.IsWindows)
         {
@@ -687,6 +765,13 @@ public static class PodSecurityStandards
 
     private static CheckViolation? RunAsNonRoot(PodView pod, int minor)
     {
+        bool? podRunAsNonRootSetting = Json.Bool(pod.SecurityContext?["runAsNonRoot"]);
+        bool podTrue = podRunAsNonRootSetting == true;
+        if (podRunAsNonRootSetting != false && AllContainers(pod, c => Json.Bool(c.SecurityContext?["runAsNonRoot"]) is { } v ? v : podTrue))
+        {
+            return null;
+        }
+
         // From v1.35 pods in a user namespace are exempt (KEP-127): UID 0 inside maps to an unprivileged host UID.
         if (minor >= 35 && pod.InUserNamespace)
         {
@@ -744,6 +829,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? RunAsUser(PodView pod, int minor)
     {
+        if (Json.Long(pod.SecurityContext?["runAsUser"]) != 0 && !AnyContainer(pod, static c => Json.Long(c.SecurityContext?["runAsUser"]) == 0))
+        {
+            return null;
+        }
+
         if (minor >= 35 && pod.InUserNamespace)
         {
             return null;
@@ -777,6 +867,13 @@ public static class PodSecurityStandards
 
     private static CheckViolation? SeccompRestricted(PodView pod, int minor)
     {
+        bool podValid = Json.Obj(pod.SecurityContext, "seccompProfile") is { } p && ValidSeccomp(p);
+        if ((Json.Obj(pod.SecurityContext, "seccompProfile") is null || podValid)
+            && AllContainers(pod, c => Json.Obj(c.SecurityContext, "seccompProfile") is { } cp ? ValidSeccomp(cp) : podValid))
+        {
+            return null;
+        }
+
         if (minor >= 25 && pod.IsWindows)
         {
             return null;
@@ -836,6 +933,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? CapabilitiesRestricted(PodView pod, int minor)
     {
+        if (AllContainers(pod, static c => Json.Obj(c.SecurityContext, "capabilities") is { } caps && ContainsString(caps["drop"], CapabilityAll) && OnlyNetBindService(caps["add"])))
+        {
+            return null;
+        }
+
         if (minor >= 25 && pod.IsWindows)
         {
             return null;
@@ -852,7 +954,7 @@ public static class PodSecurityStandards
                 continue;
             }
 
-            if (!Json.Strings(caps["drop"]).Contains(CapabilityAll, StringComparer.Ordinal))
+            if (!ContainsString(caps["drop"], CapabilityAll))
             {
                 missingDropAll.Add(c.Name, c.Path + ".securityContext.capabilities.drop");
             }
@@ -887,6 +989,85 @@ public static class PodSecurityStandards
         return details.Count == 0
             ? null
             : new CheckViolation("unrestricted capabilities", string.Join("; ", details), missingDropAll.Fields.Concat(addingForbidden.Fields).ToArray());
+    }
+
+    private static bool AnyContainer(PodView pod, Func<ContainerView, bool> predicate)
+    {
+        foreach (var c in pod.Containers)
+        {
+            if (predicate(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool AllContainers(PodView pod, Func<ContainerView, bool> predicate)
+    {
+        foreach (var c in pod.Containers)
+        {
+            if (!predicate(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool HasAnnotationWithPrefix(PodView pod, string prefix)
+    {
+        if (pod.Annotations is null)
+        {
+            return false;
+        }
+
+        foreach (var (key, _) in pod.Annotations)
+        {
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool HasHandlerHost(JsonNode? handler) =>
+        handler is JsonObject h && (!string.IsNullOrEmpty(Json.Str(Json.Obj(h, "httpGet")?["host"])) || !string.IsNullOrEmpty(Json.Str(Json.Obj(h, "tcpSocket")?["host"])));
+
+    private static bool OnlyNetBindService(JsonNode? add)
+    {
+        if (add is JsonArray array)
+        {
+            foreach (var item in array)
+            {
+                if (Json.Str(item) != CapabilityNetBindService)
+                {
+                    return false;
+                }
+            }
+        }
+
+        return true;
+    }
+
+    private static bool ContainsString(JsonNode? list, string value)
+    {
+        if (list is JsonArray array)
+        {
+            foreach (var item in array)
+            {
+                if (Json.Str(item) == value)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     // ---- message helpers (pluralize / joinQuote of the policy package) -------------------------------------
@@ -929,11 +1110,15 @@ public static class PodSecurityStandards
     /// <summary>Containers that fail a check, in visiting order, and the offending field paths.</summary>
     private sealed class Offenders
     {
-        public List<string> Names { get; } = new();
+        private List<string>? names;
+        private List<string>? fields;
 
-        public List<string> Fields { get; } = new();
+        // Allocated on the first offender: most pods pass most checks.
+        public List<string> Names => names ??= new List<string>(2);
 
-        public bool Empty => Names.Count == 0;
+        public List<string> Fields => fields ??= new List<string>(2);
+
+        public bool Empty => names is null || names.Count == 0;
 
         public void Add(string name, string field)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 
 namespace K8sSecurity.Engine.Scanning;
@@ -20,14 +21,11 @@ public sealed class ContainerView
         Index = index;
         Name = Json.Str(body["name"]) ?? string.Empty;
         SecurityContext = body["securityContext"] as JsonObject;
-        string list = kind switch
-        {
-            ContainerKind.InitContainer => "initContainers",
-            ContainerKind.EphemeralContainer => "ephemeralContainers",
-            _ => "containers",
-        };
-        Path = $"{specPath}.{list}[{index}]";
+        this.specPath = specPath;
     }
+
+    private readonly string specPath;
+    private string? path;
 
     public JsonObject Body { get; }
 
@@ -37,8 +35,13 @@ public sealed class ContainerView
 
     public string Name { get; }
 
-    /// <summary>e.g. "spec.template.spec.containers[0]".</summary>
-    public string Path { get; }
+    /// <summary>e.g. "spec.template.spec.containers[0]" (built only when a message needs it).</summary>
+    public string Path => path ??= string.Create(CultureInfo.InvariantCulture, $"{specPath}.{Kind switch
+    {
+        ContainerKind.InitContainer => "initContainers",
+        ContainerKind.EphemeralContainer => "ephemeralContainers",
+        _ => "containers",
+    }}[{Index}]");
 
     public JsonObject? SecurityContext { get; }
 }
