@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Running;
 
-// Runs the benchmarks named on the command line (or asks), e.g.:
-//   dotnet run -c Release --project tests/K8sSecurity.Benchmarks -- --filter '*Scanning*' --job short
+// Each area keeps its benchmarks in its own <Area>Benchmarks.cs; the switcher finds them all.
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
