@@ -63,6 +63,9 @@
         'New-K8sSecureNamespace'
 
         # Scanning: workload Pod Security and reports
+        'Test-K8sPodSecurity'
+        'Assert-K8sPodSecurity'
+        'Export-K8sSecurityReport'
 
         # Audit: cluster audit and comparison
     )
