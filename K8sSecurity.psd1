@@ -35,6 +35,8 @@
         # Scanning: workload Pod Security and reports
 
         # Audit: cluster audit and comparison
+        'Invoke-K8sSecurityAudit'
+        'Compare-K8sSecurityAudit'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
