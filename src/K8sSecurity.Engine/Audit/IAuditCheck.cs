@@ -89,7 +89,10 @@ public sealed class AuditContext
 
     public DateTimeOffset Now => Options.Now ?? DateTimeOffset.UtcNow;
 
-    /// <summary>Builds a finding about an inventory object, tagged with this cluster and the object's source.</summary>
+    /// <summary>
+    /// Builds a finding about an inventory object, tagged with this cluster and the object's source. A finding about a
+    /// Namespace belongs to that namespace (so heat maps and per-namespace filters see it).
+    /// </summary>
     public AuditFinding Finding(
         ManifestObject resource,
         AuditCategory category,
@@ -99,7 +102,8 @@ public sealed class AuditContext
         string message,
         string remediation,
         IReadOnlyDictionary<string, string>? evidence = null) =>
-        Finding(category, id, severity, title, resource.Kind ?? "Unknown", resource.Name ?? string.Empty, resource.Namespace, message, remediation, evidence,
+        Finding(category, id, severity, title, resource.Kind ?? "Unknown", resource.Name ?? string.Empty,
+            resource.Kind == "Namespace" ? resource.Name : resource.Namespace, message, remediation, evidence,
             resource.Line > 0 ? resource.Location : null);
 
     public AuditFinding Finding(

@@ -36,6 +36,12 @@ public sealed class AnonymousAccessCheck : IAuditCheck
         int evaluated = 0;
         foreach (var binding in context.Inventory.Of(AuditKind.ClusterRoleBinding).Concat(context.Inventory.Of(AuditKind.RoleBinding)))
         {
+            // Kubernetes' own defaults (system:public-info-viewer: /version, /healthz) are meant for everyone.
+            if (binding.Body.Str("metadata", "labels", "kubernetes.io/bootstrapping") == "rbac-defaults")
+            {
+                continue;
+            }
+
             evaluated++;
             var anonymous = binding.Body.Objects("subjects")
                 .Where(s => s.Str("kind") is "User" or "Group" && AnonymousSubjects.Contains(s.Str("name"), StringComparer.Ordinal))
