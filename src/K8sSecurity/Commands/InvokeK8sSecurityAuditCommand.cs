@@ -45,8 +45,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
     [ValidateNotNullOrEmpty]
     public AuditCategory[]? Category { get; set; }
 
+    /// <summary>Pod Security Standards level workloads must meet. A string, not the engine enum: a value-type field of an
+    /// engine type would force the engine to load before the module's load context is set up.</summary>
     [Parameter]
-    public PodSecurityAuditLevel PodSecurityLevel { get; set; } = PodSecurityAuditLevel.Baseline;
+    [ValidateSet("Baseline", "Restricted")]
+    public string PodSecurityLevel { get; set; } = "Baseline";
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -198,7 +201,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         return new AuditOptions
         {
             Categories = Category ?? Array.Empty<AuditCategory>(),
-            PodSecurityLevel = PodSecurityLevel,
+            PodSecurityLevel = string.Equals(PodSecurityLevel, "Restricted", StringComparison.OrdinalIgnoreCase) ? PodSecurityAuditLevel.Restricted : PodSecurityAuditLevel.Baseline,
             PkiPath = pkiFullPath,
             CertificateWarningDays = CertificateWarningDays,
             ExcludedNamespaces = ExcludeNamespace,
