@@ -33,6 +33,9 @@
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
 
         # Scanning: workload Pod Security and reports
+        'Test-K8sPodSecurity'
+        'Assert-K8sPodSecurity'
+        'Export-K8sSecurityReport'
 
         # Audit: cluster audit and comparison
         'Invoke-K8sSecurityAudit'

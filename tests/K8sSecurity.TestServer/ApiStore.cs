@@ -109,6 +109,23 @@ public sealed class ApiStore
         return Create(o);
     }
 
+    /// <summary>Seeds from YAML (several documents separated by ---) or JSON; returns the last object stored.</summary>
+    public JsonObject CreateYaml(string yamlOrJson)
+    {
+        if (JsonUtil.ParseOrNull(yamlOrJson) is not null)
+        {
+            return CreateJson(yamlOrJson);
+        }
+
+        JsonObject? last = null;
+        foreach (var doc in Yaml.ParseAll(yamlOrJson).OfType<JsonObject>())
+        {
+            last = CreateJson(doc.ToJsonString());
+        }
+
+        return last ?? throw new ArgumentException("no YAML documents");
+    }
+
     public JsonObject? Get(string apiVersion, string kind, string? @namespace, string name)
     {
         var type = ResourceCatalog.Require(apiVersion, kind);
@@ -219,6 +236,7 @@ public sealed class ApiStore
         entry.Object = stored;
         entry.Render();
         m[ObjectKey(type.Namespaced ? md.Str("namespace") : null, md.Str("name")!)] = entry;
+        Notify("ADDED", type, stored);
         AfterCreate?.Invoke(type, stored);
         return stored;
     }
@@ -277,11 +295,25 @@ public sealed class ApiStore
 
         entry.Object = JsonUtil.Ordered(obj);
         entry.Render();
+        Notify("MODIFIED", type, entry.Object);
         return entry.Object;
     }
 
-    internal bool Remove(ResourceType type, string? ns, string name) =>
-        _byType.TryGetValue(Key(type), out var m) && m.Remove(ObjectKey(type.Namespaced ? ns : null, name));
+    internal bool Remove(ResourceType type, string? ns, string name)
+    {
+        if (!_byType.TryGetValue(Key(type), out var m) || !m.Remove(ObjectKey(type.Namespaced ? ns : null, name), out var removed))
+        {
+            return false;
+        }
+
+        Notify("DELETED", type, removed.Object);
+        return true;
+    }
+
+    /// <summary>Watchers (called under the lock; they must only enqueue).</summary>
+    internal event Action<string, ResourceType, JsonObject>? Changed;
+
+    private void Notify(string eventType, ResourceType type, JsonObject obj) => Changed?.Invoke(eventType, type, obj);
 
     internal void RemoveNamespaceContents(string ns)
     {
@@ -291,7 +323,10 @@ public sealed class ApiStore
             {
                 foreach (var k in m.Keys.Where(k => k.StartsWith(ns + "/", StringComparison.Ordinal)).ToList())
                 {
-                    m.Remove(k);
+                    if (m.Remove(k, out var removed))
+                    {
+                        Notify("DELETED", t, removed.Object);
+                    }
                 }
             }
         }

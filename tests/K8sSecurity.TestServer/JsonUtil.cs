@@ -7,7 +7,8 @@ namespace K8sSecurity.TestServer;
 /// <summary>Small helpers over System.Text.Json.Nodes so handlers read like the Go code they imitate.</summary>
 public static class JsonUtil
 {
-    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false };
+    // Relaxed escaping: quotes as \" (like Go), not \u0022, so raw bodies read like kube-apiserver's.
+    public static readonly JsonSerializerOptions Compact = new() { WriteIndented = false, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly string[] MetadataOrder =
     [
@@ -64,14 +65,19 @@ public static class JsonUtil
         var n = At(node, path);
         if (n is JsonValue v)
         {
-            if (v.TryGetValue<long>(out var l))
+            // JsonValue created from an int does not convert to long via TryGetValue; go through the JSON text.
+            if (v.GetValueKind() == JsonValueKind.Number)
             {
-                return l;
-            }
+                var text = v.ToJsonString();
+                if (long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var l))
+                {
+                    return l;
+                }
 
-            if (v.TryGetValue<double>(out var d))
-            {
-                return (long)d;
+                if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var d))
+                {
+                    return (long)d;
+                }
             }
 
             if (v.TryGetValue<string>(out var s) && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var ls))

@@ -93,7 +93,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new KubeApiTestServer(app, context, serverCert);
-        var router = new Router(context, server.Record);
+        var router = new Router(context, server.Record, app.Lifetime.ApplicationStopping);
         app.Run(router.HandleAsync);
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -247,8 +247,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
             "      args:\n" +
             "      - \"-c\"\n" +
             $"      - {Q($"printf '%s' '{credential}'")}\n" +
-            "      interactiveMode: Never\n" +
-            "      provideClusterInfo: false\n";
+            "      interactiveMode: Never\n";
         return WriteConfig(path, contextName, contextName + "-user", userYaml, null);
     }
 

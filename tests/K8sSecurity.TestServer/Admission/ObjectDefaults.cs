@@ -23,11 +23,40 @@ public sealed class ObjectDefaults : IAdmissionPlugin
         if (r.Operation == AdmissionOperation.Create)
         {
             Apply(r.Type, o, r.Store);
+            return;
         }
-        else if (r.OldObject?.Long("metadata", "generation") is { } generation)
+
+        // Defaulting runs on every decode: an update that introduces e.g. serviceAccountName also gets the
+        // deprecated serviceAccount mirror (golden 66). Pod-creation-only steps (token volume) are not repeated.
+        ApplyOnUpdate(r.Type, o);
+        if (r.OldObject?.Long("metadata", "generation") is { } generation)
         {
             // Like the workload strategies: generation moves only when the spec changes.
             o.Metadata()["generation"] = JsonNode.DeepEquals(o["spec"], r.OldObject["spec"]) ? generation : generation + 1;
+        }
+    }
+
+    private static void ApplyOnUpdate(ResourceType type, JsonObject o)
+    {
+        switch (type.Kind)
+        {
+            case "Pod":
+                DefaultPodSpec(o.Obj("spec"));
+                break;
+            case "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" or "ReplicationController":
+                if (o["spec"] is JsonObject { } spec && spec["template"] is JsonObject)
+                {
+                    DefaultTemplate(spec);
+                }
+
+                break;
+            case "Job":
+                if (o["spec"] is JsonObject { } jspec && jspec["template"] is JsonObject)
+                {
+                    DefaultTemplate(jspec, "Never");
+                }
+
+                break;
         }
     }
 
@@ -85,11 +114,26 @@ public sealed class ObjectDefaults : IAdmissionPlugin
                 DefaultTemplate(o.Obj("spec").Obj("jobTemplate").Obj("spec"), "Never");
                 o["status"] ??= new JsonObject();
                 break;
+            case "NetworkPolicy" or "Ingress" or "PodDisruptionBudget":
+                o.Metadata()["generation"] = 1;
+                break;
             case "Service":
                 DefaultService(o);
                 break;
             case "Secret":
                 o["type"] ??= "Opaque";
+                if (o["stringData"] is JsonObject sd)
+                {
+                    // stringData is write-only: merged into data (base64) on write.
+                    var data = o.Obj("data");
+                    foreach (var (k, v) in sd)
+                    {
+                        data[k] = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(v.Str() ?? ""));
+                    }
+
+                    o.Remove("stringData");
+                }
+
                 break;
         }
     }

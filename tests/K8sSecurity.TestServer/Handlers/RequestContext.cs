@@ -12,6 +12,9 @@ public sealed class RequestContext
     public required UserInfo User { get; init; }
     public required ServerContext Server { get; init; }
     public string? Body { get; init; }
+
+    /// <summary>The raw body, needed for protobuf.</summary>
+    public byte[]? BodyBytes { get; init; }
     public string ContentType { get; init; } = "";
     public string UserAgent { get; init; } = "";
 
@@ -52,6 +55,11 @@ public sealed class RequestContext
             throw StatusResponses.BadRequest("the body of the request was empty");
         }
 
+        if (ContentType.Contains("protobuf", StringComparison.OrdinalIgnoreCase))
+        {
+            return ProtobufBody.Decode(BodyBytes ?? [], ContentType, Type);
+        }
+
         var node = JsonUtil.ParseOrNull(Body);
         if (node is null && ContentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
         {
@@ -66,7 +74,7 @@ public sealed class RequestContext
 }
 
 /// <summary>What a handler returns: status code, JSON body, Warning headers.</summary>
-public sealed record HandlerResult(int StatusCode, JsonNode Body)
+public record HandlerResult(int StatusCode, JsonNode Body)
 {
     public List<string> Warnings { get; init; } = [];
 }

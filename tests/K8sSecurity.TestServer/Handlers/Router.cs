@@ -8,17 +8,25 @@ namespace K8sSecurity.TestServer.Handlers;
 /// The filter chain of kube-apiserver in miniature: authenticate (401), parse RequestInfo, authorize (403),
 /// route to a handler, render Status errors, record the exchange.
 /// </summary>
-internal sealed class Router(ServerContext server, Action<RecordedRequest> record)
+internal sealed class Router(ServerContext server, Action<RecordedRequest> record, CancellationToken stopping)
 {
+    /// <summary>Marks a watch request; the router streams instead of writing one body.</summary>
+    private sealed record WatchResult(RequestContext Context) : HandlerResult(200, new JsonObject());
+
     private static readonly HashSet<string> NamespaceSubresources = new(StringComparer.Ordinal) { "status", "finalize" };
 
     public async Task HandleAsync(HttpContext ctx)
     {
         string? body = null;
+        byte[]? bytes = null;
         if (ctx.Request.ContentLength > 0 || ctx.Request.Headers.TransferEncoding.Count > 0)
         {
-            using var reader = new StreamReader(ctx.Request.Body, Encoding.UTF8);
-            body = await reader.ReadToEndAsync(ctx.RequestAborted).ConfigureAwait(false);
+            using var ms = new MemoryStream();
+            await ctx.Request.Body.CopyToAsync(ms, ctx.RequestAborted).ConfigureAwait(false);
+            bytes = ms.ToArray();
+            body = ctx.Request.ContentType?.Contains("protobuf", StringComparison.OrdinalIgnoreCase) == true
+                ? "protobuf:" + Convert.ToBase64String(bytes)
+                : Encoding.UTF8.GetString(bytes);
         }
 
         UserInfo? user = null;
@@ -29,7 +37,16 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         try
         {
             user = server.Authentication.Authenticate(ctx);
-            var result = Dispatch(ctx, user, body);
+            user = Impersonation.Apply(ctx, user, server.Authorizer);
+            var result = Dispatch(ctx, user, body, bytes);
+            if (result is WatchResult watch)
+            {
+                record(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value?.TrimStart('?') ?? "",
+                    user.Name, user.Groups, 200, body, ctx.Request.ContentType));
+                await Watch.RunAsync(ctx, watch.Context, stopping).ConfigureAwait(false);
+                return;
+            }
+
             status = result.StatusCode;
             warnings = result.Warnings;
             if (result.Body is JsonValue v && v.TryGetValue<string>(out var text))
@@ -65,7 +82,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         await ctx.Response.WriteAsync(payload, ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private HandlerResult Dispatch(HttpContext ctx, UserInfo user, string? body)
+    private HandlerResult Dispatch(HttpContext ctx, UserInfo user, string? body, byte[]? bytes)
     {
         var path = ctx.Request.Path.Value ?? "/";
         var parts = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -132,6 +149,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             User = user,
             Server = server,
             Body = body,
+            BodyBytes = bytes,
             ContentType = ctx.Request.ContentType ?? "",
             UserAgent = ctx.Request.Headers.UserAgent.ToString(),
             IsResourceRequest = true,
@@ -141,6 +159,16 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             Name = name,
             Subresource = sub,
         };
+
+        if (verb == "watch")
+        {
+            if (type.IsVirtual || sub.Length > 0)
+            {
+                throw StatusResponses.MethodNotAllowed($"watch is not supported on {type.Plural}");
+            }
+
+            return new WatchResult(rc);
+        }
 
         lock (server.Store.SyncRoot)
         {

@@ -1,0 +1,42 @@
+using K8sSecurity.Engine.Reporting;
+
+namespace K8sSecurity.Engine.Scanning;
+
+/// <summary>Metadata of one check: stable id, title, severity, category, remediation. Listed by Get-Help and reports.</summary>
+public sealed class CheckDefinition
+{
+    /// <summary>Stable id, e.g. "PSS-RESTRICTED-RUNASNONROOT" or "BP-IMAGE-TAG".</summary>
+    public required string Id { get; init; }
+
+    /// <summary>The check's id in k8s.io/pod-security-admission (e.g. "runAsNonRoot"); null for best practices.</summary>
+    public string? PssCheckId { get; init; }
+
+    public required string Title { get; init; }
+
+    public FindingSeverity Severity { get; init; }
+
+    /// <summary>"PodSecurity" or "BestPractice".</summary>
+    public required string Category { get; init; }
+
+    /// <summary>Pod Security Standards level the check belongs to; null for best practices.</summary>
+    public PodSecurityLevel? Level { get; init; }
+
+    /// <summary>First policy version (minor) the check exists in.</summary>
+    public int MinimumMinor { get; init; }
+
+    public required string Description { get; init; }
+
+    public required string Remediation { get; init; }
+
+    /// <summary>Documentation link for reports.</summary>
+    public string HelpUri { get; init; } = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
+
+    public override string ToString() => Id;
+}
+
+/// <summary>Why a check denied a pod: the admission plugin's reason and detail, plus the offending fields.</summary>
+public sealed record CheckViolation(string Reason, string Detail, IReadOnlyList<string> Fields)
+{
+    /// <summary>"reason (detail)", the text kube-apiserver prints in its forbidden message.</summary>
+    public string Message => string.IsNullOrEmpty(Detail) ? Reason : $"{Reason} ({Detail})";
+}

@@ -1,0 +1,304 @@
+using System.Text.Json.Nodes;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Reporting;
+
+namespace K8sSecurity.Engine.Scanning;
+
+/// <summary>What a scan evaluates and how.</summary>
+public sealed class ScanOptions
+{
+    public PodSecurityLevel Level { get; init; } = PodSecurityLevel.Restricted;
+
+    public PssVersion Version { get; init; } = PssVersion.Latest;
+
+    public ScanProfile Profile { get; init; } = ScanProfile.All;
+
+    /// <summary>Registries (host, host/path prefix or wildcard) images may come from; empty = not checked.</summary>
+    public IReadOnlyList<string> AllowedRegistries { get; init; } = Array.Empty<string>();
+
+    /// <summary>Check ids (or PSS check names) to skip; * and ? wildcards.</summary>
+    public IReadOnlyList<string> ExcludeChecks { get; init; } = Array.Empty<string>();
+
+    /// <summary>Validates the patterns before any scan starts.</summary>
+    public void Validate()
+    {
+        foreach (string pattern in ExcludeChecks)
+        {
+            if (string.IsNullOrWhiteSpace(pattern))
+            {
+                throw K8sOperationException.InvalidArgument("ExcludeCheck", pattern, "a check id must not be empty.");
+            }
+
+            if (!WorkloadScanner.AllDefinitions.Any(d => Glob.IsMatch(pattern, d.Id) || (d.PssCheckId is not null && Glob.IsMatch(pattern, d.PssCheckId))))
+            {
+                throw K8sOperationException.InvalidArgument("ExcludeCheck", pattern,
+                    "no check has this id; run Get-Help Test-K8sPodSecurity -Parameter ExcludeCheck for the list (e.g. PSS-RESTRICTED-RUNASNONROOT, BP-IMAGE-DIGEST).");
+            }
+        }
+
+        foreach (string registry in AllowedRegistries)
+        {
+            if (string.IsNullOrWhiteSpace(registry) || registry.Contains(' ', StringComparison.Ordinal))
+            {
+                throw K8sOperationException.InvalidArgument("AllowedRegistry", registry, "expected a registry host, host/path prefix or wildcard such as *.azurecr.io.");
+            }
+        }
+    }
+}
+
+/// <summary>
+/// Finds the pod template of each workload (Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
+/// ReplicationController, PodTemplate) and evaluates it. Stateless per object, so callers can stream.
+/// </summary>
+public sealed class WorkloadScanner
+{
+    /// <summary>Annotation listing check ids to ignore on a workload or its pod template ("*" = all).</summary>
+    public const string IgnoreAnnotation = "k8ssecurity.io/ignore";
+
+    /// <summary>Annotation with the reason for <see cref="IgnoreAnnotation"/>, shown in Skipped results.</summary>
+    public const string IgnoreReasonAnnotation = "k8ssecurity.io/ignore-reason";
+
+    /// <summary>Kinds that own pods or pod-owning objects; their children are reported through them.</summary>
+    public static IReadOnlyCollection<string> ControllerKinds { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController",
+    };
+
+    public static IReadOnlyList<string> WorkloadKinds { get; } = new[]
+    {
+        "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "PodTemplate",
+    };
+
+    public static IReadOnlyList<CheckDefinition> AllDefinitions { get; } = PodSecurityStandards.Definitions.Concat(BestPracticeChecks.Definitions).ToArray();
+
+    private readonly ScanOptions options;
+
+    public WorkloadScanner(ScanOptions options)
+    {
+        options.Validate();
+        this.options = options;
+    }
+
+    public ScanOptions Options => options;
+
+    /// <summary>True for the kinds this scanner evaluates.</summary>
+    public static bool IsWorkload(string? kind) => kind is not null && WorkloadKinds.Contains(kind, StringComparer.Ordinal);
+
+    /// <summary>Extracts the pod template (metadata, spec, spec path) of a workload object; false for other kinds.</summary>
+    public static bool TryGetPodTemplate(JsonObject body, out PodView pod)
+    {
+        string? kind = Json.Str(body["kind"]);
+        pod = null!;
+        JsonObject? template;
+        string path;
+        switch (kind)
+        {
+            case "Pod":
+                pod = new PodView(body["metadata"] as JsonObject, body["spec"] as JsonObject, "spec");
+                return true;
+            case "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" or "Job" or "ReplicationController":
+                template = Json.Obj(body["spec"], "template");
+                path = "spec.template";
+                break;
+            case "CronJob":
+                template = Json.Obj(Json.Obj(Json.Obj(body["spec"], "jobTemplate"), "spec"), "template");
+                path = "spec.jobTemplate.spec.template";
+                break;
+            case "PodTemplate":
+                template = body["template"] as JsonObject;
+                path = "template";
+                break;
+            default:
+                return false;
+        }
+
+        pod = new PodView(template?["metadata"] as JsonObject, template?["spec"] as JsonObject, path + ".spec");
+        return true;
+    }
+
+    /// <summary>The controller owner reference (kind, name) of an object, if any.</summary>
+    public static (string Kind, string Name)? ControllerOf(JsonObject body)
+    {
+        if (Json.Obj(body, "metadata")?["ownerReferences"] is not JsonArray owners)
+        {
+            return null;
+        }
+
+        foreach (var owner in owners.OfType<JsonObject>())
+        {
+            if (Json.IsTrue(owner["controller"]) && Json.Str(owner["kind"]) is { } kind && Json.Str(owner["name"]) is { } name)
+            {
+                return (kind, name);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Scans a batch (one file, one pipeline text, one cluster listing): objects whose controller is in the
+    /// batch are skipped so each workload is reported once, through its controller.
+    /// </summary>
+    public IEnumerable<WorkloadScanResult> ScanBatch(IReadOnlyList<ManifestObject> batch, Action<string>? onSkip = null)
+    {
+        var present = new HashSet<string>(
+            batch.Where(o => o.Kind is not null && ControllerKinds.Contains(o.Kind)).Select(o => Key(o.Kind!, o.Namespace, o.Name)),
+            StringComparer.Ordinal);
+        foreach (var item in batch)
+        {
+            if (ControllerOf(item.Body) is { } owner && ControllerKinds.Contains(owner.Kind) && present.Contains(Key(owner.Kind, item.Namespace, owner.Name)))
+            {
+                onSkip?.Invoke($"{item.Kind}/{item.Name} ({item.Location}) is reported through its controller {owner.Kind}/{owner.Name}.");
+                continue;
+            }
+
+            if (Scan(item) is { } result)
+            {
+                yield return result;
+            }
+        }
+    }
+
+    /// <summary>Scans one object; null when it is not a workload kind.</summary>
+    public WorkloadScanResult? Scan(ManifestObject item)
+    {
+        if (!TryGetPodTemplate(item.Body, out var pod))
+        {
+            return null;
+        }
+
+        string kind = item.Kind!;
+        string name = item.Name ?? string.Empty;
+        string? file = item.Line > 0 && item.Source != "pipeline" ? item.Source : null;
+        int? line = item.Line > 0 ? item.Line : null;
+        var ignore = IgnoredChecks(item.Body, pod);
+        var results = new List<WorkloadCheckResult>(32);
+
+        void Add(CheckDefinition check, CheckViolation? violation)
+        {
+            string? skipReason = SkipReason(check, ignore);
+            results.Add(new WorkloadCheckResult
+            {
+                Kind = kind,
+                Namespace = item.Namespace,
+                Name = name,
+                Source = item.Location,
+                File = file,
+                Line = line,
+                CheckId = check.Id,
+                PssCheckId = check.PssCheckId,
+                Title = check.Title,
+                Severity = check.Severity,
+                Category = check.Category,
+                Status = skipReason is not null ? FindingStatus.Skipped : violation is null ? FindingStatus.Passed : FindingStatus.Failed,
+                Message = violation?.Message ?? string.Empty,
+                Fields = violation?.Fields ?? Array.Empty<string>(),
+                Remediation = check.Remediation,
+                SkipReason = skipReason,
+            });
+        }
+
+        PodSecurityStandards.Evaluate(pod, options.Level, options.Version, Add);
+        if (options.Profile == ScanProfile.All)
+        {
+            BestPracticeChecks.Evaluate(pod, kind, item.Namespace, options.AllowedRegistries, Add);
+        }
+
+        var violations = results.Where(r => r.Status == FindingStatus.Failed).ToArray();
+        return new WorkloadScanResult
+        {
+            Kind = kind,
+            Namespace = item.Namespace,
+            Name = name,
+            ApiVersion = item.ApiVersion,
+            Source = item.Location,
+            File = file,
+            Line = line,
+            Level = options.Level,
+            Version = options.Version.ToString(),
+            Profile = options.Profile,
+            Compliant = violations.Length == 0,
+            Violations = violations,
+            Score = Score(results),
+            Results = results,
+        };
+    }
+
+    private static string Key(string kind, string? ns, string? name) => $"{kind}/{ns}/{name}";
+
+    private static int Weight(FindingSeverity severity) => severity switch
+    {
+        FindingSeverity.Critical => 10,
+        FindingSeverity.High => 6,
+        FindingSeverity.Medium => 3,
+        FindingSeverity.Low => 1,
+        _ => 0,
+    };
+
+    private static int Score(List<WorkloadCheckResult> results)
+    {
+        int total = 0, passed = 0;
+        foreach (var r in results)
+        {
+            if (r.Status == FindingStatus.Skipped)
+            {
+                continue;
+            }
+
+            int w = Weight(r.Severity);
+            total += w;
+            if (r.Status == FindingStatus.Passed)
+            {
+                passed += w;
+            }
+        }
+
+        return total == 0 ? 100 : (int)Math.Round(100.0 * passed / total, MidpointRounding.AwayFromZero);
+    }
+
+    private string? SkipReason(CheckDefinition check, IgnoreList? ignore)
+    {
+        foreach (string pattern in options.ExcludeChecks)
+        {
+            if (Glob.IsMatch(pattern, check.Id) || (check.PssCheckId is not null && Glob.IsMatch(pattern, check.PssCheckId)))
+            {
+                return $"Excluded by -ExcludeCheck {pattern}";
+            }
+        }
+
+        if (ignore is not null && ignore.Patterns.Any(p => Glob.IsMatch(p, check.Id) || (check.PssCheckId is not null && Glob.IsMatch(p, check.PssCheckId))))
+        {
+            return $"Ignored by annotation {IgnoreAnnotation} on {ignore.Where}" + (ignore.Reason is null ? " (no reason given)" : $": {ignore.Reason}");
+        }
+
+        return null;
+    }
+
+    private sealed record IgnoreList(IReadOnlyList<string> Patterns, string Where, string? Reason);
+
+    private static IgnoreList? IgnoredChecks(JsonObject body, PodView pod)
+    {
+        var patterns = new List<string>();
+        string? where = null;
+        string? reason = null;
+        foreach (var (metadata, label) in new[] { (Json.Obj(body, "metadata"), "the workload"), (pod.Metadata, "the pod template") })
+        {
+            var annotations = metadata?["annotations"] as JsonObject;
+            if (Json.Str(annotations?[IgnoreAnnotation]) is not { Length: > 0 } value)
+            {
+                continue;
+            }
+
+            patterns.AddRange(value.Split(new[] { ',', ' ', ';', '\n' }, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+            where ??= label;
+            reason ??= Json.Str(annotations?[IgnoreReasonAnnotation]);
+            if (ReferenceEquals(metadata, pod.Metadata))
+            {
+                break; // a Pod's own metadata is both
+            }
+        }
+
+        return patterns.Count == 0 ? null : new IgnoreList(patterns, where!, reason);
+    }
+}
