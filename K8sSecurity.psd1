@@ -29,6 +29,23 @@
         # Identity: certificates, CSRs, kubeconfigs, PKI
 
         # Authorization: RBAC, access checks, service accounts, tokens, pull secrets
+        'Grant-K8sRole'
+        'Revoke-K8sRole'
+        'New-K8sRole'
+        'New-K8sClusterRole'
+        'New-K8sPolicyRule'
+        'Get-K8sRole'
+        'Get-K8sRoleBinding'
+        'Test-K8sAccess'
+        'Get-K8sEffectivePermission'
+        'Find-K8sSubject'
+        'Get-K8sAccessMatrix'
+        'Find-K8sRbacRisk'
+        'New-K8sServiceAccount'
+        'Get-K8sServiceAccount'
+        'Set-K8sWorkloadServiceAccount'
+        'New-K8sServiceAccountToken'
+        'New-K8sRegistrySecret'
 
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
 

@@ -1,0 +1,33 @@
+using System.Management.Automation;
+using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Infrastructure;
+
+namespace K8sSecurity.Commands;
+
+/// <summary>Builds one validated RBAC policy rule for New-K8sRole / New-K8sClusterRole. Sends nothing.</summary>
+[Cmdlet(VerbsCommon.New, "K8sPolicyRule")]
+[OutputType(typeof(RbacPolicyRule))]
+public sealed class NewK8sPolicyRuleCommand : K8sCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    public string[] Verb { get; set; } = Array.Empty<string>();
+
+    [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    public string[]? Resource { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowEmptyString]
+    [AllowEmptyCollection]
+    public string[]? ApiGroup { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string[]? ResourceName { get; set; }
+
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    public string[]? NonResourceUrl { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        TryInvoke(() => WriteObject(RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, NonResourceUrl)));
+    }
+}

@@ -1,0 +1,63 @@
+using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Infrastructure;
+
+namespace K8sSecurity.Commands;
+
+/// <summary>
+/// Shared plumbing of the offline RBAC queries: the RBAC objects are read once per invocation (from -Path files or
+/// one list per kind from the cluster) and the subject is resolved once (the caller when none is given).
+/// </summary>
+public abstract class RbacQueryCmdlet : K8sClusterCmdlet
+{
+    private RbacPolicy? policy;
+    private RbacIdentity? caller;
+
+    /// <summary>The RBAC objects, read on first use; a failure stops the command (nothing else can be answered).</summary>
+    protected RbacPolicy LoadPolicy(string[]? paths)
+    {
+        if (policy is null)
+        {
+            if (paths is { Length: > 0 })
+            {
+                var resolved = paths.Select(GetUnresolvedProviderPathFromPSPath).ToList();
+                try
+                {
+                    policy = RbacSource.LoadFromFiles(resolved, Log);
+                    FlushLog();
+                }
+                catch (K8sOperationException ex)
+                {
+                    FlushLog();
+                    ThrowTerminating(ex);
+                }
+            }
+            else
+            {
+                policy = RunOrThrow(ct => RbacSource.LoadFromClusterAsync(Cluster, Log, ct));
+            }
+        }
+
+        return policy!;
+    }
+
+    /// <summary>-User/-Group/-ServiceAccount as an identity; null when none was given.</summary>
+    protected static RbacIdentity? SubjectIdentity(string? user, string[]? groups, string? serviceAccount, string? serviceAccountNamespace)
+    {
+        bool anyGroup = groups is not null && groups.Any(g => !string.IsNullOrWhiteSpace(g));
+        if (string.IsNullOrWhiteSpace(user) && !anyGroup && string.IsNullOrWhiteSpace(serviceAccount))
+        {
+            return null;
+        }
+
+        var account = string.IsNullOrWhiteSpace(serviceAccount) ? null : RbacSubject.ParseServiceAccount(serviceAccount, serviceAccountNamespace);
+        return RbacIdentity.From(user, groups, account);
+    }
+
+    /// <summary>Where a bare service account name lives: -Namespace, else the context's namespace (not with -Path).</summary>
+    protected string? ServiceAccountNamespace(string? ns, string[]? paths) =>
+        !string.IsNullOrEmpty(ns) ? ns : paths is { Length: > 0 } ? null : Cluster.DefaultNamespace;
+
+    /// <summary>The caller as the API server authenticates it (SelfSubjectReview), asked once.</summary>
+    protected RbacIdentity Caller() => caller ??= RunOrThrow(ct => AccessChecks.WhoAmIAsync(Cluster, ct));
+}

@@ -1,0 +1,162 @@
+using K8sSecurity.Tests.Infrastructure;
+using Xunit;
+
+namespace K8sSecurity.Tests.Authorization;
+
+public sealed class AccessCheckTests : IDisposable
+{
+    private readonly AuthorizationTestCluster cluster = AuthorizationTestCluster.Start("team-a", "team-b");
+
+    public AccessCheckTests()
+    {
+        cluster.Invoke("Grant-K8sRole -ClusterRole edit -User sammy -Namespace team-a").AssertNoErrors();
+        cluster.Invoke("Grant-K8sRole -ClusterRole view -Group system:serviceaccounts:team-b -Namespace team-b").AssertNoErrors();
+        cluster.Invoke("Grant-K8sRole -ClusterRole view -Group auditors").AssertNoErrors();
+    }
+
+    [Fact]
+    public void SelfCheckUsesSelfSubjectAccessReviewForTheCaller()
+    {
+        string sammy = cluster.Server.WriteKubeconfig(Path.Combine(cluster.Directory, "sammy.kubeconfig"), "sammy");
+        var inside = Assert.Single(cluster.Invoke("Test-K8sAccess get pods -Namespace team-a -Kubeconfig $args[0]", sammy).AssertNoErrors().Output);
+        Assert.True((bool)inside.Properties["Allowed"].Value);
+        Assert.Equal("SelfSubjectAccessReview", inside.Properties["Method"].Value);
+        var outside = Assert.Single(cluster.Invoke("Test-K8sAccess get pods -Namespace team-b -Kubeconfig $args[0]", sammy).AssertNoErrors().Output);
+        Assert.False((bool)outside.Properties["Allowed"].Value);
+        Assert.Contains(cluster.Server.Requests, r => r.Path.EndsWith("/selfsubjectaccessreviews", StringComparison.Ordinal) && r.User == "sammy");
+    }
+
+    [Fact]
+    public void PipedVerbsMakeAMatrixOfSubjectAccessReviews()
+    {
+        var results = cluster.Invoke("'get','list','delete','escalate' | Test-K8sAccess -Resource secrets -User sammy -Namespace team-a").AssertNoErrors().Output;
+        Assert.Equal(new[] { "get", "list", "delete", "escalate" }, results.Select(r => (string)r.Properties["Verb"].Value));
+        Assert.Equal(new[] { true, true, true, false }, results.Select(r => (bool)r.Properties["Allowed"].Value));
+        Assert.All(results, r => Assert.Equal("SubjectAccessReview", r.Properties["Method"].Value));
+        Assert.Equal(4, cluster.Server.Requests.Count(r => r.Path.EndsWith("/subjectaccessreviews", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void SubjectSemanticsFollowTheIssue()
+    {
+        // -ServiceAccount implies system:serviceaccounts:<ns>; the group grant in team-b applies.
+        Assert.True(Bool(cluster.Invoke("Test-K8sAccess list pods -Namespace team-b -ServiceAccount team-b:builder").AssertNoErrors()));
+        Assert.False(Bool(cluster.Invoke("Test-K8sAccess list pods -Namespace team-b -ServiceAccount team-a:builder").AssertNoErrors()));
+
+        // -Group alone: a member of that group; -User with -Group: that user in those groups only.
+        Assert.True(Bool(cluster.Invoke("Test-K8sAccess list deployments.apps -Group auditors").AssertNoErrors()));
+        Assert.True(Bool(cluster.Invoke("Test-K8sAccess list deployments.apps -User zoe -Group developers,auditors").AssertNoErrors()));
+        Assert.False(Bool(cluster.Invoke("Test-K8sAccess list deployments.apps -User zoe").AssertNoErrors()));
+        var body = cluster.Server.Requests.Last(r => r.Path.EndsWith("/subjectaccessreviews", StringComparison.Ordinal)).RequestBody!;
+        Assert.Contains("\"user\":\"zoe\"", body.Replace(" ", string.Empty, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OfflineAnswersMatchAndNameTheGrantingBindingAndRole()
+    {
+        var online = cluster.Invoke("'get','delete','escalate' | Test-K8sAccess -Resource secrets -User sammy -Namespace team-a").AssertNoErrors().Output;
+        var offline = cluster.Invoke("'get','delete','escalate' | Test-K8sAccess -Resource secrets -User sammy -Namespace team-a -Offline").AssertNoErrors().Output;
+        Assert.Equal(online.Select(r => r.Properties["Allowed"].Value), offline.Select(r => r.Properties["Allowed"].Value));
+        Assert.Equal("Offline", offline[0].Properties["Method"].Value);
+        Assert.Equal("RoleBinding/team-a/k8ssecurity:clusterrole:edit", offline[0].Properties["Binding"].Value);
+        Assert.Equal("ClusterRole/edit", offline[0].Properties["Role"].Value);
+        Assert.Contains("RBAC: allowed by RoleBinding \"k8ssecurity:clusterrole:edit/team-a\" of ClusterRole \"edit\" to User \"sammy\"", (string)offline[0].Properties["Reason"].Value, StringComparison.Ordinal);
+
+        // The RBAC objects were read once (one list per kind), not per piped verb.
+        Assert.Single(cluster.Server.Requests, r => r.Method == "GET" && r.Path == "/apis/rbac.authorization.k8s.io/v1/clusterroles");
+    }
+
+    [Fact]
+    public void OfflineFromManifestFilesNeedsNoCluster()
+    {
+        string file = Path.Combine(cluster.Directory, "rbac.yaml");
+        File.WriteAllText(file, """
+            apiVersion: v1
+            kind: List
+            items:
+            - apiVersion: rbac.authorization.k8s.io/v1
+              kind: ClusterRole
+              metadata: { name: healthz }
+              rules: [{ nonResourceURLs: ["/healthz/*"], verbs: [get] }]
+            - apiVersion: rbac.authorization.k8s.io/v1
+              kind: ClusterRoleBinding
+              metadata: { name: probes }
+              roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: healthz }
+              subjects: [{ kind: Group, name: probers, apiGroup: rbac.authorization.k8s.io }]
+            """);
+        cluster.Server.ClearRequests();
+        var result = Assert.Single(cluster.Invoke("Test-K8sAccess get -NonResourceUrl /healthz/etcd -Group probers -Path $args[0]", file).AssertNoErrors().Output);
+        Assert.True((bool)result.Properties["Allowed"].Value);
+        Assert.Equal("ClusterRoleBinding/probes", result.Properties["Binding"].Value);
+        Assert.Empty(cluster.Server.Requests);
+    }
+
+    [Fact]
+    public void FindSubjectAnswersWhoCanWithTheGrant()
+    {
+        var answers = cluster.Invoke("Find-K8sSubject get secrets -Namespace team-a").AssertNoErrors().Output;
+        var sammy = Assert.Single(answers, a => (string)a.Properties["SubjectName"].Value == "sammy");
+        Assert.Equal("RoleBinding/team-a/k8ssecurity:clusterrole:edit", sammy.Properties["Binding"].Value);
+        Assert.Contains(answers, a => (string)a.Properties["SubjectName"].Value == "system:masters" && (string)a.Properties["Role"].Value == "ClusterRole/cluster-admin");
+        Assert.DoesNotContain(answers, a => (string)a.Properties["SubjectName"].Value == "auditors"); // view cannot read secrets
+
+        var users = cluster.Invoke("Find-K8sSubject get secrets -AllNamespaces -SubjectKind User").AssertNoErrors().Output;
+        Assert.All(users, u => Assert.Equal("User", u.Properties["SubjectKind"].Value.ToString()));
+        Assert.Contains(users, u => (string)u.Properties["SubjectName"].Value == "sammy");
+    }
+
+    [Fact]
+    public void EffectivePermissionListsRulesWithTheirSource()
+    {
+        var rules = cluster.Invoke("Get-K8sEffectivePermission -User sammy -Namespace team-a").AssertNoErrors().Output;
+        Assert.NotEmpty(rules);
+        Assert.All(rules, r => Assert.Equal("ClusterRole/edit", r.Properties["Role"].Value));
+        Assert.Contains(rules, r => ((IEnumerable<string>)r.Properties["Resources"].Value).Contains("secrets"));
+        Assert.Empty(cluster.Invoke("Get-K8sEffectivePermission -User sammy -Namespace team-b").AssertNoErrors().Output);
+
+        var sa = cluster.Invoke("Get-K8sEffectivePermission -ServiceAccount builder -Namespace team-b").AssertNoErrors().Output;
+        Assert.Contains(sa, r => (string)r.Properties["MatchedSubject"].Value == "Group:system:serviceaccounts:team-b");
+    }
+
+    [Fact]
+    public void AccessMatrixShowsVerbsPerResource()
+    {
+        var rows = cluster.Invoke("Get-K8sAccessMatrix -User sammy -Namespace team-a -Resource pods,nodes,pods/exec -Verb escalate").AssertNoErrors().Output;
+        Assert.Equal(new[] { "pods", "nodes", "pods/exec" }, rows.Select(r => (string)r.Properties["Resource"].Value));
+        Assert.True((bool)rows[0].Properties["Get"].Value);
+        Assert.True((bool)rows[0].Properties["DeleteCollection"].Value);
+        Assert.False((bool)rows[1].Properties["Get"].Value);
+        Assert.True((bool)rows[2].Properties["Create"].Value);
+        Assert.DoesNotContain("escalate", (IEnumerable<string>)rows[0].Properties["AllowedVerbs"].Value);
+        string text = cluster.Session.Render("Get-K8sAccessMatrix -User sammy -Namespace team-a -Resource pods,nodes");
+        Assert.Matches(@"Resource\s+Get\s+List\s+Watch\s+Create\s+Update\s+Patch\s+Delete\s+DeleteCollection", text);
+        Assert.Matches(@"pods\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes\s+yes", text);
+        Assert.Matches(@"nodes\s+-\s+-\s+-", text);
+    }
+
+    [Fact]
+    public void BadRequestsFailBeforeAnythingIsSent()
+    {
+        cluster.Server.ClearRequests();
+        var bad = cluster.Invoke("Test-K8sAccess get -NonResourceUrl healthz");
+        Assert.StartsWith("K8sInvalidArgument", Assert.Single(bad.Errors).FullyQualifiedErrorId);
+        var badSa = cluster.Invoke("Test-K8sAccess get pods -User a -ServiceAccount ns:b");
+        Assert.StartsWith("K8sInvalidArgument", Assert.Single(badSa.Errors).FullyQualifiedErrorId);
+        Assert.Empty(cluster.Server.Requests);
+    }
+
+    [Fact]
+    public void DefaultViewsRender()
+    {
+        string text = cluster.Session.Render("Test-K8sAccess get secrets -User sammy -Namespace team-a -Offline");
+        Assert.Matches(@"Allowed\s+Request\s+Subject\s+Method\s+GrantedBy", text);
+        Assert.Matches(@"True\s+get secrets \(namespace team-a\)\s+sammy\s+Offline\s+ClusterRole/edit \(RoleBinding/team-a/k8ssecurity:clusterrole:edit\)", text);
+        Assert.Matches(@"False\s+get nodes\s+sammy\s+SAR\s+", cluster.Session.Render("Test-K8sAccess get nodes -User sammy"));
+        string who = cluster.Session.Render("Find-K8sSubject get secrets -Namespace team-a");
+        Assert.Matches(@"User\s+sammy\s+team-a\s+RoleBinding/team-a/k8ssecurity:clusterrole:edit\s+ClusterRole/edit", who);
+    }
+
+    private static bool Bool(PsResult result) => (bool)Assert.Single(result.Output).Properties["Allowed"].Value;
+
+    public void Dispose() => cluster.Dispose();
+}
