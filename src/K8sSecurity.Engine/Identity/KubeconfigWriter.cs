@@ -122,6 +122,13 @@ public static class KubeconfigWriter
         };
     }
 
+    /// <summary>Checks the server address and CA up front, before anything is generated.</summary>
+    public static void ValidateCluster(KubeconfigClusterSpec cluster)
+    {
+        ValidateServer(cluster.Server);
+        BuildCluster(cluster, referenceFiles: false);
+    }
+
     private static void ValidateServer(string server)
     {
         if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))

@@ -173,6 +173,11 @@ public static class UserCertificateService
             throw K8sOperationException.InvalidArgument("KubeconfigPath", request.KubeconfigPath, "the cluster's server address is unknown; pass -Server or a kubeconfig context");
         }
 
+        if (clusterSpec is not null)
+        {
+            KubeconfigWriter.ValidateCluster(clusterSpec);
+        }
+
         string requestName = request.RequestName ?? DefaultRequestName(request.UserName);
         if (request.Mode == UserCertificateMode.Submit)
         {
