@@ -12,8 +12,10 @@ public static class DistinguishedNames
 
     public static X500DistinguishedName Build(string commonName, IEnumerable<string>? organizations)
     {
+        // The builder encodes the last added RDN first; adding in reverse yields CN=user, O=g1, O=g2 in order,
+        // as `openssl req -subj "/CN=user/O=g1/O=g2"` does.
         var builder = new X500DistinguishedNameBuilder();
-        foreach (string organization in organizations ?? Array.Empty<string>())
+        foreach (string organization in (organizations ?? Array.Empty<string>()).Reverse())
         {
             builder.AddOrganizationName(organization);
         }

@@ -25,8 +25,11 @@ public sealed class NewK8sCertificateAuthorityCommand : K8sCmdlet
     [Parameter]
     public string[] Organization { get; set; } = Array.Empty<string>();
 
+    // Enum names as strings: value-type fields of engine types would load the engine before the module's
+    // resolver is registered (Import-Module reflects over every cmdlet type first).
     [Parameter]
-    public KeyAlgorithm KeyAlgorithm { get; set; } = KeyAlgorithm.Rsa2048;
+    [ValidateSet("Rsa2048", "Rsa3072", "Rsa4096", "EcdsaP256", "EcdsaP384")]
+    public string KeyAlgorithm { get; set; } = "Rsa2048";
 
     [Parameter]
     [ValidateRange(1, 36500)]
@@ -41,7 +44,7 @@ public sealed class NewK8sCertificateAuthorityCommand : K8sCmdlet
         {
             CommonName = CommonName,
             Organizations = Organization,
-            KeyAlgorithm = KeyAlgorithm,
+            KeyAlgorithm = Enum.Parse<KeyAlgorithm>(KeyAlgorithm, ignoreCase: true),
             ValidityDays = ValidityDays,
             Name = Name,
             OutputDirectory = GetUnresolvedProviderPathFromPSPath(OutputDirectory ?? SessionState.Path.CurrentFileSystemLocation.Path),

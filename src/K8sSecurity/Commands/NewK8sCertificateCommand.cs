@@ -12,10 +12,12 @@ public sealed class NewK8sCertificateCommand : K8sCmdlet
 {
     /// <summary>A kubeadm preset that fills in profile, names, SANs and file name.</summary>
     [Parameter(Position = 0)]
-    public KubeadmComponent Component { get; set; } = KubeadmComponent.None;
+    [ValidateSet("ApiServer", "ApiServerKubeletClient", "ApiServerEtcdClient", "FrontProxyClient", "EtcdServer", "EtcdPeer", "EtcdHealthcheckClient", "Admin", "ControllerManager", "Scheduler", "KubeProxy", "Kubelet")]
+    public string? Component { get; set; }
 
     [Parameter]
-    public CertificateProfile? Profile { get; set; }
+    [ValidateSet("Client", "Server", "Peer", "Kubelet")]
+    public string? Profile { get; set; }
 
     [Parameter]
     [ValidateNotNullOrEmpty]
@@ -59,8 +61,11 @@ public sealed class NewK8sCertificateCommand : K8sCmdlet
     [ValidateNotNullOrEmpty]
     public string CAKeyPath { get; set; } = string.Empty;
 
+    // Enum names as strings: value-type fields of engine types would load the engine before the module's
+    // resolver is registered (Import-Module reflects over every cmdlet type first).
     [Parameter]
-    public KeyAlgorithm KeyAlgorithm { get; set; } = KeyAlgorithm.Rsa2048;
+    [ValidateSet("Rsa2048", "Rsa3072", "Rsa4096", "EcdsaP256", "EcdsaP384")]
+    public string KeyAlgorithm { get; set; } = "Rsa2048";
 
     [Parameter]
     [ValidateRange(1, 3650)]
@@ -73,8 +78,8 @@ public sealed class NewK8sCertificateCommand : K8sCmdlet
     {
         var request = new LeafCertificateRequest
         {
-            Component = Component,
-            Profile = Profile,
+            Component = Component is null ? KubeadmComponent.None : Enum.Parse<KubeadmComponent>(Component, ignoreCase: true),
+            Profile = Profile is null ? null : Enum.Parse<CertificateProfile>(Profile, ignoreCase: true),
             CommonName = CommonName,
             Organizations = Organization,
             DnsNames = DnsName,
@@ -86,7 +91,7 @@ public sealed class NewK8sCertificateCommand : K8sCmdlet
             OutputDirectory = GetUnresolvedProviderPathFromPSPath(OutputDirectory ?? SessionState.Path.CurrentFileSystemLocation.Path),
             CACertificatePath = GetUnresolvedProviderPathFromPSPath(CACertificatePath),
             CAKeyPath = GetUnresolvedProviderPathFromPSPath(CAKeyPath),
-            KeyAlgorithm = KeyAlgorithm,
+            KeyAlgorithm = Enum.Parse<KeyAlgorithm>(KeyAlgorithm, ignoreCase: true),
             ValidityDays = ValidityDays,
             Force = Force,
         };

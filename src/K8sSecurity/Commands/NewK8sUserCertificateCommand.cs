@@ -23,8 +23,11 @@ public sealed class NewK8sUserCertificateCommand : K8sClusterCmdlet
     [Alias("Groups", "Organization")]
     public string[] Group { get; set; } = Array.Empty<string>();
 
+    // Enum names as strings: value-type fields of engine types would load the engine before the module's
+    // resolver is registered (Import-Module reflects over every cmdlet type first).
     [Parameter]
-    public KeyAlgorithm KeyAlgorithm { get; set; } = KeyAlgorithm.Rsa4096;
+    [ValidateSet("Rsa2048", "Rsa3072", "Rsa4096", "EcdsaP256", "EcdsaP384")]
+    public string KeyAlgorithm { get; set; } = "Rsa4096";
 
     [Parameter]
     [ValidateRange(1, 3650)]
@@ -96,7 +99,7 @@ public sealed class NewK8sUserCertificateCommand : K8sClusterCmdlet
         {
             UserName = UserName,
             Groups = Group.Where(g => g is not null).Distinct(StringComparer.Ordinal).ToArray(),
-            KeyAlgorithm = KeyAlgorithm,
+            KeyAlgorithm = Enum.Parse<KeyAlgorithm>(KeyAlgorithm, ignoreCase: true),
             ValidityDays = ValidityDays,
             OutputDirectory = GetUnresolvedProviderPathFromPSPath(OutputDirectory ?? SessionState.Path.CurrentFileSystemLocation.Path),
             Force = Force,
