@@ -1,0 +1,16 @@
+namespace K8sSecurity.TestServer;
+
+public sealed class KubeApiTestServerOptions
+{
+    /// <summary>What /version reports (major/minor are derived from it).</summary>
+    public string GitVersion { get; set; } = "v1.32.13";
+
+    /// <summary>Seed cluster-admin, admin/edit/view (aggregated), system:basic-user, system:discovery, system:public-info-viewer and bindings.</summary>
+    public bool SeedDefaultRbac { get; set; } = true;
+
+    /// <summary>Sign approved kubernetes.io/kube-apiserver-client CSRs (the kube-controller-manager signer).</summary>
+    public bool EnableSigner { get; set; } = true;
+
+    /// <summary>Zero: sign synchronously right after the approval is stored. Otherwise sign in the background after this delay.</summary>
+    public TimeSpan SignerDelay { get; set; } = TimeSpan.Zero;
+}
