@@ -9,7 +9,7 @@ namespace K8sSecurity.Commands;
 [OutputType(typeof(K8sCertificateRequest))]
 public sealed class ApproveK8sCertificateRequestCommand : K8sClusterCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("RequestName")]
     [ValidateNotNullOrEmpty]
     public string[] Name { get; set; } = Array.Empty<string>();

@@ -10,7 +10,7 @@ namespace K8sSecurity.Commands;
 [OutputType(typeof(UserCertificate))]
 public sealed class ReceiveK8sCertificateCommand : K8sClusterCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("RequestName")]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = string.Empty;
