@@ -99,7 +99,7 @@ internal sealed partial class KubeconfigYaml
         {
             if (sequence.Children[i] is YamlMappingNode existing && GetString(existing, "name") == name)
             {
-                if (Serialize(existing) == Serialize(entry))
+                if (Canonical(existing) == Canonical(entry))
                 {
                     return false;
                 }
@@ -156,6 +156,17 @@ internal sealed partial class KubeconfigYaml
         string text = builder.ToString();
         return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
     }
+
+    /// <summary>Content without presentation: mapping keys sorted, scalar quoting ignored.</summary>
+    private static string Canonical(YamlNode node) => node switch
+    {
+        YamlScalarNode scalar => "s:" + scalar.Value,
+        YamlSequenceNode sequence => "[" + string.Join(",", sequence.Children.Select(Canonical)) + "]",
+        YamlMappingNode mapping => "{" + string.Join(",", mapping.Children
+            .Select(p => Canonical(p.Key) + "=" + Canonical(p.Value))
+            .Order(StringComparer.Ordinal)) + "}",
+        _ => node.ToString(),
+    };
 
     [GeneratedRegex(@"^[A-Za-z_/][A-Za-z0-9_.:/@=+\-]*$")]
     private static partial Regex SafePlain();
