@@ -54,9 +54,16 @@ public static partial class AboutHelpWriter
 
         var text = new StringBuilder();
         text.Append("TOPIC\n").Append(Indent).Append(blocks[0].Text.Trim()).Append('\n');
+        var afterHeading = false;
         foreach (var block in blocks.Skip(1))
         {
-            text.Append('\n');
+            // A blank line separates blocks, but text sits right under its heading.
+            if (!afterHeading || block.Kind == BlockKind.Heading)
+            {
+                text.Append('\n');
+            }
+
+            afterHeading = block.Kind == BlockKind.Heading;
             switch (block.Kind)
             {
                 case BlockKind.Heading when block.Level == 1:

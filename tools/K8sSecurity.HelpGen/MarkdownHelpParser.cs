@@ -109,7 +109,8 @@ public static partial class MarkdownHelpParser
         return help;
     }
 
-    internal static List<string> SplitLines(string text) =>
+    /// <summary>The file's lines, CRLF or LF; index + 1 is the line number every error names.</summary>
+    public static List<string> SplitLines(string text) =>
         [.. text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n')];
 
     private static (Dictionary<string, string> Values, int BodyStart) ReadFrontMatter(List<string> lines, string path)
