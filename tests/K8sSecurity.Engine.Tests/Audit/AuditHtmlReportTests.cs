@@ -34,7 +34,7 @@ public sealed class AuditHtmlReportTests : IClassFixture<FlawedClusterServer>
         Assert.Equal(report.Findings.Select(f => f.Namespace ?? "(cluster-scoped)").Distinct().Count(), heatRows);
 
         // Filter by severity through the real control.
-        int critical = report.Findings.Count(f => f.Severity == Reporting.FindingSeverity.Critical);
+        int critical = report.Findings.Count(f => f.Severity == K8sSecurity.Engine.Reporting.FindingSeverity.Critical);
         var visible = await browser.EvaluateAsync("""
             (function () {
               var s = document.getElementById('filter-severity'); s.value = 'Critical'; s.dispatchEvent(new Event('change'));
@@ -103,7 +103,7 @@ public sealed class AuditHtmlReportTests : IClassFixture<FlawedClusterServer>
         {
             Id = "X-TEST",
             Category = AuditCategory.Rbac,
-            Severity = Reporting.FindingSeverity.High,
+            Severity = K8sSecurity.Engine.Reporting.FindingSeverity.High,
             Title = "t",
             Resource = "RoleBinding/<script>alert(1)</script>",
             ResourceKind = "RoleBinding",
