@@ -182,6 +182,8 @@ public sealed class RestTests(ServerFixture f) : IClassFixture<ServerFixture>
         await f.Admin.KPost($"/api/v1/namespaces/{ns}/configmaps", Cm("real", data: """{"k":"v"}"""));
         Assert.Equal(200, (await f.Admin.KPatch($"/api/v1/namespaces/{ns}/configmaps/real?dryRun=All", J("""{"data":{"k":"changed"}}"""), "application/merge-patch+json")).Status);
         Assert.Equal(200, (await f.Admin.KDelete($"/api/v1/namespaces/{ns}/configmaps/real?dryRun=All")).Status);
+        Assert.Equal(200, (await f.Admin.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}/configmaps/real", J("""{"kind":"DeleteOptions","apiVersion":"v1","dryRun":["All"]}"""))).Status);
+        Assert.Equal(403, (await f.Admin.KDelete("/api/v1/namespaces/kube-system")).Status);
         var (_, still, _) = await f.Admin.KGet($"/api/v1/namespaces/{ns}/configmaps/real");
         Assert.Equal("v", still!["data"]!["k"]!.GetValue<string>());
     }

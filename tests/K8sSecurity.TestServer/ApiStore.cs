@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace K8sSecurity.TestServer;
@@ -477,9 +476,4 @@ internal static class FieldPaths
     }
 
     public static string Serialize(JsonNode? n) => n?.ToJsonString(JsonUtil.Compact) ?? "null";
-}
-
-internal static class JsonElementExtensions
-{
-    public static JsonObject? AsObject(this JsonElement e) => JsonNode.Parse(e.GetRawText()) as JsonObject;
 }

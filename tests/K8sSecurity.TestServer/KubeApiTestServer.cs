@@ -260,6 +260,32 @@ public sealed class KubeApiTestServer : IAsyncDisposable
         return WriteConfig(path, contextName, contextName + "-user", userYaml, null);
     }
 
+    /// <summary>
+    /// Exec-plugin kubeconfig whose command is <c>sh &lt;path&gt;.credential.sh</c> (a script printing the ExecCredential).
+    /// Use this with KubernetesClient: it joins exec args with spaces into one command line, which breaks the
+    /// <c>sh -c "printf …"</c> form of <see cref="WriteExecKubeconfig"/> (kubectl handles both).
+    /// </summary>
+    public string WriteExecScriptKubeconfig(string path, string token, string contextName = "test-exec")
+    {
+        var credential = new JsonObject
+        {
+            ["apiVersion"] = "client.authentication.k8s.io/v1",
+            ["kind"] = "ExecCredential",
+            ["status"] = new JsonObject { ["token"] = token },
+        }.ToJsonString();
+        var script = Path.GetFullPath(path) + ".credential.sh";
+        Directory.CreateDirectory(Path.GetDirectoryName(script)!);
+        File.WriteAllText(script, $"#!/bin/sh\nprintf '%s' '{credential}'\n");
+        var userYaml =
+            "    exec:\n" +
+            "      apiVersion: client.authentication.k8s.io/v1\n" +
+            "      command: sh\n" +
+            "      args:\n" +
+            $"      - {Q(script)}\n" +
+            "      interactiveMode: Never\n";
+        return WriteConfig(path, contextName, contextName + "-user", userYaml, null);
+    }
+
     private string WriteConfig(string path, string contextName, string userName, string userYaml, string? defaultNamespace)
     {
         var sb = new StringBuilder();

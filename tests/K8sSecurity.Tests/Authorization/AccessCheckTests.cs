@@ -92,6 +92,21 @@ public sealed class AccessCheckTests : IDisposable
     }
 
     [Fact]
+    public void OfflineWithoutSubjectChecksTheAuthenticatedCaller()
+    {
+        var admin = Assert.Single(cluster.Invoke("Test-K8sAccess delete nodes -Offline").AssertNoErrors().Output);
+        Assert.True((bool)admin.Properties["Allowed"].Value);
+        Assert.Equal("admin", admin.Properties["User"].Value);
+        Assert.Contains("system:masters", (IEnumerable<string>)admin.Properties["Groups"].Value);
+        Assert.Equal("ClusterRoleBinding/cluster-admin", admin.Properties["Binding"].Value);
+
+        // Offline answers need the RBAC objects: a caller who may not list them gets one clear error.
+        string sammy = cluster.Server.WriteKubeconfig(Path.Combine(cluster.Directory, "sammy-offline.kubeconfig"), "sammy");
+        var denied = cluster.Invoke("Test-K8sAccess get pods -Namespace team-a -Offline -Kubeconfig $args[0]", sammy);
+        Assert.StartsWith("K8sForbidden", denied.TerminatingError!.FullyQualifiedErrorId);
+    }
+
+    [Fact]
     public void FindSubjectAnswersWhoCanWithTheGrant()
     {
         var answers = cluster.Invoke("Find-K8sSubject get secrets -Namespace team-a").AssertNoErrors().Output;
