@@ -240,22 +240,13 @@ public sealed class KubeApiTestServer : IAsyncDisposable
             ["kind"] = "ExecCredential",
             ["status"] = new JsonObject { ["token"] = token },
         }.ToJsonString();
-
-        // The plugin is a script file with no arguments: KubernetesClient joins exec args with spaces (no quoting),
-        // so a `sh -c '<script>'` plugin would reach the shell split apart. Real plugins (kubelogin, aws) take plain args.
-        var full = Path.GetFullPath(path);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        var plugin = full + ".credential.sh";
-        File.WriteAllText(plugin, $"#!/bin/sh\nprintf '%s' '{credential}'\n");
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(plugin, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
         var userYaml =
             "    exec:\n" +
             "      apiVersion: client.authentication.k8s.io/v1\n" +
-            $"      command: {Q(plugin)}\n" +
+            "      command: sh\n" +
+            "      args:\n" +
+            "      - \"-c\"\n" +
+            $"      - {Q($"printf '%s' '{credential}'")}\n" +
             "      interactiveMode: Never\n";
         return WriteConfig(path, contextName, contextName + "-user", userYaml, null);
     }

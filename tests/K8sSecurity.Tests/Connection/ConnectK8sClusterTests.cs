@@ -57,14 +57,14 @@ public sealed class ConnectK8sClusterTests : IAsyncLifetime
     public void ExecPluginKubeconfigConnects()
     {
         string token = server.AddToken("oidc:alice", "oidc:admins");
-        string kubeconfig = server.WriteExecKubeconfig(Path.Combine(directory, "exec"), token);
+        string kubeconfig = server.WriteExecScriptKubeconfig(Path.Combine(directory, "exec"), token);
 
         var connection = Assert.Single(session.Invoke("Connect-K8sCluster -Kubeconfig $args[0]", kubeconfig).AssertNoErrors().Output);
         Assert.Equal("oidc:alice", connection.Properties["UserName"].Value);
         Assert.Equal("Exec", connection.Properties["AuthKind"].Value.ToString());
 
         var context = Assert.Single(session.Invoke("Get-K8sContext -Kubeconfig $args[0]", kubeconfig).AssertNoErrors().Output);
-        Assert.EndsWith(".credential.sh", (string)context.Properties["ExecCommand"].Value);
+        Assert.Equal("sh", context.Properties["ExecCommand"].Value);
     }
 
     [Fact]
