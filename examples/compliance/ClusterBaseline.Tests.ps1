@@ -60,8 +60,8 @@ Describe 'Cluster baseline' {
 
     Context 'RBAC' {
         It 'grants cluster-admin to no human user or group' {
-            $humans = $findings | Where-Object { $_.Id -eq 'RBAC-CLUSTER-ADMIN' -and $_.Evidence['subjectKinds'] -match 'User|Group' }
-            $humans | ForEach-Object { "$($_.Resource): $($_.Evidence['subjects'])" } | Should -BeNullOrEmpty
+            $humans = $findings | Where-Object { $_.Id -eq 'RBAC-WILDCARD-ADMIN' -and $_.Evidence['subjectKind'] -match 'User|Group' }
+            $humans | ForEach-Object { "$($_.Resource): $($_.Evidence['subject'])" } | Should -BeNullOrEmpty
         }
     }
 

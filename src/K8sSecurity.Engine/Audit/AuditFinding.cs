@@ -5,7 +5,7 @@ namespace K8sSecurity.Engine.Audit;
 /// <summary>One problem the audit found on one resource.</summary>
 public sealed class AuditFinding : IReportable
 {
-    /// <summary>Stable rule id, e.g. "NS-NO-QUOTA" or "RBAC-CLUSTER-ADMIN".</summary>
+    /// <summary>Stable rule id, e.g. "NS-NO-QUOTA" or "RBAC-WILDCARD-ADMIN".</summary>
     public required string Id { get; init; }
 
     public required AuditCategory Category { get; init; }
@@ -35,12 +35,15 @@ public sealed class AuditFinding : IReportable
     /// <summary>Kubeconfig context (or "offline:&lt;path&gt;") the finding came from; tags fleet results.</summary>
     public string? Cluster { get; init; }
 
+    /// <summary>Who the finding is about when one resource concerns several (an RBAC binding's subject), else null.</summary>
+    public string? Subject { get; init; }
+
     /// <summary>"file:line" when the resource was read from a manifest, else null.</summary>
     public string? Source { get; init; }
 
     /// <summary>Identity used to compare two audits: same cluster, rule and resource.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string Key => string.Join('|', Cluster ?? string.Empty, Id, Namespace ?? string.Empty, Resource);
+    public string Key => string.Join('|', Cluster ?? string.Empty, Id, Namespace ?? string.Empty, Resource, Subject ?? string.Empty);
 
     [System.Text.Json.Serialization.JsonIgnore]
     public string ReportKind => AuditReport.ReportKind;

@@ -106,6 +106,7 @@ public sealed class AuditInventory
             AuditKind.ResourceQuota => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListResourceQuotaForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             AuditKind.LimitRange => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListLimitRangeForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             AuditKind.Deployment => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ReplicaSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListReplicaSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             AuditKind.StatefulSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListStatefulSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             AuditKind.DaemonSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListDaemonSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             AuditKind.Job => PageAsync(kind, "batch/v1", (c, l) => api.BatchV1.ListJobForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),

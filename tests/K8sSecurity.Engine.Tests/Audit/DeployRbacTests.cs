@@ -43,7 +43,7 @@ public sealed class DeployRbacTests
         Assert.All(requests, r => Assert.Equal(Auditor, r.User));
         Assert.DoesNotContain(requests, r => r.StatusCode == 403);
         Assert.All(result.Summary.Categories, c => Assert.NotNull(c.Score));
-        Assert.Contains(result.Findings, f => f.Id == "RBAC-CLUSTER-ADMIN");
+        Assert.Contains(result.Findings, f => f.Id == "RBAC-WILDCARD-ADMIN");
         var found = result.Findings.Select(f => (f.Id, f.Namespace, f.Resource)).ToHashSet();
         Assert.All(planted.Planted, p => Assert.Contains((p.Id, p.Namespace, p.Resource), found));
 

@@ -103,6 +103,7 @@ public sealed class FlawedClusterFixture
         Add(store, ClusterRoleBinding("anonymous-pod-lister", "anonymous-pod-lister", new JsonObject { ["kind"] = "User", ["apiGroup"] = "rbac.authorization.k8s.io", ["name"] = "system:anonymous" }));
         planted.Add(new("ANON-BINDING", null, "ClusterRoleBinding/anonymous-pod-lister"));
         planted.Add(new("ANON-LIST-PODS", null, "User/system:anonymous"));
+        planted.Add(new("RBAC-ANONYMOUS", null, "ClusterRoleBinding/anonymous-pod-lister"));
     }
 
     private void BuildFlawed(ApiStore store, string ns, int i, FlawedClusterOptions options)
@@ -128,7 +129,7 @@ public sealed class FlawedClusterFixture
                 var hostPath = Pod("logs", RestrictedContainer("logs"));
                 hostPath["volumes"] = new JsonArray(new JsonObject { ["name"] = "varlog", ["hostPath"] = new JsonObject { ["path"] = "/var/log" } });
                 Add(store, Workload(ns, "DaemonSet", "apps/v1", "log-shipper", hostPath));
-                planted.Add(new("PSS-BASELINE-HOSTPATH", ns, "DaemonSet/log-shipper"));
+                planted.Add(new("PSS-BASELINE-HOSTPATHVOLUMES", ns, "DaemonSet/log-shipper"));
                 break;
             case 2:
                 var hostNetwork = Pod("probe", RestrictedContainer("probe"));
@@ -141,7 +142,7 @@ public sealed class FlawedClusterFixture
                     ["spec"] = hostNetwork,
                 });
                 PodCount++;
-                planted.Add(new("PSS-BASELINE-HOST-NAMESPACES", ns, "Pod/net-probe"));
+                planted.Add(new("PSS-BASELINE-HOSTNAMESPACES", ns, "Pod/net-probe"));
                 break;
             case 3:
                 var capabilities = Pod("backup", RestrictedContainer("backup"));
@@ -163,7 +164,7 @@ public sealed class FlawedClusterFixture
                 var hostPort = Pod("db", RestrictedContainer("db"));
                 ((JsonObject)((JsonArray)hostPort["containers"]!)[0]!)["ports"] = new JsonArray(new JsonObject { ["containerPort"] = 5432, ["hostPort"] = 5432 });
                 Add(store, Workload(ns, "StatefulSet", "apps/v1", "postgres", hostPort));
-                planted.Add(new("PSS-BASELINE-HOST-PORTS", ns, "StatefulSet/postgres"));
+                planted.Add(new("PSS-BASELINE-HOSTPORTS", ns, "StatefulSet/postgres"));
                 break;
         }
 
@@ -190,6 +191,7 @@ public sealed class FlawedClusterFixture
                 Add(store, Role(ns, "config-reader", Rule(new[] { "get", "list" }, "", "configmaps")));
                 Add(store, RoleBinding(ns, "default-config-reader", "Role", "config-reader", ServiceAccountSubject(ns, "default")));
                 planted.Add(new("SA-DEFAULT-HAS-RIGHTS", ns, "ServiceAccount/default"));
+                planted.Add(new("RBAC-DEFAULT-SERVICEACCOUNT", ns, "RoleBinding/default-config-reader"));
                 break;
             default:
                 Add(store, new JsonObject
@@ -207,17 +209,17 @@ public sealed class FlawedClusterFixture
         {
             case 0:
                 Add(store, ClusterRoleBinding($"{ns}-admins", "cluster-admin", new JsonObject { ["kind"] = "User", ["apiGroup"] = "rbac.authorization.k8s.io", ["name"] = $"alice-{i:00}@example.com" }));
-                planted.Add(new("RBAC-CLUSTER-ADMIN", null, $"ClusterRoleBinding/{ns}-admins"));
+                planted.Add(new("RBAC-WILDCARD-ADMIN", null, $"ClusterRoleBinding/{ns}-admins"));
                 break;
             case 1:
-                Add(store, Role(ns, "secret-reader", Rule(new[] { "get", "list", "watch" }, "", "secrets")));
-                Add(store, RoleBinding(ns, "app-secret-reader", "Role", "secret-reader", ServiceAccountSubject(ns, "app")));
-                planted.Add(new("RBAC-SECRETS-READ", ns, "RoleBinding/app-secret-reader"));
+                Add(store, ClusterRole($"{ns}-secret-reader", Rule(new[] { "get", "list", "watch" }, "", "secrets")));
+                Add(store, ClusterRoleBinding($"{ns}-secret-readers", $"{ns}-secret-reader", ServiceAccountSubject(ns, "app")));
+                planted.Add(new("RBAC-SECRETS-READ", null, $"ClusterRoleBinding/{ns}-secret-readers"));
                 break;
             case 2:
                 Add(store, ClusterRole($"{ns}-impersonator", Rule(new[] { "impersonate" }, "", "users", "groups")));
                 Add(store, ClusterRoleBinding($"{ns}-impersonators", $"{ns}-impersonator", new JsonObject { ["kind"] = "Group", ["apiGroup"] = "rbac.authorization.k8s.io", ["name"] = $"{ns}-ops" }));
-                planted.Add(new("RBAC-ESCALATION", null, $"ClusterRoleBinding/{ns}-impersonators"));
+                planted.Add(new("RBAC-IMPERSONATE", null, $"ClusterRoleBinding/{ns}-impersonators"));
                 break;
             default:
                 Add(store, Role(ns, "debugger", Rule(new[] { "create" }, "", "pods/exec")));
@@ -257,6 +259,17 @@ public sealed class FlawedClusterFixture
             string name = $"svc-{d:00}";
             var spec = Pod("app", RestrictedContainer("app"));
             Add(store, Deployment(ns, name, spec, options.ReplicasPerDeployment));
+            var replicaSet = Workload(ns, "ReplicaSet", "apps/v1", $"{name}-7d9f8b6c5", (JsonObject)spec.DeepClone());
+            replicaSet["spec"]!["replicas"] = options.ReplicasPerDeployment;
+            replicaSet["metadata"]!["ownerReferences"] = new JsonArray(new JsonObject
+            {
+                ["apiVersion"] = "apps/v1",
+                ["kind"] = "Deployment",
+                ["name"] = name,
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["controller"] = true,
+            });
+            Add(store, replicaSet);
             for (int r = 0; r < options.ReplicasPerDeployment; r++)
             {
                 var podSpec = (JsonObject)spec.DeepClone();

@@ -20,7 +20,7 @@ public sealed class AuditExamplesTests : IClassFixture<AuditServer>, IDisposable
         foreach ($rule in 'NS-NO-QUOTA', 'NS-NO-LIMITRANGE', 'NS-NO-DEFAULT-DENY') {
             $findings | Where-Object Id -EQ $rule | ForEach-Object { "$rule $($_.Namespace)" }
         }
-        $findings | Where-Object { $_.Id -eq 'RBAC-CLUSTER-ADMIN' -and $_.Evidence['subjectKinds'] -match 'User|Group' } | ForEach-Object { "admin $($_.Evidence['subjects'])" }
+        $findings | Where-Object { $_.Id -eq 'RBAC-WILDCARD-ADMIN' -and $_.Evidence['subjectKind'] -match 'User|Group' } | ForEach-Object { "admin $($_.Evidence['subject'])" }
         $findings | Where-Object Id -In 'CERT-EXPIRED', 'CERT-EXPIRING' | ForEach-Object { "cert $($_.Namespace) $($_.Evidence['notAfter'])" }
         """;
 
@@ -36,7 +36,7 @@ public sealed class AuditExamplesTests : IClassFixture<AuditServer>, IDisposable
         var planted = fixture.Cluster.Planted;
         Assert.Equal(planted.Count(p => p.Id == "PSS-BASELINE-PRIVILEGED"), lines.Count(l => l.StartsWith("privileged ", StringComparison.Ordinal)));
         Assert.Equal(planted.Count(p => p.Id is "NS-NO-QUOTA" or "NS-NO-LIMITRANGE" or "NS-NO-DEFAULT-DENY"), lines.Count(l => l.StartsWith("NS-", StringComparison.Ordinal)));
-        Assert.Equal(planted.Count(p => p.Id == "RBAC-CLUSTER-ADMIN"), lines.Count(l => l.StartsWith("admin User alice-", StringComparison.Ordinal)));
+        Assert.Equal(planted.Count(p => p.Id == "RBAC-WILDCARD-ADMIN"), lines.Count(l => l.StartsWith("admin User:alice-", StringComparison.Ordinal)));
         Assert.Equal(planted.Count(p => p.Id is "CERT-EXPIRED" or "CERT-EXPIRING"), lines.Count(l => l.StartsWith("cert ", StringComparison.Ordinal)));
         Assert.True(lines.Count > 10);
     }

@@ -23,7 +23,7 @@ public sealed class CompareK8sSecurityAuditTests : IDisposable
             .Output.ToList();
         Assert.All(changes, c => Assert.Equal("K8sSecurity.Engine.Audit.AuditComparison", c.BaseObject.GetType().FullName));
         Assert.Equal(new[] { "PSS-BASELINE-PRIVILEGED" }, changes.Where(c => S(c, "Status") == "New").Select(c => S(c, "Id")));
-        Assert.Equal(new[] { "PSS-BASELINE-HOST-NAMESPACES" }, changes.Where(c => S(c, "Status") == "Resolved").Select(c => S(c, "Id")));
+        Assert.Equal(new[] { "PSS-BASELINE-HOSTNAMESPACES" }, changes.Where(c => S(c, "Status") == "Resolved").Select(c => S(c, "Id")));
         Assert.Contains(changes, c => S(c, "Status") == "Unchanged" && S(c, "Id") == "NS-NO-QUOTA");
 
         var withoutUnchanged = session.Invoke("Compare-K8sSecurityAudit $args[0] $args[1] -ExcludeUnchanged", oldJson, newJson).AssertNoErrors();

@@ -42,12 +42,12 @@ public sealed class InvokeK8sSecurityAuditTests : IClassFixture<AuditServer>, ID
     public void FindingsFilterAndSortInThePipeline()
     {
         var result = session.Invoke(
-            "Invoke-K8sSecurityAudit -Kubeconfig $args[0] -Category Rbac | Where-Object { $_.PSTypeNames -contains 'K8sSecurity.Engine.Audit.AuditFinding' -and $_.Severity -ge 'High' } | ForEach-Object { $_.Id + ' ' + $_.Evidence['subjectKinds'] }",
+            "Invoke-K8sSecurityAudit -Kubeconfig $args[0] -Category Rbac | Where-Object { $_.PSTypeNames -contains 'K8sSecurity.Engine.Audit.AuditFinding' -and $_.Severity -ge 'High' } | ForEach-Object { $_.Id + ' ' + $_.Evidence['subjectKind'] }",
             fixture.Kubeconfig).AssertNoErrors();
         var lines = result.Output.Select(o => o.ToString()).ToList();
-        Assert.Contains("RBAC-CLUSTER-ADMIN User", lines);
-        Assert.Contains("RBAC-ESCALATION Group", lines);
-        Assert.DoesNotContain(lines, l => l.StartsWith("RBAC-POD-EXEC", StringComparison.Ordinal));
+        Assert.Contains("RBAC-WILDCARD-ADMIN User", lines);
+        Assert.Contains("RBAC-IMPERSONATE Group", lines);
+        Assert.DoesNotContain(lines, l => l.StartsWith("RBAC-SECRETS-READ", StringComparison.Ordinal) && l.EndsWith("Group", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class InvokeK8sSecurityAuditTests : IClassFixture<AuditServer>, ID
         var result = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -Category Namespaces, PodSecurity, ServerVersion", dir).AssertNoErrors();
         var findings = Findings(result).ToList();
         Assert.Equal(
-            new[] { "NS-NO-DEFAULT-DENY", "NS-NO-LIMITRANGE", "NS-NO-PSA-ENFORCE", "NS-NO-QUOTA", "PSS-BASELINE-HOST-NAMESPACES" },
+            new[] { "NS-NO-DEFAULT-DENY", "NS-NO-LIMITRANGE", "NS-NO-PSA-ENFORCE", "NS-NO-QUOTA", "PSS-BASELINE-HOSTNAMESPACES" },
             findings.Select(f => S(f, "Id")).Order(StringComparer.Ordinal));
         Assert.Equal(Path.Combine(dir, "ns.yaml") + ":6", S(findings.Single(f => S(f, "Id")!.StartsWith("PSS", StringComparison.Ordinal)), "Source"));
         var summary = Assert.Single(Summaries(result));
