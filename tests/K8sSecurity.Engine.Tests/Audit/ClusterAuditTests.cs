@@ -80,6 +80,30 @@ public sealed class ClusterAuditTests : IClassFixture<FlawedClusterServer>
     }
 
     [Fact]
+    public async Task ReportsProgressPerKindAndCategory()
+    {
+        using var cluster = fixture.Connect();
+        var log = new EngineLog();
+        await new SecurityAuditor().AuditClusterAsync(cluster, new AuditOptions(), log, CancellationToken.None);
+        var entries = new List<LogEntry>();
+        while (log.TryTake(out var entry))
+        {
+            entries.Add(entry);
+        }
+
+        var progress = entries.Where(e => e.Level == LogLevel.Progress).ToList();
+        Assert.Contains(progress, p => p.Message.Contains("kinds", StringComparison.Ordinal));
+        foreach (var category in Enum.GetValues<AuditCategory>())
+        {
+            Assert.Contains(progress, p => p.Message.EndsWith(": " + category, StringComparison.Ordinal));
+        }
+
+        Assert.Equal(100, progress[^1].PercentComplete);
+        Assert.All(progress.Zip(progress.Skip(1)), pair => Assert.True(pair.Second.PercentComplete >= pair.First.PercentComplete || pair.First.Message.Contains("kinds", StringComparison.Ordinal)));
+        Assert.Contains(entries, e => e.Level == LogLevel.Verbose && e.Message.StartsWith("Listed ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task CategorySubsetListsOnlyWhatItNeeds()
     {
         using var cluster = fixture.Connect();

@@ -1,20 +1,20 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Identity;
 using K8sSecurity.Engine.Reporting;
 
 namespace K8sSecurity.Engine.Audit.Checks;
 
 /// <summary>
-/// Certificates past or near their end: client certificates and CAs in the kubeconfig, `kubernetes.io/tls`
-/// Secrets (the public tls.crt only) and, when given, a PKI folder such as /etc/kubernetes/pki.
-/// Expired = Critical; expiring within <see cref="AuditOptions.CertificateWarningDays"/> = High.
+/// Certificates past or near their end, through the identity engine (certificate model, file inventory and health
+/// checks of Get-/Test-K8sCertificate): client certificates and CAs in the kubeconfig, `kubernetes.io/tls` Secrets
+/// (the public tls.crt from the shared inventory; no extra API calls) and, when given, a PKI folder such as
+/// /etc/kubernetes/pki. Expired = Critical; expiring within <see cref="AuditOptions.CertificateWarningDays"/> = High.
 /// </summary>
 public sealed class CertificateExpiryCheck : IAuditCheck
 {
-    private static readonly string[] CertificateExtensions = { ".crt", ".pem", ".cer" };
-
     public AuditCategory Category => AuditCategory.Certificates;
 
     public IReadOnlyCollection<AuditKind> RequiredKinds { get; } = new[] { AuditKind.Secret };
@@ -23,13 +23,15 @@ public sealed class CertificateExpiryCheck : IAuditCheck
     {
         var findings = new List<AuditFinding>();
         int evaluated = 0;
+        var options = new CertificateCheckOptions { WarningDays = context.Options.CertificateWarningDays, Now = context.Now };
 
         foreach (var entry in context.KubeconfigCertificates)
         {
-            foreach (var certificate in ParsePem(entry.Pem))
+            foreach (var certificate in Parse(Encoding.ASCII.GetBytes(entry.Pem)))
             {
                 evaluated++;
-                Evaluate(context, findings, certificate, "KubeconfigUser", entry.Owner, null, entry.KubeconfigPath, $"kubeconfig entry '{entry.Owner}'");
+                var model = K8sCertificate.From(certificate, entry.Owner, CertificateSourceKind.Kubeconfig, $"kubeconfig {entry.KubeconfigPath} ({entry.Owner})", entry.KubeconfigPath);
+                Evaluate(context, findings, model, options, "KubeconfigUser", entry.Owner, null, null, $"kubeconfig entry '{entry.Owner}'");
             }
         }
 
@@ -40,10 +42,10 @@ public sealed class CertificateExpiryCheck : IAuditCheck
                 continue;
             }
 
-            string pem;
+            byte[] bytes;
             try
             {
-                pem = Encoding.ASCII.GetString(Convert.FromBase64String(data));
+                bytes = Convert.FromBase64String(data);
             }
             catch (FormatException)
             {
@@ -51,39 +53,34 @@ public sealed class CertificateExpiryCheck : IAuditCheck
             }
 
             // The leaf is what clients see; the chain's CAs are usually renewed elsewhere.
-            if (ParsePem(pem).FirstOrDefault() is { } leaf)
+            if (Parse(bytes).FirstOrDefault() is { } leaf)
             {
                 evaluated++;
-                Evaluate(context, findings, leaf, "Secret", secret.Name ?? string.Empty, secret.Namespace, secret.Line > 0 ? secret.Location : null,
-                    $"TLS secret '{secret.Namespace}/{secret.Name}'");
+                string id = $"{secret.Namespace}/{secret.Name}";
+                var model = K8sCertificate.From(leaf, id, CertificateSourceKind.Secret, $"secret {id} (tls.crt)");
+                Evaluate(context, findings, model, options, "Secret", secret.Name ?? string.Empty, secret.Namespace, secret.Line > 0 ? secret.Location : null, $"TLS secret '{id}'");
             }
         }
 
         if (context.Options.PkiPath is { } pki)
         {
-            foreach (string file in Directory.EnumerateFiles(pki, "*", SearchOption.AllDirectories)
-                         .Where(f => CertificateExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                         .Order(StringComparer.Ordinal))
+            foreach (var (file, name) in CertificateInventory.Expand(pki))
             {
-                string text;
+                IReadOnlyList<K8sCertificate> certificates;
                 try
                 {
-                    text = File.ReadAllText(file);
+                    certificates = CertificateInventory.ReadFile(file, name);
                 }
-                catch (IOException)
+                catch (K8sOperationException ex)
                 {
-                    continue;
-                }
-                catch (UnauthorizedAccessException)
-                {
+                    context.Log.Warning($"Skipped '{file}': {ex.Message}");
                     continue;
                 }
 
-                string relative = Path.GetRelativePath(pki, file).Replace('\\', '/');
-                foreach (var certificate in ParsePem(text).Take(1))
+                foreach (var certificate in certificates.Take(1))
                 {
                     evaluated++;
-                    Evaluate(context, findings, certificate, "File", relative, null, file, $"PKI file '{relative}'");
+                    Evaluate(context, findings, certificate, options, "File", name, null, null, $"PKI file '{name}'");
                 }
             }
         }
@@ -91,32 +88,25 @@ public sealed class CertificateExpiryCheck : IAuditCheck
         return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated });
     }
 
-    /// <summary>Certificates in PEM text; private-key blocks are never parsed.</summary>
-    public static IReadOnlyList<X509Certificate2> ParsePem(string pem)
+    private static IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> Parse(byte[] bytes)
     {
-        if (!pem.Contains("-----BEGIN CERTIFICATE-----", StringComparison.Ordinal))
-        {
-            return Array.Empty<X509Certificate2>();
-        }
-
-        var collection = new X509Certificate2Collection();
         try
         {
-            collection.ImportFromPem(pem);
+            return CertificateFiles.Parse(bytes);
         }
-        catch (CryptographicException)
+        catch (Exception ex) when (ex is CryptographicException or FormatException)
         {
-            return Array.Empty<X509Certificate2>();
+            return Array.Empty<System.Security.Cryptography.X509Certificates.X509Certificate2>();
         }
-
-        return collection.ToList();
     }
 
-    private static void Evaluate(AuditContext context, List<AuditFinding> findings, X509Certificate2 certificate, string kind, string name, string? ns, string? source, string what)
+    private static void Evaluate(
+        AuditContext context, List<AuditFinding> findings, K8sCertificate certificate, CertificateCheckOptions options,
+        string kind, string name, string? ns, string? source, string what)
     {
-        var notAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero);
-        double daysLeft = (notAfter - context.Now).TotalDays;
-        if (daysLeft > context.Options.CertificateWarningDays)
+        var health = CertificateChecker.Check(certificate, options);
+        bool expired = health.Verdicts.Contains(CertificateVerdict.Expired);
+        if (!expired && !health.Verdicts.Contains(CertificateVerdict.ExpiringSoon))
         {
             return;
         }
@@ -125,24 +115,18 @@ public sealed class CertificateExpiryCheck : IAuditCheck
         {
             ["subject"] = certificate.Subject,
             ["issuer"] = certificate.Issuer,
-            ["notAfter"] = notAfter.ToString("o", CultureInfo.InvariantCulture),
-            ["daysLeft"] = Math.Floor(daysLeft).ToString(CultureInfo.InvariantCulture),
+            ["notAfter"] = certificate.NotAfter.ToString("o", CultureInfo.InvariantCulture),
+            ["daysLeft"] = Math.Floor((certificate.NotAfter - context.Now).TotalDays).ToString(CultureInfo.InvariantCulture),
             ["thumbprint"] = certificate.Thumbprint,
+            ["source"] = certificate.Source,
         };
-        if (source is not null)
-        {
-            evidence["source"] = source;
-        }
-
-        findings.Add(daysLeft <= 0
+        string problem = string.Join("; ", health.Problems.Where(p => p.Contains("expire", StringComparison.Ordinal)));
+        findings.Add(expired
             ? context.Finding(AuditCategory.Certificates, "CERT-EXPIRED", FindingSeverity.Critical, "Certificate expired", kind, name, ns,
-                $"The certificate of {what} ({certificate.Subject}) expired on {notAfter:yyyy-MM-dd}.",
-                "Renew the certificate now (New-K8sUserCertificate / kubeadm certs renew / cert-manager) and roll it out.", evidence, SourceOf(source))
+                $"The certificate of {what} ({certificate.Subject}) {problem}.",
+                "Renew the certificate now (New-K8sUserCertificate / kubeadm certs renew / cert-manager) and roll it out.", evidence, source)
             : context.Finding(AuditCategory.Certificates, "CERT-EXPIRING", FindingSeverity.High, "Certificate expires soon", kind, name, ns,
-                $"The certificate of {what} ({certificate.Subject}) expires on {notAfter:yyyy-MM-dd}, in {Math.Ceiling(daysLeft)} day(s).",
-                "Renew the certificate before it expires.", evidence, SourceOf(source)));
+                $"The certificate of {what} ({certificate.Subject}) {problem}.",
+                "Renew the certificate before it expires.", evidence, source));
     }
-
-    // Only manifest locations (file:line) are finding sources; kubeconfig and PKI paths stay in the evidence.
-    private static string? SourceOf(string? source) => source is not null && source.Contains(':', StringComparison.Ordinal) && char.IsDigit(source[^1]) ? source : null;
 }
