@@ -60,6 +60,19 @@
         'New-K8sRegistrySecret'
 
         # Guardrails: quotas, limit ranges, Pod Security labels, network policies
+        'Set-K8sNamespaceQuota'
+        'Get-K8sNamespaceQuota'
+        'Remove-K8sNamespaceQuota'
+        'Set-K8sLimitRange'
+        'Get-K8sLimitRange'
+        'Remove-K8sLimitRange'
+        'Set-K8sNamespacePodSecurity'
+        'Get-K8sNamespaceSecurity'
+        'New-K8sNetworkPolicy'
+        'Get-K8sNetworkPolicy'
+        'Remove-K8sNetworkPolicy'
+        'Test-K8sNetworkPolicy'
+        'New-K8sSecureNamespace'
 
         # Scanning: workload Pod Security and reports
         'Test-K8sPodSecurity'

@@ -191,11 +191,8 @@ public static class Patch
             return value ?? throw StatusResponses.BadRequest("cannot replace the document with null");
         }
 
-        var parent = Get(doc, "/" + string.Join('/', segs[..^1].Select(s => s.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal))));
-        if (segs.Length == 1)
-        {
-            parent = doc;
-        }
+        // A top-level member's parent is the document itself (the pointer "/" would name the "" member).
+        var parent = segs.Length == 1 ? doc : Get(doc, "/" + string.Join('/', segs[..^1].Select(s => s.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal))));
 
         var last = segs[^1];
         switch (parent)

@@ -234,11 +234,17 @@ public static class RbacRiskAnalyzer
             .ToList();
     }
 
-    /// <summary>Built-in identities: system:* users and groups (except the "everyone" ones) and kube-system service accounts.</summary>
+    /// <summary>
+    /// Built-in identities: system:* users and groups and kube-system service accounts — but not the "everyone" groups
+    /// (system:authenticated, system:unauthenticated, system:anonymous, system:serviceaccounts[:ns]): a risky right
+    /// given to everyone is the worst case, never a built-in exception.
+    /// </summary>
     public static bool IsSystemSubject(RbacSubject subject) => subject.Kind switch
     {
         RbacSubjectKind.ServiceAccount => subject.Namespace == "kube-system",
-        _ => subject.Name.StartsWith("system:", StringComparison.Ordinal) && !IsAnonymous(subject) && !IsDefaultOrAllServiceAccounts(subject, out _),
+        _ => subject.Name.StartsWith("system:", StringComparison.Ordinal)
+            && !(subject.Kind == RbacSubjectKind.Group && subject.Name == "system:authenticated")
+            && !IsAnonymous(subject) && !IsDefaultOrAllServiceAccounts(subject, out _),
     };
 
     private static bool IsAnonymous(RbacSubject subject) =>

@@ -45,6 +45,7 @@ public sealed class GrantK8sRoleCommand : K8sClusterCmdlet
         TryInvoke(() =>
         {
             var (kind, roleName) = RbacParameterHelper.RoleOf(Role, ClusterRole);
+            RbacParameterHelper.RejectEmptyNamespace(MyInvocation.BoundParameters, Namespace);
             string? ns = string.IsNullOrWhiteSpace(Namespace) ? null : Namespace.Trim();
             if (kind == RbacRoleKind.Role && ns is null)
             {

@@ -41,6 +41,17 @@ internal static class RbacParameterHelper
         return hasRole ? (RbacRoleKind.Role, role!.Trim()) : (RbacRoleKind.ClusterRole, clusterRole!.Trim());
     }
 
+    /// <summary>
+    /// An empty -Namespace (an empty CSV cell) must not silently turn a namespaced grant into a cluster-wide one.
+    /// </summary>
+    public static void RejectEmptyNamespace(IDictionary<string, object> boundParameters, string? ns)
+    {
+        if (boundParameters.ContainsKey("Namespace") && ns is not null && string.IsNullOrWhiteSpace(ns))
+        {
+            throw K8sOperationException.InvalidArgument("Namespace", ns, "the namespace is empty; omit -Namespace (and the Namespace column) to grant or revoke cluster-wide.");
+        }
+    }
+
     public static Dictionary<string, string> Labels(Hashtable? table, string parameterName)
     {
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -40,6 +40,7 @@ public sealed class RevokeK8sRoleCommand : K8sClusterCmdlet
         if (!TryInvoke(() =>
         {
             var (kind, roleName) = RbacParameterHelper.RoleOf(Role, ClusterRole);
+            RbacParameterHelper.RejectEmptyNamespace(MyInvocation.BoundParameters, Namespace);
             string? ns = string.IsNullOrWhiteSpace(Namespace) ? null : Namespace.Trim();
             if (kind == RbacRoleKind.Role && ns is null)
             {

@@ -219,6 +219,29 @@ public sealed class RbacPolicyTests
         Assert.Equal("Group:system:serviceaccounts:ops", rules[0].Subject.ToString());
     }
 
+    [Fact]
+    public void KubectlJsonDumpsWithTypedListsLoad()
+    {
+        string dump = """
+            {"apiVersion":"v1","kind":"List","items":[
+              {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"ns-reader"},
+               "rules":[{"apiGroups":[""],"resources":["namespaces"],"verbs":["get","list"]}]},
+              {"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ignored","namespace":"x"}}]}
+            """;
+        string typed = """
+            {"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBindingList","items":[
+              {"metadata":{"name":"readers"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"ns-reader"},
+               "subjects":[{"kind":"Group","apiGroup":"rbac.authorization.k8s.io","name":"readers"}]}]}
+            """;
+        var objects = ManifestReader.ReadText(dump, "roles.json", e => throw new InvalidOperationException(e.ToString()))
+            .Concat(ManifestReader.ReadText(typed, "bindings.json", e => throw new InvalidOperationException(e.ToString())));
+        var loaded = RbacSource.LoadFromObjects(objects, EngineLog.None);
+        var decision = loaded.Authorize(new RbacIdentity { Groups = new[] { "readers" } }, Resource("list", "namespaces"));
+        Assert.True(decision.Allowed);
+        Assert.Equal("ClusterRoleBinding/readers", decision.Grants[0].Binding);
+        Assert.Single(loaded.ClusterRoles);
+    }
+
     [Theory]
     [InlineData("pods/log", null, "pods", "log", "")]
     [InlineData("deployments.apps", null, "deployments", null, "apps")]

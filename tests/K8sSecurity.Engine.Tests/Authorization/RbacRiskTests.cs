@@ -109,6 +109,18 @@ public sealed class RbacRiskTests
     }
 
     [Fact]
+    public void RiskyRightsForEveryAuthenticatedUserAreNotTreatedAsBuiltIn()
+    {
+        var policy = Load(
+            Role("debugger", "[{ apiGroups: [''], resources: [pods/exec], verbs: [create] }]")
+            + Crb("everyone-debugs", "debugger", "[{ kind: Group, name: 'system:authenticated', apiGroup: rbac.authorization.k8s.io }]")
+            + Crb("nodes-debug", "debugger", "[{ kind: Group, name: 'system:nodes', apiGroup: rbac.authorization.k8s.io }]"));
+        var finding = Assert.Single(RbacRiskAnalyzer.Analyze(policy, false));
+        Assert.Equal("Group:system:authenticated", finding.Subject.ToString());
+        Assert.Equal("RBAC-POD-EXEC", finding.RuleId);
+    }
+
+    [Fact]
     public void AnonymousAndDefaultServiceAccountGrantsAreFound()
     {
         var policy = Load(

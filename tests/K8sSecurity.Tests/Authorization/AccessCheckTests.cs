@@ -129,6 +129,10 @@ public sealed class AccessCheckTests : IDisposable
         Assert.Contains(rules, r => ((IEnumerable<string>)r.Properties["Resources"].Value).Contains("secrets"));
         Assert.Empty(cluster.Invoke("Get-K8sEffectivePermission -User sammy -Namespace team-b").AssertNoErrors().Output);
 
+        string text = cluster.Session.Render("Get-K8sEffectivePermission -User sammy -Namespace team-a");
+        Assert.Matches(@"Scope\s+Verbs\s+Resources\s+ApiGroups\s+Names\s+Role\s+Binding", text);
+        Assert.Matches(@"team-a\s+\S+.*ClusterRole/edit\s+RoleBinding/team-a/k8ssecurity:clusterrole:edit", text);
+
         var sa = cluster.Invoke("Get-K8sEffectivePermission -ServiceAccount builder -Namespace team-b").AssertNoErrors().Output;
         Assert.Contains(sa, r => (string)r.Properties["MatchedSubject"].Value == "Group:system:serviceaccounts:team-b");
     }

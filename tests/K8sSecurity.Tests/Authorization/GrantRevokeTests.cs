@@ -164,6 +164,10 @@ public sealed class GrantRevokeTests : IDisposable
         Assert.StartsWith("K8sInvalidArgument", Assert.Single(none.Errors).FullyQualifiedErrorId);
         var badNs = cluster.Invoke("Grant-K8sRole -ClusterRole view -User x -Namespace Team_A");
         Assert.Contains("'Team_A'", Assert.Single(badNs.Errors).Exception.Message);
+
+        // An empty Namespace cell must not become a cluster-wide grant.
+        var emptyNs = cluster.Invoke("[pscustomobject]@{ User = 'x'; Namespace = '' } | Grant-K8sRole -ClusterRole view");
+        Assert.StartsWith("K8sInvalidArgument", Assert.Single(emptyNs.Errors).FullyQualifiedErrorId);
         Assert.Empty(cluster.Server.Requests);
     }
 

@@ -45,6 +45,10 @@ public sealed class RoleAndRiskTests : IDisposable
         cluster.Invoke("& { New-K8sPolicyRule get deployments.apps; New-K8sPolicyRule list,watch pods } | New-K8sRole deploy-reader -Namespace team-a").AssertNoErrors();
         Assert.Equal(2, ((JsonArray)cluster.Get(Rbac, "Role", "team-a", "deploy-reader")!["rules"]!).Count);
 
+        string ruleText = cluster.Session.Render("New-K8sPolicyRule -Verb get,list -Resource pods,deployments.apps -ResourceName web");
+        Assert.Matches(@"Verbs\s+ApiGroups\s+Resources\s+ResourceNames\s+NonResourceUrls", ruleText);
+        Assert.Matches(@"get,list\s+"""",apps\s+pods,deployments\s+web", ruleText);
+
         var bad = cluster.Invoke("New-K8sPolicyRule -Verb GET -Resource pods");
         Assert.StartsWith("K8sInvalidArgument", Assert.Single(bad.Errors).FullyQualifiedErrorId);
         var urlInRole = cluster.Invoke("New-K8sPolicyRule get -NonResourceUrl /metrics | New-K8sRole metrics -Namespace team-a");

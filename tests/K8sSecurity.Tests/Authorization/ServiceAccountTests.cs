@@ -106,6 +106,10 @@ public sealed class ServiceAccountTests : IDisposable
         Assert.Equal("Unchanged", Assert.Single(cluster.Invoke("Set-K8sWorkloadServiceAccount Deployment nginx nginx-sa -Namespace team-a").AssertNoErrors().Output).Properties["Change"].Value.ToString());
         Assert.Empty(cluster.Writes());
 
+        string text = cluster.Session.Render("Set-K8sWorkloadServiceAccount Deployment nginx nginx-sa -Namespace team-a");
+        Assert.Matches(@"Kind\s+Name\s+Namespace\s+From\s+To\s+Change", text);
+        Assert.Matches(@"Deployment\s+nginx\s+team-a\s+nginx-sa\s+nginx-sa\s+Unchanged", text);
+
         var missing = cluster.Invoke("Set-K8sWorkloadServiceAccount Deployment nginx ghost -Namespace team-a");
         Assert.Contains(missing.Warnings, w => w.Contains("'team-a:ghost' does not exist", StringComparison.Ordinal));
         var notFound = cluster.Invoke("Set-K8sWorkloadServiceAccount Deployment nope nginx-sa -Namespace team-a");

@@ -1,0 +1,156 @@
+using System.Collections;
+using System.Management.Automation;
+using System.Net;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Guardrails;
+using K8sSecurity.Infrastructure;
+
+namespace K8sSecurity.Commands;
+
+/// <summary>
+/// Says whether traffic between two pods (or a pod and an address) is allowed under the NetworkPolicy semantics,
+/// and which policies decide it; -Unisolated lists pods that no policy selects. Reads the cluster, or manifests
+/// with -Path (offline).
+/// </summary>
+[Cmdlet(VerbsDiagnostic.Test, "K8sNetworkPolicy", DefaultParameterSetName = "Traffic")]
+[OutputType(typeof(NetworkPolicyVerdict), ParameterSetName = new[] { "Traffic" })]
+[OutputType(typeof(NetworkPolicyCoverage), ParameterSetName = new[] { "Unisolated" })]
+public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
+{
+    /// <summary>Source: a pod name, "namespace/pod", a label hashtable, or an IP address outside the cluster.</summary>
+    [Parameter(ParameterSetName = "Traffic", Mandatory = true, Position = 0)]
+    [ValidateNotNull]
+    public object From { get; set; } = null!;
+
+    /// <summary>Destination: a pod name, "namespace/pod", a label hashtable, or an IP address outside the cluster.</summary>
+    [Parameter(ParameterSetName = "Traffic", Mandatory = true, Position = 1)]
+    [ValidateNotNull]
+    public object To { get; set; } = null!;
+
+    [Parameter(ParameterSetName = "Traffic", Mandatory = true, Position = 2)]
+    [ValidateNotNullOrEmpty]
+    public string Port { get; set; } = string.Empty;
+
+    [Parameter(ParameterSetName = "Traffic")]
+    [ValidateSet("TCP", "UDP", "SCTP")]
+    public string Protocol { get; set; } = "TCP";
+
+    [Parameter]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
+    [ValidateNotNullOrEmpty]
+    public string? Namespace { get; set; }
+
+    [Parameter(ParameterSetName = "Traffic")]
+    [ValidateNotNullOrEmpty]
+    public string? FromNamespace { get; set; }
+
+    [Parameter(ParameterSetName = "Traffic")]
+    [ValidateNotNullOrEmpty]
+    public string? ToNamespace { get; set; }
+
+    [Parameter(ParameterSetName = "Unisolated", Mandatory = true)]
+    public SwitchParameter Unisolated { get; set; }
+
+    /// <summary>Manifest files or folders (NetworkPolicy, Pod, workload and Namespace objects): evaluate offline.</summary>
+    [Parameter]
+    [Alias("FullName")]
+    [ValidateNotNullOrEmpty]
+    public string[]? Path { get; set; }
+
+    protected override void EndProcessing()
+    {
+        string defaultNamespace = Namespace ?? (Path is null ? ResolveNamespace(null) : "default");
+        IReadOnlyList<NetworkPolicyModel> policies;
+        IReadOnlyList<EndpointModel> pods;
+        IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaces;
+        if (Path is not null)
+        {
+            var paths = Path.Select(p => GetUnresolvedProviderPathFromPSPath(p)).ToList();
+            try
+            {
+                (policies, pods, namespaces) = NetworkPolicyService.LoadManifests(paths, defaultNamespace, Log);
+            }
+            catch (K8sOperationException ex)
+            {
+                FlushLog();
+                ThrowTerminating(ex);
+                return;
+            }
+
+            FlushLog();
+        }
+        else
+        {
+            (policies, pods, namespaces) = RunOrThrow(ct => NetworkPolicyService.LoadLiveAsync(Cluster, ct));
+        }
+
+        var evaluator = new NetworkPolicyEvaluator(
+            policies,
+            ns => namespaces.TryGetValue(ns, out var labels) ? labels : NetworkPolicyEvaluator.WithNameLabel(ns, null));
+
+        if (Unisolated)
+        {
+            foreach (var pod in pods.Where(p => Namespace is null || p.Namespace == Namespace))
+            {
+                var coverage = evaluator.Coverage(pod);
+                if (!coverage.IngressIsolated && !coverage.EgressIsolated)
+                {
+                    WriteObject(coverage);
+                }
+            }
+
+            return;
+        }
+
+        EndpointModel from;
+        EndpointModel to;
+        try
+        {
+            from = Resolve(From, FromNamespace ?? defaultNamespace, pods, nameof(From));
+            to = Resolve(To, ToNamespace ?? defaultNamespace, pods, nameof(To));
+        }
+        catch (K8sOperationException ex)
+        {
+            ThrowTerminating(ex);
+            return;
+        }
+
+        var verdict = evaluator.Evaluate(from, to, Port, Protocol);
+        WriteVerbose(verdict.Reason);
+        WriteObject(verdict);
+    }
+
+    private static EndpointModel Resolve(object value, string ns, IReadOnlyList<EndpointModel> pods, string parameter)
+    {
+        if (value is PSObject ps)
+        {
+            value = ps.BaseObject;
+        }
+
+        if (value is IDictionary table)
+        {
+            return new EndpointModel { Namespace = ns, Labels = GuardrailArguments.ToMap(table, parameter)! };
+        }
+
+        string text = GuardrailArguments.Text(value) ?? string.Empty;
+        if (IPAddress.TryParse(text, out var address))
+        {
+            return new EndpointModel { Address = address };
+        }
+
+        string podNamespace = ns;
+        string name = text;
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash > 0)
+        {
+            podNamespace = text[..slash];
+            name = text[(slash + 1)..];
+        }
+
+        return pods.FirstOrDefault(p => p.Namespace == podNamespace && p.Name == name)
+               ?? throw new K8sOperationException(
+                   K8sErrorKind.NotFound,
+                   $"Pod {podNamespace}/{name} not found (give -{parameter} as a pod name, 'namespace/pod', a label hashtable such as @{{app='api'}}, or an IP address).",
+                   text);
+    }
+}
