@@ -1,10 +1,12 @@
+using K8sSecurity.Engine.Guardrails;
 using K8sSecurity.Engine.Reporting;
 
 namespace K8sSecurity.Engine.Audit.Checks;
 
 /// <summary>
 /// Namespaces without the four guardrails every tenant namespace needs: a ResourceQuota, a LimitRange, a Pod
-/// Security `enforce` label stricter than privileged, and a default-deny ingress NetworkPolicy.
+/// Security `enforce` label stricter than privileged, and a default-deny ingress NetworkPolicy (judged by the
+/// guardrails engine's network policy model). Works on the shared inventory: no request per namespace.
 /// </summary>
 public sealed class NamespaceGuardrailsCheck : IAuditCheck
 {
@@ -72,17 +74,12 @@ public sealed class NamespaceGuardrailsCheck : IAuditCheck
         return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated });
     }
 
-    /// <summary>Empty podSelector, Ingress among the policy types, and no ingress rule: all inbound traffic denied.</summary>
-    public static bool IsDefaultDenyIngress(System.Text.Json.Nodes.JsonObject policy)
-    {
-        var selector = policy.At("spec", "podSelector");
-        bool selectsAll = selector is null
-            || (selector is System.Text.Json.Nodes.JsonObject s && !s.Objects("matchExpressions").Any() && !s.StringMap("matchLabels").Any());
-        var types = policy.Strings("spec", "policyTypes").ToList();
-        bool coversIngress = types.Count == 0 || types.Contains("Ingress", StringComparer.Ordinal);
-        bool noIngressRule = !policy.Objects("spec", "ingress").Any();
-        return selectsAll && coversIngress && noIngressRule;
-    }
+    /// <summary>
+    /// Default-deny ingress as the guardrails engine defines it (Get-K8sNetworkPolicy's DefaultDenyIngress): the policy
+    /// selects every pod of its namespace, affects ingress and allows nothing.
+    /// </summary>
+    public static bool IsDefaultDenyIngress(System.Text.Json.Nodes.JsonObject policy) =>
+        NetworkPolicyService.IsDefaultDeny(NetworkPolicyModel.FromJson(policy, policy.Str("metadata", "namespace") ?? "default"), egress: false);
 
     private static HashSet<string> NamespacesOf(AuditInventory inventory, AuditKind kind) =>
         inventory.Of(kind).Select(o => o.Namespace ?? "default").ToHashSet(StringComparer.Ordinal);
