@@ -27,6 +27,18 @@
         'Get-K8sContext'
 
         # Identity: certificates, CSRs, kubeconfigs, PKI
+        'New-K8sUserCertificate'
+        'Get-K8sCertificateRequest'
+        'Approve-K8sCertificateRequest'
+        'Deny-K8sCertificateRequest'
+        'Remove-K8sCertificateRequest'
+        'Receive-K8sCertificate'
+        'New-K8sKubeconfig'
+        'Get-K8sKubeconfig'
+        'New-K8sCertificateAuthority'
+        'New-K8sCertificate'
+        'Get-K8sCertificate'
+        'Test-K8sCertificate'
 
         # Authorization: RBAC, access checks, service accounts, tokens, pull secrets
         'Grant-K8sRole'
@@ -68,6 +80,8 @@
         'Export-K8sSecurityReport'
 
         # Audit: cluster audit and comparison
+        'Invoke-K8sSecurityAudit'
+        'Compare-K8sSecurityAudit'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Running;
 
-// Each area keeps its benchmarks in its own <Area>Benchmarks.cs; the switcher finds them all.
+// Runs the benchmarks named on the command line (or asks), e.g.:
+//   dotnet run -c Release --project tests/K8sSecurity.Benchmarks -- --filter '*Scanning*' --job short
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -102,7 +102,9 @@ public sealed class CertificateAuthority : IDisposable
 
         var serial = RandomNumberGenerator.GetBytes(16);
         serial[0] &= 0x7f;
-        return req.Create(Certificate, now.AddMinutes(-5), notAfter, serial);
+        // The signature generator overload signs any subject key type (an RSA CSR with this ECDSA CA, like kube's signer).
+        using var caKey = Certificate.GetECDsaPrivateKey()!;
+        return req.Create(Certificate.SubjectName, X509SignatureGenerator.CreateForECDsa(caKey), now.AddMinutes(-5), notAfter, serial);
     }
 
     /// <summary>Validates a presented client certificate against this CA (signature chain, validity, client-auth EKU if present).</summary>

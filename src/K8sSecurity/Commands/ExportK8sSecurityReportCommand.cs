@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using K8sSecurity.Engine.Audit;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
 using K8sSecurity.Engine.Reporting;
@@ -107,7 +108,8 @@ public sealed class ExportK8sSecurityReportCommand : K8sCmdlet
 
         try
         {
-            string text = ReportWriter.Write(reportFormat, findings, context);
+            // Audit output gets the audit's own HTML report and JSON results (see AuditReportExport).
+            string text = AuditReportExport.TryWrite(reportFormat, items, Title) ?? ReportWriter.Write(reportFormat, findings, context);
             SecureFile.WriteAllText(fullPath, text, Force, privateFile: false);
             WriteVerbose($"Wrote {reportFormat} report '{fullPath}' with {findings.Count} findings.");
             if (!PassThru)

@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using k8s;
+using k8s.Models;
+using K8sSecurity.Engine.Connection;
+using K8sSecurity.Engine.Diagnostics;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Manifests;
+
+namespace K8sSecurity.Engine.Audit;
+
+/// <summary>
+/// Everything an audit reads, gathered once and shared by every category: each kind is listed once across all
+/// namespaces (paged with limit/continue), or read offline from manifests / a `kubectl get -A -o yaml` dump.
+/// Objects are kept as JSON without status, managedFields and — for Secrets — without any data except a TLS
+/// secret's public certificate, so secret values never reach memory that outlives the listing.
+/// </summary>
+public sealed class AuditInventory
+{
+    /// <summary>Page size for list calls: kube-apiserver's own recommendation for large collections.</summary>
+    public const int PageSize = 500;
+
+    private const int ParallelLists = 4;
+
+    private readonly Dictionary<AuditKind, IReadOnlyList<ManifestObject>> objects;
+
+    private AuditInventory(Dictionary<AuditKind, IReadOnlyList<ManifestObject>> objects, string source, bool offline, string? serverVersion)
+    {
+        this.objects = objects;
+        Source = source;
+        Offline = offline;
+        ServerVersion = serverVersion;
+    }
+
+    /// <summary>"cluster" or the manifest paths.</summary>
+    public string Source { get; }
+
+    public bool Offline { get; }
+
+    /// <summary>The server's gitVersion (e.g. v1.33.2); null offline.</summary>
+    public string? ServerVersion { get; }
+
+    public IReadOnlyCollection<AuditKind> Kinds => objects.Keys;
+
+    /// <summary>Objects of one kind; empty when the kind was not read.</summary>
+    public IReadOnlyList<ManifestObject> Of(AuditKind kind) => objects.TryGetValue(kind, out var list) ? list : Array.Empty<ManifestObject>();
+
+    public bool Has(AuditKind kind) => objects.ContainsKey(kind);
+
+    /// <summary>Counts per kind, for the summary.</summary>
+    public IReadOnlyDictionary<string, int> Counts() => objects.OrderBy(p => p.Key).ToDictionary(p => p.Key.ToString(), p => p.Value.Count);
+
+    /// <summary>Builds an inventory from objects already in memory (tests, pipeline input).</summary>
+    public static AuditInventory FromObjects(IEnumerable<ManifestObject> items, string source, string? serverVersion = null, IEnumerable<AuditKind>? kinds = null)
+    {
+        var buckets = (kinds ?? Enum.GetValues<AuditKind>()).ToDictionary(k => k, _ => new List<ManifestObject>());
+        foreach (var item in items)
+        {
+            if (AuditKinds.TryParse(item.Kind, out var kind) && buckets.TryGetValue(kind, out var bucket))
+            {
+                bucket.Add(new ManifestObject(Trim(kind, item.Body), item.Source, item.Line));
+            }
+        }
+
+        return new AuditInventory(buckets.ToDictionary(p => p.Key, p => (IReadOnlyList<ManifestObject>)p.Value), source, offline: true, serverVersion);
+    }
+
+    /// <summary>Reads manifests (files, folders, wildcards, kubectl List dumps) for an offline audit.</summary>
+    public static AuditInventory FromManifests(IReadOnlyList<string> paths, Action<ManifestParseError> onError, IEnumerable<AuditKind>? kinds = null)
+    {
+        var files = ManifestReader.ExpandPaths(paths).ToList();
+        return FromObjects(files.SelectMany(f => ManifestReader.ReadFile(f, onError)), string.Join(", ", paths), null, kinds);
+    }
+
+    /// <summary>Lists every requested kind once, cluster-wide and paged, plus the server version.</summary>
+    public static async Task<AuditInventory> FromClusterAsync(
+        ClusterClient cluster, IReadOnlyCollection<AuditKind> kinds, EngineLog log, CancellationToken cancellationToken)
+    {
+        var version = await ApiErrorTranslator.CallAsync(
+            () => cluster.Api.Version.GetCodeAsync(cancellationToken), "Reading the server version", cluster.Context.Name).ConfigureAwait(false);
+        var results = new ConcurrentDictionary<AuditKind, IReadOnlyList<ManifestObject>>();
+        int done = 0;
+        await Parallel.ForEachAsync(
+            kinds.Distinct(),
+            new ParallelOptions { MaxDegreeOfParallelism = ParallelLists, CancellationToken = cancellationToken },
+            async (kind, ct) =>
+            {
+                var list = await ListAsync(cluster, kind, ct).ConfigureAwait(false);
+                results[kind] = list;
+                int finished = Interlocked.Increment(ref done);
+                log.Verbose($"Listed {list.Count} {AuditKinds.ResourceOf(kind).Resource} on '{cluster.Context.Name}'.");
+                log.Progress($"Reading the cluster '{cluster.Context.Name}': {finished}/{kinds.Count} kinds", Math.Min(99, finished * 60 / Math.Max(1, kinds.Count)));
+            }).ConfigureAwait(false);
+        return new AuditInventory(new Dictionary<AuditKind, IReadOnlyList<ManifestObject>>(results), "cluster", offline: false, version.GitVersion);
+    }
+
+    private static Task<List<ManifestObject>> ListAsync(ClusterClient cluster, AuditKind kind, CancellationToken ct)
+    {
+        var api = cluster.Api;
+        return kind switch
+        {
+            AuditKind.Namespace => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListNamespaceAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Pod => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListPodForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ServiceAccount => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListServiceAccountForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Secret => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListSecretForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ResourceQuota => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListResourceQuotaForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.LimitRange => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListLimitRangeForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Deployment => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ReplicaSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListReplicaSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.StatefulSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListStatefulSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.DaemonSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListDaemonSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Job => PageAsync(kind, "batch/v1", (c, l) => api.BatchV1.ListJobForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.CronJob => PageAsync(kind, "batch/v1", (c, l) => api.BatchV1.ListCronJobForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.NetworkPolicy => PageAsync(kind, "networking.k8s.io/v1", (c, l) => api.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Role => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListRoleForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ClusterRole => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.RoleBinding => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListRoleBindingForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ClusterRoleBinding => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleBindingAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
+        };
+    }
+
+    private static async Task<List<ManifestObject>> PageAsync<TList>(
+        AuditKind kind, string apiVersion, Func<string?, int, Task<TList>> listPage)
+        where TList : IMetadata<V1ListMeta>
+    {
+        var result = new List<ManifestObject>();
+        string? continueToken = null;
+        string resource = AuditKinds.ResourceOf(kind).Resource;
+        do
+        {
+            string? token = continueToken;
+            var page = await ApiErrorTranslator.CallAsync(() => listPage(token, PageSize), $"Listing {resource}", resource).ConfigureAwait(false);
+            // Serialize the typed page once and read its items as JSON: the engine works on JSON everywhere
+            // (manifests, dumps and cluster objects alike) and never hands k8s.Models types to users.
+            var json = JsonNode.Parse(KubernetesJson.Serialize(page)) as JsonObject;
+            foreach (var item in json.Objects("items"))
+            {
+                item["apiVersion"] = apiVersion;
+                item["kind"] = kind.ToString();
+                result.Add(new ManifestObject(Trim(kind, item), "cluster", 0));
+            }
+
+            continueToken = string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? null : page.Metadata.ContinueProperty;
+        }
+        while (continueToken is not null);
+
+        return result;
+    }
+
+    /// <summary>Drops what no check reads (status, managedFields) and every secret value except a public TLS certificate.</summary>
+    private static JsonObject Trim(AuditKind kind, JsonObject body)
+    {
+        body.Remove("status");
+        if (body["metadata"] is JsonObject metadata)
+        {
+            metadata.Remove("managedFields");
+            if (kind == AuditKind.Secret && metadata["annotations"] is JsonObject annotations)
+            {
+                // kubectl apply stores the whole object, data included, in this annotation.
+                annotations.Remove("kubectl.kubernetes.io/last-applied-configuration");
+            }
+        }
+
+        if (kind == AuditKind.Secret)
+        {
+            string? certificate = body.Str("data", "tls.crt");
+            string? type = body.Str("type");
+            body.Remove("data");
+            body.Remove("stringData");
+            if (type == "kubernetes.io/tls" && certificate is not null)
+            {
+                body["data"] = new JsonObject { ["tls.crt"] = certificate };
+            }
+        }
+
+        return body;
+    }
+}

@@ -1,0 +1,291 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Text;
+using K8sSecurity.Engine.Audit.Checks;
+using K8sSecurity.Engine.Connection;
+using K8sSecurity.Engine.Diagnostics;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Manifests;
+
+namespace K8sSecurity.Engine.Audit;
+
+/// <summary>The findings and the summary of one audit of one cluster (or one offline dump).</summary>
+public sealed class AuditResult
+{
+    public required AuditSummary Summary { get; init; }
+
+    public required IReadOnlyList<AuditFinding> Findings { get; init; }
+}
+
+/// <summary>One fleet member's outcome: a result, or the error that stopped its audit.</summary>
+public sealed class FleetAuditOutcome
+{
+    public required string Context { get; init; }
+
+    public AuditResult? Result { get; init; }
+
+    public K8sOperationException? Error { get; init; }
+}
+
+/// <summary>
+/// Runs an audit: gathers one <see cref="AuditInventory"/> (each kind listed once) for the union of the kinds the
+/// selected categories need, then hands the same inventory to every category and scores the result.
+/// </summary>
+public sealed class SecurityAuditor
+{
+    public SecurityAuditor(IEnumerable<IAuditCheck>? checks = null)
+    {
+        Checks = (checks ?? DefaultChecks()).ToList();
+    }
+
+    public IReadOnlyList<IAuditCheck> Checks { get; }
+
+    /// <summary>The built-in categories, in report order.</summary>
+    public static IReadOnlyList<IAuditCheck> DefaultChecks() => new IAuditCheck[]
+    {
+        new WorkloadPodSecurityCheck(),
+        new RbacRiskCheck(),
+        new NamespaceGuardrailsCheck(),
+        new ServiceAccountHygieneCheck(),
+        new CertificateExpiryCheck(),
+        new AnonymousAccessCheck(),
+        new ServerVersionCheck(),
+    };
+
+    /// <summary>Kinds the selected categories read: what an audit lists (and what its ClusterRole must allow).</summary>
+    public IReadOnlyCollection<AuditKind> KindsFor(AuditOptions options) =>
+        SelectedChecks(options).SelectMany(c => c.RequiredKinds).Distinct().Order().ToArray();
+
+    /// <summary>Checks options before anything is read or sent.</summary>
+    public static void Validate(AuditOptions options)
+    {
+        if (options.PkiPath is { } pki && !Directory.Exists(pki))
+        {
+            throw K8sOperationException.InvalidArgument("PkiPath", pki, "the folder does not exist.");
+        }
+
+        if (options.CertificateWarningDays is < 0 or > 3650)
+        {
+            throw K8sOperationException.InvalidArgument("CertificateWarningDays", options.CertificateWarningDays, "use a number of days between 0 and 3650.");
+        }
+    }
+
+    public async Task<AuditResult> AuditClusterAsync(ClusterClient cluster, AuditOptions options, EngineLog log, CancellationToken cancellationToken)
+    {
+        Validate(options);
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        log.Progress($"Auditing '{cluster.Context.Name}': reading the cluster", 0);
+        var inventory = await AuditInventory.FromClusterAsync(cluster, KindsFor(options), log, cancellationToken).ConfigureAwait(false);
+        var context = new AuditContext
+        {
+            Inventory = inventory,
+            Options = options,
+            ClusterName = cluster.Context.Name,
+            Cluster = cluster,
+            KubeconfigCertificates = KubeconfigCertificates(cluster.Context.KubeconfigPath, cluster.Context.User, cluster.Context.Cluster),
+            Log = log,
+        };
+        return await RunChecksAsync(context, cluster.Server, started, clock, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Audits manifests or a `kubectl get -A -o yaml` dump; categories that need the server are skipped.</summary>
+    public async Task<AuditResult> AuditOfflineAsync(
+        IReadOnlyList<string> paths, AuditOptions options, string? kubeconfigPath, EngineLog log, CancellationToken cancellationToken)
+    {
+        Validate(options);
+        if (paths.Count == 0)
+        {
+            throw K8sOperationException.InvalidArgument("Path", string.Empty, "give at least one file or folder.");
+        }
+
+        var files = ManifestReader.ExpandPaths(paths).ToList();
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        log.Progress($"Auditing {string.Join(", ", paths)}: reading {files.Count} file(s)", 0);
+        var inventory = AuditInventory.FromObjects(
+            files.SelectMany(f => ManifestReader.ReadFile(f, e => log.Warning($"Skipped unreadable manifest: {e}"))),
+            string.Join(", ", paths),
+            null,
+            KindsFor(options));
+        var certificates = kubeconfigPath is null ? Array.Empty<KubeconfigCertificate>() : KubeconfigCertificates(kubeconfigPath, null, null);
+        var context = new AuditContext
+        {
+            Inventory = inventory,
+            Options = options,
+            ClusterName = "offline",
+            KubeconfigCertificates = certificates,
+            Log = log,
+        };
+        return await RunChecksAsync(context, string.Join(", ", paths), started, clock, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Audits an inventory already gathered (tests, benchmarks, pipeline input).</summary>
+    public Task<AuditResult> AuditInventoryAsync(AuditContext context, CancellationToken cancellationToken)
+    {
+        Validate(context.Options);
+        return RunChecksAsync(context, context.Inventory.Source, DateTimeOffset.UtcNow, Stopwatch.StartNew(), cancellationToken);
+    }
+
+    /// <summary>
+    /// Audits several clusters in parallel (at most <paramref name="throttleLimit"/> at a time). A cluster that cannot
+    /// be reached or configured yields an outcome with an error; the others complete.
+    /// </summary>
+    public async Task<IReadOnlyList<FleetAuditOutcome>> AuditFleetAsync(
+        IReadOnlyList<ConnectionRequest> targets, AuditOptions options, int throttleLimit, EngineLog log, CancellationToken cancellationToken)
+    {
+        Validate(options);
+        if (throttleLimit < 1)
+        {
+            throw K8sOperationException.InvalidArgument("ThrottleLimit", throttleLimit, "use 1 or more.");
+        }
+
+        var outcomes = new ConcurrentDictionary<int, FleetAuditOutcome>();
+        await Parallel.ForEachAsync(
+            targets.Select((t, i) => (Target: t, Index: i)),
+            new ParallelOptions { MaxDegreeOfParallelism = throttleLimit, CancellationToken = cancellationToken },
+            async (item, ct) =>
+            {
+                string name = item.Target.Context ?? "(current context)";
+                try
+                {
+                    using var cluster = ClusterClient.Create(item.Target);
+                    name = cluster.Context.Name;
+                    var result = await AuditClusterAsync(cluster, options, log, ct).ConfigureAwait(false);
+                    outcomes[item.Index] = new FleetAuditOutcome { Context = name, Result = result };
+                }
+                catch (K8sOperationException ex)
+                {
+                    log.Verbose($"Audit of '{name}' failed: {ex.Message}");
+                    outcomes[item.Index] = new FleetAuditOutcome { Context = name, Error = ex };
+                }
+            }).ConfigureAwait(false);
+        return outcomes.OrderBy(o => o.Key).Select(o => o.Value).ToList();
+    }
+
+    private IEnumerable<IAuditCheck> SelectedChecks(AuditOptions options)
+    {
+        var wanted = options.EffectiveCategories;
+        return Checks.Where(c => wanted.Contains(c.Category));
+    }
+
+    private async Task<AuditResult> RunChecksAsync(AuditContext context, string? server, DateTimeOffset started, Stopwatch clock, CancellationToken cancellationToken)
+    {
+        var checks = SelectedChecks(context.Options).ToList();
+        var findings = new List<AuditFinding>();
+        var scores = new List<AuditCategoryScore>();
+        for (int i = 0; i < checks.Count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var check = checks[i];
+            context.Log.Progress($"Auditing '{context.ClusterName}': {check.Category}", 60 + (i * 40 / checks.Count));
+            var result = await check.RunAsync(context, cancellationToken).ConfigureAwait(false);
+            var ordered = result.Findings
+                .OrderByDescending(f => f.Severity)
+                .ThenBy(f => f.Namespace, StringComparer.Ordinal)
+                .ThenBy(f => f.Resource, StringComparer.Ordinal)
+                .ThenBy(f => f.Id, StringComparer.Ordinal)
+                .ToList();
+            findings.AddRange(ordered);
+            scores.Add(AuditScoring.Summarize(check.Category, ordered, result.Evaluated, result.SkippedReason));
+            context.Log.Verbose(result.SkippedReason is null
+                ? $"{check.Category}: {ordered.Count} finding(s) over {result.Evaluated} evaluated."
+                : $"{check.Category}: skipped ({result.SkippedReason}).");
+        }
+
+        context.Log.Progress($"Auditing '{context.ClusterName}': done", 100);
+        var summary = new AuditSummary
+        {
+            Cluster = context.ClusterName,
+            Server = server,
+            ServerVersion = context.Inventory.ServerVersion,
+            Score = AuditScoring.OverallScore(scores),
+            TotalFindings = findings.Count,
+            Critical = findings.Count(f => f.Severity == Reporting.FindingSeverity.Critical),
+            High = findings.Count(f => f.Severity == Reporting.FindingSeverity.High),
+            Medium = findings.Count(f => f.Severity == Reporting.FindingSeverity.Medium),
+            Low = findings.Count(f => f.Severity == Reporting.FindingSeverity.Low),
+            Info = findings.Count(f => f.Severity == Reporting.FindingSeverity.Info),
+            Categories = scores,
+            Inventory = context.Inventory.Counts(),
+            StartedAt = started,
+            Duration = clock.Elapsed,
+            Offline = context.Cluster is null,
+        };
+        return new AuditResult { Summary = summary, Findings = findings };
+    }
+
+    /// <summary>Client certificates and CAs of a kubeconfig: one user and cluster when named, else all of them.</summary>
+    private static IReadOnlyList<KubeconfigCertificate> KubeconfigCertificates(string? kubeconfigPath, string? user, string? clusterName)
+    {
+        if (kubeconfigPath is null || !File.Exists(kubeconfigPath))
+        {
+            return Array.Empty<KubeconfigCertificate>();
+        }
+
+        KubeconfigSet set;
+        try
+        {
+            set = KubeconfigSet.Load(kubeconfigPath);
+        }
+        catch (K8sOperationException)
+        {
+            return Array.Empty<KubeconfigCertificate>();
+        }
+
+        string baseDir = Path.GetDirectoryName(Path.GetFullPath(kubeconfigPath)) ?? ".";
+        var result = new List<KubeconfigCertificate>();
+        foreach (var entry in set.Merged.Users ?? Enumerable.Empty<k8s.KubeConfigModels.User>())
+        {
+            if (user is not null && entry.Name != user)
+            {
+                continue;
+            }
+
+            if (Pem(entry.UserCredentials?.ClientCertificateData, entry.UserCredentials?.ClientCertificate, baseDir) is { } pem)
+            {
+                result.Add(new KubeconfigCertificate($"user {entry.Name}", pem, kubeconfigPath));
+            }
+        }
+
+        foreach (var entry in set.Merged.Clusters ?? Enumerable.Empty<k8s.KubeConfigModels.Cluster>())
+        {
+            if (clusterName is not null && entry.Name != clusterName)
+            {
+                continue;
+            }
+
+            if (Pem(entry.ClusterEndpoint?.CertificateAuthorityData, entry.ClusterEndpoint?.CertificateAuthority, baseDir) is { } pem)
+            {
+                result.Add(new KubeconfigCertificate($"cluster CA {entry.Name}", pem, kubeconfigPath));
+            }
+        }
+
+        return result;
+    }
+
+    private static string? Pem(string? base64, string? file, string baseDir)
+    {
+        try
+        {
+            if (!string.IsNullOrEmpty(base64))
+            {
+                return Encoding.ASCII.GetString(Convert.FromBase64String(base64));
+            }
+
+            if (!string.IsNullOrEmpty(file))
+            {
+                string path = Path.IsPathRooted(file) ? file : Path.Combine(baseDir, file);
+                return File.Exists(path) ? File.ReadAllText(path) : null;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+        catch (IOException)
+        {
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,283 @@
+using System.Runtime.InteropServices;
+using System.Security;
+using K8sSecurity.Engine.Connection;
+using K8sSecurity.Engine.Diagnostics;
+using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.IO;
+using YamlDotNet.RepresentationModel;
+
+namespace K8sSecurity.Engine.Identity;
+
+/// <summary>
+/// Writes per-user kubeconfigs the way `kubectl config set-cluster/set-credentials/set-context --embed-certs`
+/// would, but in one validated step: 0600, atomic, never replacing a file or an entry without force.
+/// </summary>
+public static class KubeconfigWriter
+{
+    /// <summary>Checks everything and returns the planned file content; writes nothing.</summary>
+    public static (string Content, string ContextName, string UserName) Plan(string path, KubeconfigSpec spec, bool merge, bool force)
+    {
+        string full = Path.GetFullPath(path);
+        ValidateServer(spec.Cluster.Server);
+        int kinds = (spec.ClientCertificatePath is not null ? 1 : 0) + (spec.Token is not null ? 1 : 0) + (spec.OidcIssuerUrl is not null ? 1 : 0);
+        if (kinds != 1)
+        {
+            throw new K8sOperationException(
+                K8sErrorKind.InvalidArgument,
+                "Give exactly one kind of user credential: -ClientCertificatePath with -ClientKeyPath, -Token, or -OidcIssuerUrl with -OidcClientId.");
+        }
+
+        var clusterBody = BuildCluster(spec.Cluster, spec.ReferenceFiles);
+        var (userBody, certificateUser) = BuildUser(spec);
+        string userName = spec.UserName ?? certificateUser ?? "user";
+        string contextName = spec.ContextName ?? $"{userName}@{spec.Cluster.Name}";
+        var contextBody = new YamlMappingNode(KubeconfigYaml.Scalar("cluster"), KubeconfigYaml.Scalar(spec.Cluster.Name));
+        if (!string.IsNullOrEmpty(spec.Namespace))
+        {
+            contextBody.Add(KubeconfigYaml.Scalar("namespace"), KubeconfigYaml.Scalar(spec.Namespace));
+        }
+
+        contextBody.Add(KubeconfigYaml.Scalar("user"), KubeconfigYaml.Scalar(userName));
+
+        bool exists = File.Exists(full) && new FileInfo(full).Length > 0;
+        KubeconfigYaml document;
+        if (merge && exists)
+        {
+            document = KubeconfigYaml.Load(full);
+        }
+        else
+        {
+            if (exists && !force)
+            {
+                throw new K8sOperationException(
+                    K8sErrorKind.FileSystem, $"The file '{full}' already exists; use -Merge to add to it or -Force to replace it.", full);
+            }
+
+            document = KubeconfigYaml.CreateEmpty();
+        }
+
+        // Entries are checked before anything is changed, so a refused merge leaves the file as it was.
+        document.Upsert("clusters", "cluster", spec.Cluster.Name, clusterBody, force, full);
+        document.Upsert("users", "user", userName, userBody, force, full);
+        document.Upsert("contexts", "context", contextName, contextBody, force, full);
+        if (string.IsNullOrEmpty(document.CurrentContext) || !merge)
+        {
+            document.SetCurrentContext(contextName);
+        }
+
+        return (document.Serialize(), contextName, userName);
+    }
+
+    public static KubeconfigUser Write(string path, KubeconfigSpec spec, bool merge, bool force, EngineLog? log = null)
+    {
+        string full = Path.GetFullPath(path);
+        var (content, contextName, userName) = Plan(full, spec, merge, force);
+        bool unchanged = File.Exists(full) && File.ReadAllText(full) == content;
+        if (unchanged)
+        {
+            log?.Verbose($"The kubeconfig '{full}' already holds context '{contextName}' as requested; nothing to write.");
+        }
+        else
+        {
+            SecureFile.WriteAllText(full, content, force: true);
+            log?.Verbose($"Wrote context '{contextName}' (user '{userName}', cluster '{spec.Cluster.Name}') to '{full}' (mode 0600).");
+        }
+
+        return KubeconfigInspector.Inspect(full).First(u => u.Name == userName);
+    }
+
+    /// <summary>The cluster entry (server and CA) of a kubeconfig context, to copy into a new kubeconfig.</summary>
+    public static KubeconfigClusterSpec ClusterFromKubeconfig(string? kubeconfigPath, string? contextName)
+    {
+        var set = KubeconfigSet.Load(kubeconfigPath);
+        var context = set.GetContext(contextName);
+        string? clusterName = context.ContextDetails?.Cluster;
+        var cluster = set.FindCluster(clusterName)
+            ?? throw new K8sOperationException(K8sErrorKind.Configuration, $"Context '{context.Name}' names cluster '{clusterName}', which is not defined.", context.Name);
+        var endpoint = cluster.ClusterEndpoint;
+        if (endpoint?.Server is not { Length: > 0 } server)
+        {
+            throw new K8sOperationException(K8sErrorKind.Configuration, $"Cluster '{cluster.Name}' has no server address.", cluster.Name);
+        }
+
+        byte[]? caData = null;
+        if (!string.IsNullOrEmpty(endpoint.CertificateAuthorityData))
+        {
+            caData = Convert.FromBase64String(endpoint.CertificateAuthorityData);
+        }
+        else if (!string.IsNullOrEmpty(endpoint.CertificateAuthority))
+        {
+            string source = set.SourceOf(context.Name) ?? set.Paths[0];
+            string caPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, endpoint.CertificateAuthority));
+            caData = CertificateFiles.ReadBytes(caPath, "CertificateAuthorityPath");
+        }
+
+        return new KubeconfigClusterSpec
+        {
+            Name = cluster.Name,
+            Server = server,
+            CertificateAuthorityData = caData,
+            InsecureSkipTlsVerify = endpoint.SkipTlsVerify,
+            TlsServerName = string.IsNullOrEmpty(endpoint.TlsServerName) ? null : endpoint.TlsServerName,
+        };
+    }
+
+    /// <summary>Checks the server address and CA up front, before anything is generated.</summary>
+    public static void ValidateCluster(KubeconfigClusterSpec cluster)
+    {
+        ValidateServer(cluster.Server);
+        BuildCluster(cluster, referenceFiles: false);
+    }
+
+    private static void ValidateServer(string server)
+    {
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw K8sOperationException.InvalidArgument("Server", server, "expected an absolute https:// URL of the API server");
+        }
+    }
+
+    private static YamlMappingNode BuildCluster(KubeconfigClusterSpec cluster, bool referenceFiles)
+    {
+        var body = new YamlMappingNode();
+        if (cluster.CertificateAuthorityPath is not null)
+        {
+            string full = Path.GetFullPath(cluster.CertificateAuthorityPath);
+            byte[] bytes = CertificateFiles.ReadBytes(full, "CertificateAuthorityPath");
+            EnsureCertificates(bytes, "CertificateAuthorityPath", full);
+            if (referenceFiles)
+            {
+                body.Add(KubeconfigYaml.Scalar("certificate-authority"), KubeconfigYaml.Scalar(full));
+            }
+            else
+            {
+                body.Add(KubeconfigYaml.Scalar("certificate-authority-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(bytes)));
+            }
+        }
+        else if (cluster.CertificateAuthorityData is { Length: > 0 } data)
+        {
+            EnsureCertificates(data, "CertificateAuthorityPath", "the source kubeconfig's CA data");
+            body.Add(KubeconfigYaml.Scalar("certificate-authority-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(data)));
+        }
+
+        if (cluster.InsecureSkipTlsVerify && cluster.CertificateAuthorityData is null && cluster.CertificateAuthorityPath is null)
+        {
+            body.Add(KubeconfigYaml.Scalar("insecure-skip-tls-verify"), KubeconfigYaml.Bool(true));
+        }
+
+        body.Add(KubeconfigYaml.Scalar("server"), KubeconfigYaml.Scalar(cluster.Server));
+        if (cluster.TlsServerName is not null)
+        {
+            body.Add(KubeconfigYaml.Scalar("tls-server-name"), KubeconfigYaml.Scalar(cluster.TlsServerName));
+        }
+
+        return body;
+    }
+
+    private static (YamlMappingNode Body, string? CertificateUser) BuildUser(KubeconfigSpec spec)
+    {
+        var body = new YamlMappingNode();
+        if (spec.ClientCertificatePath is not null)
+        {
+            if (spec.ClientKeyPath is null)
+            {
+                throw K8sOperationException.InvalidArgument("ClientKeyPath", null, "a client certificate needs its private key file");
+            }
+
+            string certPath = Path.GetFullPath(spec.ClientCertificatePath);
+            string keyPath = Path.GetFullPath(spec.ClientKeyPath);
+            using var certificate = CertificateFiles.ReadSingle(certPath, "ClientCertificatePath");
+            using (var key = KeyMaterial.LoadPrivateKey(keyPath, "ClientKeyPath"))
+            {
+                if (!KeyMaterial.Matches(certificate, key))
+                {
+                    throw K8sOperationException.InvalidArgument("ClientKeyPath", keyPath, $"the key does not belong to the certificate '{certificate.Subject}'");
+                }
+            }
+
+            if (spec.ReferenceFiles)
+            {
+                body.Add(KubeconfigYaml.Scalar("client-certificate"), KubeconfigYaml.Scalar(certPath));
+                body.Add(KubeconfigYaml.Scalar("client-key"), KubeconfigYaml.Scalar(keyPath));
+            }
+            else
+            {
+                body.Add(KubeconfigYaml.Scalar("client-certificate-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(File.ReadAllBytes(certPath))));
+                body.Add(KubeconfigYaml.Scalar("client-key-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(File.ReadAllBytes(keyPath))));
+            }
+
+            return (body, DistinguishedNames.CommonName(certificate.SubjectName));
+        }
+
+        if (spec.Token is not null)
+        {
+            string token = Reveal(spec.Token);
+            if (string.IsNullOrWhiteSpace(token) || token.Any(char.IsWhiteSpace))
+            {
+                throw K8sOperationException.InvalidArgument("Token", "(secure string)", "the token is empty or contains whitespace");
+            }
+
+            body.Add(KubeconfigYaml.Scalar("token"), KubeconfigYaml.Scalar(token));
+            return (body, null);
+        }
+
+        if (!Uri.TryCreate(spec.OidcIssuerUrl, UriKind.Absolute, out var issuer) || issuer.Scheme != Uri.UriSchemeHttps)
+        {
+            throw K8sOperationException.InvalidArgument("OidcIssuerUrl", spec.OidcIssuerUrl, "expected the https:// URL of the OIDC issuer");
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.OidcClientId))
+        {
+            throw K8sOperationException.InvalidArgument("OidcClientId", spec.OidcClientId, "an OIDC login needs the client id registered with the issuer");
+        }
+
+        var args = new YamlSequenceNode(
+            KubeconfigYaml.Scalar("oidc-login"),
+            KubeconfigYaml.Scalar("get-token"),
+            KubeconfigYaml.Scalar($"--oidc-issuer-url={spec.OidcIssuerUrl}"),
+            KubeconfigYaml.Scalar($"--oidc-client-id={spec.OidcClientId}"));
+        foreach (string scope in spec.OidcExtraScopes)
+        {
+            args.Add(KubeconfigYaml.Scalar($"--oidc-extra-scope={scope}"));
+        }
+
+        // kubelogin's documented setup: `kubectl oidc-login get-token` as a client-go credential plugin.
+        body.Add(KubeconfigYaml.Scalar("exec"), new YamlMappingNode(
+            KubeconfigYaml.Scalar("apiVersion"), KubeconfigYaml.Scalar("client.authentication.k8s.io/v1beta1"),
+            KubeconfigYaml.Scalar("command"), KubeconfigYaml.Scalar("kubectl"),
+            KubeconfigYaml.Scalar("args"), args,
+            KubeconfigYaml.Scalar("interactiveMode"), KubeconfigYaml.Scalar("IfAvailable"),
+            KubeconfigYaml.Scalar("provideClusterInfo"), KubeconfigYaml.Bool(false)));
+        return (body, null);
+    }
+
+    private static void EnsureCertificates(byte[] bytes, string parameterName, string source)
+    {
+        try
+        {
+            if (CertificateFiles.Parse(bytes).Count > 0)
+            {
+                return;
+            }
+        }
+        catch (Exception ex) when (ex is System.Security.Cryptography.CryptographicException or FormatException)
+        {
+            // reported below
+        }
+
+        throw K8sOperationException.InvalidArgument(parameterName, source, "no readable CA certificate");
+    }
+
+    private static string Reveal(SecureString secure)
+    {
+        IntPtr pointer = Marshal.SecureStringToGlobalAllocUnicode(secure);
+        try
+        {
+            return Marshal.PtrToStringUni(pointer) ?? string.Empty;
+        }
+        finally
+        {
+            Marshal.ZeroFreeGlobalAllocUnicode(pointer);
+        }
+    }
+}

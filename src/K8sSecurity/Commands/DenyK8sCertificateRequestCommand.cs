@@ -1,0 +1,40 @@
+using System.Management.Automation;
+using K8sSecurity.Engine.Identity;
+using K8sSecurity.Infrastructure;
+
+namespace K8sSecurity.Commands;
+
+/// <summary>Denies CertificateSigningRequests through the /approval subresource.</summary>
+[Cmdlet(VerbsLifecycle.Deny, "K8sCertificateRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[OutputType(typeof(K8sCertificateRequest))]
+public sealed class DenyK8sCertificateRequestCommand : K8sClusterCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("RequestName")]
+    [ValidateNotNullOrEmpty]
+    public string[] Name { get; set; } = Array.Empty<string>();
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Reason { get; set; }
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? Message { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        foreach (string name in Name)
+        {
+            if (!ShouldProcess($"certificate signing request '{name}'", "Deny"))
+            {
+                continue;
+            }
+
+            if (TryRun(ct => CertificateRequestService.DecideAsync(Cluster, name, approve: false, Reason, Message, force: false, Log, ct), name, out var result))
+            {
+                WriteObject(result.Request);
+            }
+        }
+    }
+}
