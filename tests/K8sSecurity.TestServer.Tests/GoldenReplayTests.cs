@@ -32,18 +32,11 @@ public sealed record GoldenExchange(string File, string As, string Method, strin
 /// </summary>
 public sealed class GoldenReplayFixture : IAsyncLifetime
 {
-    /// <summary>Not sent at all: PodSecurity rejection would be a 201 here and change later state (68 lists pods).</summary>
-    public static readonly Dictionary<string, string> NotReplayed = new(StringComparer.Ordinal)
-    {
-        ["61-pod-create-psa-rejected.json"] = "PodSecurity admission is not implemented (optional; add an IAdmissionPlugin).",
-    };
+    /// <summary>Files deliberately not replayed (reason each). Empty: PodSecurity is implemented.</summary>
+    public static readonly Dictionary<string, string> NotReplayed = new(StringComparer.Ordinal);
 
-    /// <summary>Sent (their state matters for later files) but only status checked: the Warning headers come from PodSecurity.</summary>
-    public static readonly Dictionary<string, string> WarningsNotChecked = new(StringComparer.Ordinal)
-    {
-        ["63-pod-create-psa-warning.json"] = "PodSecurity warn-mode Warning header not implemented.",
-        ["64-namespace-label-dryrun-psa-preview.json"] = "PodSecurity dry-run preview Warning headers not implemented.",
-    };
+    /// <summary>Files whose Warning headers are deliberately not compared (reason each). Empty.</summary>
+    public static readonly Dictionary<string, string> WarningsNotChecked = new(StringComparer.Ordinal);
 
     public KubeApiTestServer Server { get; private set; } = null!;
 
@@ -218,10 +211,5 @@ public sealed class GoldenReplayTests(GoldenReplayFixture fixture) : IClassFixtu
         var (_, _, denied, _, _) = fixture.Results["33-subjectaccessreview-denied.json"];
         Assert.False(denied!["status"]!["allowed"]!.GetValue<bool>());
         Assert.Null(denied["status"]!["reason"]);
-    }
-
-    [Fact(Skip = "Deliberate gap: PodSecurity admission is not implemented. 61 (enforce=restricted rejection) is not replayed; 63 and 64 are replayed but their Warning headers are not checked. Add a PodSecurity IAdmissionPlugin to close it.")]
-    public void Golden_60_to_64_pod_security()
-    {
     }
 }

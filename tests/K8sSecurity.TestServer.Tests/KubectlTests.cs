@@ -84,6 +84,9 @@ public sealed class KubectlTests(ServerFixture f) : IClassFixture<ServerFixture>
         var execWho = await RunAsync(execPath, "auth", "whoami", "-o", "json");
         Assert.True(execWho.Exit == 0, execWho.Err);
         Assert.Equal("tina", JsonNode.Parse(execWho.Out)!["status"]!["userInfo"]!["username"]!.GetValue<string>());
+        var scriptWho = await RunAsync(f.Server.WriteExecScriptKubeconfig(Path.Combine(_dir, "exec-script.yaml"), token), "auth", "whoami", "-o", "json");
+        Assert.True(scriptWho.Exit == 0, scriptWho.Err);
+        Assert.Equal("tina", JsonNode.Parse(scriptWho.Out)!["status"]!["userInfo"]!["username"]!.GetValue<string>());
         var text = await File.ReadAllTextAsync(execPath);
         Assert.Contains("client.authentication.k8s.io/v1", text, StringComparison.Ordinal);
         Assert.Contains("interactiveMode: Never", text, StringComparison.Ordinal);

@@ -192,4 +192,26 @@ public sealed class RbacTests(ServerFixture f) : IClassFixture<ServerFixture>
         Assert.Equal(403, (int)denied.StatusCode);
         Assert.Equal("users \"gina\" is forbidden: User \"hank\" cannot impersonate resource \"users\" in API group \"\" at the cluster scope", JsonNode.Parse(await denied.Content.ReadAsStringAsync())!["message"]!.GetValue<string>());
     }
+    [Fact]
+    public async Task Escalation_prevention_for_roles_and_bindings()
+    {
+        var ns = f.NewNamespace();
+        // ivan may manage roles and rolebindings in ns (admin) but holds nothing in other namespaces.
+        f.Server.Store.Create(RoleBinding(ns, "ivan-admin", "ClusterRole", "admin", """[{"kind":"User","name":"ivan","apiGroup":"rbac.authorization.k8s.io"}]"""));
+        using var ivan = ForUser(f.Server, "ivan");
+        var rb = $"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/rolebindings";
+        Assert.Equal(201, (await ivan.KPost(rb, RoleBinding(ns, "give-edit", "ClusterRole", "edit", """[{"kind":"User","name":"judy","apiGroup":"rbac.authorization.k8s.io"}]"""))).Status);
+        var (s1, b1, _) = await ivan.KPost(rb, RoleBinding(ns, "give-cluster-admin", "ClusterRole", "cluster-admin", """[{"kind":"User","name":"judy","apiGroup":"rbac.authorization.k8s.io"}]"""));
+        Assert.Equal(403, s1);
+        Assert.StartsWith($"rolebindings.rbac.authorization.k8s.io \"give-cluster-admin\" is forbidden: user \"ivan\" (groups=[\"system:authenticated\"]) is attempting to grant RBAC permissions not currently held:", b1!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        var roles = $"/apis/rbac.authorization.k8s.io/v1/namespaces/{ns}/roles";
+        Assert.Equal(201, (await ivan.KPost(roles, Role(ns, "ok", """[{"apiGroups":[""],"resources":["pods"],"verbs":["get"]}]"""))).Status);
+        var (s2, b2, _) = await ivan.KPost(roles, Role(ns, "too-much", """[{"apiGroups":[""],"resources":["nodes"],"verbs":["get"]}]"""));
+        Assert.Equal(403, s2);
+        Assert.EndsWith("{APIGroups:[\"\"], Resources:[\"nodes\"], Verbs:[\"get\"]}", b2!["message"]!.GetValue<string>(), StringComparison.Ordinal);
+        // With "bind" on cluster-admin the binding is allowed although ivan does not hold its rules.
+        f.Server.Store.Create(Role(ns, "bind-ca", """[{"apiGroups":["rbac.authorization.k8s.io"],"resources":["clusterroles"],"resourceNames":["cluster-admin"],"verbs":["bind"]}]"""));
+        f.Server.Store.Create(RoleBinding(ns, "ivan-bind", "Role", "bind-ca", """[{"kind":"User","name":"ivan","apiGroup":"rbac.authorization.k8s.io"}]"""));
+        Assert.Equal(201, (await ivan.KPost(rb, RoleBinding(ns, "give-cluster-admin", "ClusterRole", "cluster-admin", """[{"kind":"User","name":"judy","apiGroup":"rbac.authorization.k8s.io"}]"""))).Status);
+    }
 }

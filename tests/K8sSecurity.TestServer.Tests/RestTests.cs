@@ -182,6 +182,8 @@ public sealed class RestTests(ServerFixture f) : IClassFixture<ServerFixture>
         await f.Admin.KPost($"/api/v1/namespaces/{ns}/configmaps", Cm("real", data: """{"k":"v"}"""));
         Assert.Equal(200, (await f.Admin.KPatch($"/api/v1/namespaces/{ns}/configmaps/real?dryRun=All", J("""{"data":{"k":"changed"}}"""), "application/merge-patch+json")).Status);
         Assert.Equal(200, (await f.Admin.KDelete($"/api/v1/namespaces/{ns}/configmaps/real?dryRun=All")).Status);
+        Assert.Equal(200, (await f.Admin.SendAsync(HttpMethod.Delete, $"/api/v1/namespaces/{ns}/configmaps/real", J("""{"kind":"DeleteOptions","apiVersion":"v1","dryRun":["All"]}"""))).Status);
+        Assert.Equal(403, (await f.Admin.KDelete("/api/v1/namespaces/kube-system")).Status);
         var (_, still, _) = await f.Admin.KGet($"/api/v1/namespaces/{ns}/configmaps/real");
         Assert.Equal("v", still!["data"]!["k"]!.GetValue<string>());
     }
@@ -255,5 +257,27 @@ public sealed class RestTests(ServerFixture f) : IClassFixture<ServerFixture>
         var (s4, b4, _) = await f.Admin.KPost($"/api/v1/namespaces/{ns}/secrets", J("""{"apiVersion":"v1","kind":"Secret","metadata":{"name":"v"},"type":"kubernetes.io/dockerconfigjson","stringData":{".dockerconfigjson":"{not json"}}"""));
         Assert.Equal(422, s4);
         Assert.Equal("data[.dockerconfigjson]", b4!["details"]!["causes"]![0]!["field"]!.GetValue<string>());
+    }
+    [Fact]
+    public async Task Watch_streams_initial_objects_then_changes()
+    {
+        var ns = f.NewNamespace();
+        await f.Admin.KPost($"/api/v1/namespaces/{ns}/configmaps", Cm("before", """{"w":"1"}"""));
+        using var req = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/namespaces/{ns}/configmaps?watch=true&labelSelector=w%3D1&timeoutSeconds=10");
+        using var resp = await f.Admin.SendAsync(req, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(200, (int)resp.StatusCode);
+        using var reader = new StreamReader(await resp.Content.ReadAsStreamAsync());
+        async Task<JsonNode> Next() => JsonNode.Parse((await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10)))!)!;
+        var first = await Next();
+        Assert.Equal("ADDED", first["type"]!.GetValue<string>());
+        Assert.Equal("before", first["object"]!["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal("ConfigMap", first["object"]!["kind"]!.GetValue<string>());
+        await f.Admin.KPost($"/api/v1/namespaces/{ns}/configmaps", Cm("ignored"));
+        await f.Admin.KPost($"/api/v1/namespaces/{ns}/configmaps", Cm("after", """{"w":"1"}"""));
+        await f.Admin.KPatch($"/api/v1/namespaces/{ns}/configmaps/after", J("""{"data":{"x":"y"}}"""), "application/merge-patch+json");
+        await f.Admin.KDelete($"/api/v1/namespaces/{ns}/configmaps/after");
+        var events = new[] { await Next(), await Next(), await Next() };
+        Assert.Equal(["ADDED", "MODIFIED", "DELETED"], events.Select(e => e["type"]!.GetValue<string>()));
+        Assert.All(events, e => Assert.Equal("after", e["object"]!["metadata"]!["name"]!.GetValue<string>()));
     }
 }

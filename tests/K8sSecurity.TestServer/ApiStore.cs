@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace K8sSecurity.TestServer;
@@ -236,6 +235,7 @@ public sealed class ApiStore
         entry.Object = stored;
         entry.Render();
         m[ObjectKey(type.Namespaced ? md.Str("namespace") : null, md.Str("name")!)] = entry;
+        Notify("ADDED", type, stored);
         AfterCreate?.Invoke(type, stored);
         return stored;
     }
@@ -294,11 +294,25 @@ public sealed class ApiStore
 
         entry.Object = JsonUtil.Ordered(obj);
         entry.Render();
+        Notify("MODIFIED", type, entry.Object);
         return entry.Object;
     }
 
-    internal bool Remove(ResourceType type, string? ns, string name) =>
-        _byType.TryGetValue(Key(type), out var m) && m.Remove(ObjectKey(type.Namespaced ? ns : null, name));
+    internal bool Remove(ResourceType type, string? ns, string name)
+    {
+        if (!_byType.TryGetValue(Key(type), out var m) || !m.Remove(ObjectKey(type.Namespaced ? ns : null, name), out var removed))
+        {
+            return false;
+        }
+
+        Notify("DELETED", type, removed.Object);
+        return true;
+    }
+
+    /// <summary>Watchers (called under the lock; they must only enqueue).</summary>
+    internal event Action<string, ResourceType, JsonObject>? Changed;
+
+    private void Notify(string eventType, ResourceType type, JsonObject obj) => Changed?.Invoke(eventType, type, obj);
 
     internal void RemoveNamespaceContents(string ns)
     {
@@ -308,7 +322,10 @@ public sealed class ApiStore
             {
                 foreach (var k in m.Keys.Where(k => k.StartsWith(ns + "/", StringComparison.Ordinal)).ToList())
                 {
-                    m.Remove(k);
+                    if (m.Remove(k, out var removed))
+                    {
+                        Notify("DELETED", t, removed.Object);
+                    }
                 }
             }
         }
@@ -459,9 +476,4 @@ internal static class FieldPaths
     }
 
     public static string Serialize(JsonNode? n) => n?.ToJsonString(JsonUtil.Compact) ?? "null";
-}
-
-internal static class JsonElementExtensions
-{
-    public static JsonObject? AsObject(this JsonElement e) => JsonNode.Parse(e.GetRawText()) as JsonObject;
 }

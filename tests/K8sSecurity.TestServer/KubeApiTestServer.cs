@@ -93,7 +93,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
         });
         var app = builder.Build();
         var server = new KubeApiTestServer(app, context, serverCert);
-        var router = new Router(context, server.Record);
+        var router = new Router(context, server.Record, app.Lifetime.ApplicationStopping);
         app.Run(router.HandleAsync);
         await app.StartAsync(ct).ConfigureAwait(false);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
@@ -247,8 +247,33 @@ public sealed class KubeApiTestServer : IAsyncDisposable
             "      args:\n" +
             "      - \"-c\"\n" +
             $"      - {Q($"printf '%s' '{credential}'")}\n" +
-            "      interactiveMode: Never\n" +
-            "      provideClusterInfo: false\n";
+            "      interactiveMode: Never\n";
+        return WriteConfig(path, contextName, contextName + "-user", userYaml, null);
+    }
+
+    /// <summary>
+    /// Exec-plugin kubeconfig whose command is <c>sh &lt;path&gt;.credential.sh</c> (a script printing the ExecCredential).
+    /// Use this with KubernetesClient: it joins exec args with spaces into one command line, which breaks the
+    /// <c>sh -c "printf …"</c> form of <see cref="WriteExecKubeconfig"/> (kubectl handles both).
+    /// </summary>
+    public string WriteExecScriptKubeconfig(string path, string token, string contextName = "test-exec")
+    {
+        var credential = new JsonObject
+        {
+            ["apiVersion"] = "client.authentication.k8s.io/v1",
+            ["kind"] = "ExecCredential",
+            ["status"] = new JsonObject { ["token"] = token },
+        }.ToJsonString();
+        var script = Path.GetFullPath(path) + ".credential.sh";
+        Directory.CreateDirectory(Path.GetDirectoryName(script)!);
+        File.WriteAllText(script, $"#!/bin/sh\nprintf '%s' '{credential}'\n");
+        var userYaml =
+            "    exec:\n" +
+            "      apiVersion: client.authentication.k8s.io/v1\n" +
+            "      command: sh\n" +
+            "      args:\n" +
+            $"      - {Q(script)}\n" +
+            "      interactiveMode: Never\n";
         return WriteConfig(path, contextName, contextName + "-user", userYaml, null);
     }
 

@@ -1,4 +1,4 @@
-using System.Management.Automation;
+using System.Diagnostics;
 using K8sSecurity.Tests.Infrastructure;
 using Xunit;
 
@@ -6,42 +6,55 @@ namespace K8sSecurity.Tests;
 
 /// <summary>
 /// The module must coexist with another module that loaded a different YamlDotNet first: PowerShell's
-/// documented dependency-conflict scenario.
+/// documented dependency-conflict scenario. It runs in a fresh PowerShell process (tools/K8sSecurity.Shell over the
+/// same engine package) because this test host has YamlDotNet loaded already (the API test server uses it).
 /// </summary>
 public sealed class AssemblyLoadContextTests
 {
+#if DEBUG
+    private const string Configuration = "Debug";
+#else
+    private const string Configuration = "Release";
+#endif
+
     [Fact]
     public void ModuleParsesYamlAfterAnotherYamlDotNetVersionWasLoaded()
     {
         string otherYaml = Path.Combine(AppContext.BaseDirectory, "OtherYamlDotNet", "YamlDotNet.dll");
+        string shell = Path.Combine(TestPaths.RepoRoot, "tools", "K8sSecurity.Shell", "bin", Configuration, "net10.0", "K8sSecurity.Shell.dll");
         Assert.True(File.Exists(otherYaml), $"missing {otherYaml}");
-        using var session = new PsSession(importModule: false);
-
-        var result = session.Invoke(
-            """
-            $other = [System.Reflection.Assembly]::LoadFrom($args[0])
-            # The other version works on its own...
+        Assert.True(File.Exists(shell), $"missing {shell}");
+        string directory = TestPaths.NewTempDirectory();
+        string kubeconfig = KubeconfigFiles.WriteSample(directory);
+        string script = Path.Combine(directory, "coexist.ps1");
+        File.WriteAllText(script, """
+            param($OtherYaml, $Manifest, $Kubeconfig)
+            $ErrorActionPreference = 'Stop'
+            # Another module's YamlDotNet (16.x) arrives first, in the default load context...
+            $other = [System.Reflection.Assembly]::LoadFrom($OtherYaml)
             $parsed = [YamlDotNet.Serialization.Deserializer]::new().Deserialize[object]('a: 1')
-            Import-Module $args[1] -ErrorAction Stop
-            # ...and the module, which needs 18.1.0, still parses YAML (the kubeconfig) with its own copy.
-            $contexts = Get-K8sContext -Kubeconfig $args[2]
-            $ours = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'YamlDotNet' } |
-                ForEach-Object { $_.GetName().Version.Major }
-            [pscustomobject]@{
-                OtherVersion = $other.GetName().Version.Major
-                OtherParsed  = $parsed['a']
-                Contexts     = @($contexts).Count
-                Loaded       = ([int[]]$ours | ForEach-Object { $_ }) -join ','
-            }
-            """,
-            otherYaml,
-            TestPaths.StagedManifest,
-            KubeconfigFiles.WriteSample(TestPaths.NewTempDirectory())).AssertNoErrors();
+            Import-Module $Manifest
+            # ...and K8sSecurity, which needs 18.1.0, still parses YAML (the kubeconfig) with its own copy.
+            $contexts = @(Get-K8sContext -Kubeconfig $Kubeconfig)
+            $loaded = ([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'YamlDotNet' } |
+                ForEach-Object { $_.GetName().Version.Major }) -join ','
+            "other=$($other.GetName().Version.Major) parsed=$($parsed['a']) contexts=$($contexts.Count) loaded=$loaded"
+            """);
 
-        var row = Assert.Single(result.Output);
-        Assert.Equal(16, (int)row.Properties["OtherVersion"].Value);
-        Assert.Equal("1", row.Properties["OtherParsed"].Value?.ToString());
-        Assert.Equal(2, (int)row.Properties["Contexts"].Value);
-        Assert.Equal(new[] { "16", "18" }, row.Properties["Loaded"].Value.ToString()!.Split(',').Order());
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string arg in new[] { shell, "-File", script, otherYaml, TestPaths.StagedManifest, kubeconfig })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        string stdout = process.StandardOutput.ReadToEnd();
+        string stderr = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(2)));
+
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {stdout}\n{stderr}");
+        var line = stdout.Split('\n').Select(l => l.Trim()).Single(l => l.StartsWith("other=", StringComparison.Ordinal));
+        Assert.StartsWith("other=16 parsed=1 contexts=2 loaded=", line);
+        Assert.Equal(new[] { "16", "18" }, line.Split("loaded=")[1].Split(',').Order());
     }
 }

@@ -53,5 +53,16 @@ public sealed class ModuleManifestTests : IDisposable
         Assert.Equal("K8sSecurityDependencies", Assert.Single(result.Output).ToString());
     }
 
+    [Fact]
+    public void ImportsFromTheVersionlessModuleFolderLikeTheReadmeSays()
+    {
+        using var fresh = new PsSession(importModule: false);
+        string moduleBase = Path.Combine(TestPaths.RepoRoot, "out", "K8sSecurity");
+        var result = fresh.Invoke("Import-Module $args[0] -PassThru", moduleBase).AssertNoErrors();
+        var module = Assert.IsType<PSModuleInfo>(Assert.Single(result.Output).BaseObject);
+        Assert.Equal("K8sSecurity", module.Name);
+        Assert.Contains("Get-K8sContext", module.ExportedCmdlets.Keys);
+    }
+
     public void Dispose() => session.Dispose();
 }

@@ -49,7 +49,7 @@ public sealed class ClusterClient : IDisposable
         {
             throw new K8sOperationException(
                 K8sErrorKind.Configuration,
-                $"Context '{context.Name}' in {info.KubeconfigPath} cannot be used: {ex.Message}",
+                $"Context '{context.Name}' in {info.KubeconfigPath} cannot be used: {FirstLine(ex.Message)}",
                 context.Name,
                 ex);
         }
@@ -123,4 +123,7 @@ public sealed class ClusterClient : IDisposable
     }
 
     public void Dispose() => Api.Dispose();
+
+    // KubernetesClient puts whole inner stack traces into some messages; users need the first line.
+    private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

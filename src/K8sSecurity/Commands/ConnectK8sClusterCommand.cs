@@ -23,6 +23,7 @@ public sealed class ConnectK8sClusterCommand : K8sCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(NamespaceCompleter))]
     public string? Namespace { get; set; }
 
     protected override void ProcessRecord()

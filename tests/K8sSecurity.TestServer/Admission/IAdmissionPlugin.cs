@@ -48,10 +48,12 @@ public static class AdmissionChain
         new ObjectDefaults(),
         new ObjectMetaValidation(),
         new RbacValidation(),
+        new RbacEscalation(),
         new SecretValidation(),
         new LimitRangeValidation(),
         new CsrValidation(),
         new LimitRanger(),
+        new PodSecurity(),
         new ResourceQuotaAdmission(),
     ];
 }

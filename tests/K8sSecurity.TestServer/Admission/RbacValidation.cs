@@ -5,7 +5,7 @@ namespace K8sSecurity.TestServer.Admission;
 /// <summary>
 /// Validation of RBAC objects (pkg/apis/rbac/validation): roleRef kind/apiGroup/name (golden 29), subjects, rule verbs,
 /// immutable roleRef. Subject apiGroup is defaulted first (User/Group → rbac.authorization.k8s.io) like SetDefaults_Subject.
-/// RBAC escalation prevention (the escalate/bind checks) is not implemented.
+/// Escalation prevention is the separate <see cref="RbacEscalation"/> plugin.
 /// </summary>
 public sealed class RbacValidation : IAdmissionPlugin
 {

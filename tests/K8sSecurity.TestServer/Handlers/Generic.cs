@@ -30,7 +30,6 @@ internal static class Generic
             "patch" => PatchObject(rc),
             "delete" => Delete(rc),
             "deletecollection" => DeleteCollection(rc),
-            "watch" => throw StatusResponses.MethodNotAllowed("watch is not supported by the test server"),
             _ => throw StatusResponses.MethodNotAllowed($"verb {rc.Verb} is not supported"),
         };
     }

@@ -27,7 +27,9 @@ public sealed class RequestContext
 
     public ResourceType RequiredType => Type ?? throw new InvalidOperationException("not a resource request");
 
-    public bool DryRun => Query["dryRun"].Any(v => v == "All");
+    /// <summary>dryRun=All in the query, or (for DELETE) in the DeleteOptions body as clients like KubernetesClient send it.</summary>
+    public bool DryRun => Query["dryRun"].Any(v => v == "All")
+        || (Method == "DELETE" && Body is { Length: > 0 } && JsonUtil.ParseOrNull(Body) is JsonObject o && o.Strings("dryRun").Contains("All"));
 
     /// <summary>fieldManager, else the user-agent prefix like kube-apiserver, else "unknown" (golden files).</summary>
     public string FieldManager
@@ -74,7 +76,7 @@ public sealed class RequestContext
 }
 
 /// <summary>What a handler returns: status code, JSON body, Warning headers.</summary>
-public sealed record HandlerResult(int StatusCode, JsonNode Body)
+public record HandlerResult(int StatusCode, JsonNode Body)
 {
     public List<string> Warnings { get; init; } = [];
 }

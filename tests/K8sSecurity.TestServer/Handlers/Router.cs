@@ -8,8 +8,11 @@ namespace K8sSecurity.TestServer.Handlers;
 /// The filter chain of kube-apiserver in miniature: authenticate (401), parse RequestInfo, authorize (403),
 /// route to a handler, render Status errors, record the exchange.
 /// </summary>
-internal sealed class Router(ServerContext server, Action<RecordedRequest> record)
+internal sealed class Router(ServerContext server, Action<RecordedRequest> record, CancellationToken stopping)
 {
+    /// <summary>Marks a watch request; the router streams instead of writing one body.</summary>
+    private sealed record WatchResult(RequestContext Context) : HandlerResult(200, new JsonObject());
+
     private static readonly HashSet<string> NamespaceSubresources = new(StringComparer.Ordinal) { "status", "finalize" };
 
     public async Task HandleAsync(HttpContext ctx)
@@ -36,6 +39,14 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             user = server.Authentication.Authenticate(ctx);
             user = Impersonation.Apply(ctx, user, server.Authorizer);
             var result = Dispatch(ctx, user, body, bytes);
+            if (result is WatchResult watch)
+            {
+                record(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value?.TrimStart('?') ?? "",
+                    user.Name, user.Groups, 200, body, ctx.Request.ContentType));
+                await Watch.RunAsync(ctx, watch.Context, stopping).ConfigureAwait(false);
+                return;
+            }
+
             status = result.StatusCode;
             warnings = result.Warnings;
             if (result.Body is JsonValue v && v.TryGetValue<string>(out var text))
@@ -148,6 +159,16 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             Name = name,
             Subresource = sub,
         };
+
+        if (verb == "watch")
+        {
+            if (type.IsVirtual || sub.Length > 0)
+            {
+                throw StatusResponses.MethodNotAllowed($"watch is not supported on {type.Plural}");
+            }
+
+            return new WatchResult(rc);
+        }
 
         lock (server.Store.SyncRoot)
         {

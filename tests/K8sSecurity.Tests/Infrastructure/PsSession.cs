@@ -148,5 +148,13 @@ public sealed class PsSession : IDisposable
         return System.Text.RegularExpressions.Regex.Replace(Host.Text, "\u001b\\[[0-9;]*m", string.Empty);
     }
 
+    /// <summary>A PowerShell instance on this session's runspace, for tests that drive BeginInvoke/Stop themselves.</summary>
+    public PowerShell CreatePowerShell()
+    {
+        var ps = PowerShell.Create();
+        ps.Runspace = runspace;
+        return ps;
+    }
+
     public void Dispose() => runspace.Dispose();
 }
