@@ -18,8 +18,10 @@ public sealed class GetK8sCertificateRequestCommand : K8sClusterCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Name { get; set; }
 
+    // Strings, not the engine enum: parameter types must load before the engine does (docs/DEVELOPING.md).
     [Parameter]
-    public CertificateRequestCondition[]? Condition { get; set; }
+    [ValidateSet("Pending", "Approved", "Denied", "Failed", "Issued")]
+    public string[]? Condition { get; set; }
 
     [Parameter]
     [SupportsWildcards]
@@ -36,8 +38,9 @@ public sealed class GetK8sCertificateRequestCommand : K8sClusterCmdlet
         all ??= RunOrThrow(ct => CertificateRequestService.ListAsync(Cluster, ct));
         var signer = SignerName is null ? null : new WildcardPattern(SignerName, WildcardOptions.IgnoreCase);
         var requestor = Requestor is null ? null : new WildcardPattern(Requestor, WildcardOptions.IgnoreCase);
+        var conditions = Condition?.Select(c => Enum.Parse<CertificateRequestCondition>(c, ignoreCase: true)).ToHashSet();
         bool Matches(K8sCertificateRequest r) =>
-            (Condition is null || Condition.Contains(r.Condition))
+            (conditions is null || conditions.Contains(r.Condition))
             && (signer is null || signer.IsMatch(r.SignerName))
             && (requestor is null || requestor.IsMatch(r.Requestor ?? string.Empty));
 

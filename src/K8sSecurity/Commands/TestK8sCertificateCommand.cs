@@ -20,9 +20,10 @@ public sealed class TestK8sCertificateCommand : K8sCmdlet
     public string[] Path { get; set; } = Array.Empty<string>();
 
     /// <summary>Certificates from Get-K8sCertificate, New-K8sCertificate or New-K8sCertificateAuthority.</summary>
+    /// <remarks>Typed object: parameter types must load before the engine does (docs/DEVELOPING.md).</remarks>
     [Parameter(Mandatory = true, ParameterSetName = CertificateSet, ValueFromPipeline = true)]
     [ValidateNotNull]
-    public K8sCertificate[] Certificate { get; set; } = Array.Empty<K8sCertificate>();
+    public object[] Certificate { get; set; } = Array.Empty<object>();
 
     /// <summary>Treat -Path as a kubeadm PKI folder: report missing certificates and check each against its kubeadm CA, usages and SANs.</summary>
     [Parameter(ParameterSetName = PathSet)]
@@ -83,9 +84,17 @@ public sealed class TestK8sCertificateCommand : K8sCmdlet
     {
         if (ParameterSetName == CertificateSet)
         {
-            foreach (var certificate in Certificate)
+            foreach (object item in Certificate)
             {
-                WriteObject(CertificateChecker.Check(certificate, options!));
+                if ((item is PSObject wrapped ? wrapped.BaseObject : item) is K8sCertificate certificate)
+                {
+                    WriteObject(CertificateChecker.Check(certificate, options!));
+                }
+                else
+                {
+                    WriteEngineError(K8sOperationException.InvalidArgument(
+                        "Certificate", item, "expected a certificate from Get-K8sCertificate, New-K8sCertificate or New-K8sCertificateAuthority; pass file paths with -Path"));
+                }
             }
 
             return;

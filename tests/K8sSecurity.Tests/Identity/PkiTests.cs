@@ -249,6 +249,10 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
 
         // Worst verdict wins; the pipeline from Get-K8sCertificate works by value.
         var folder = session.Invoke("Get-K8sCertificate -Path $args[0] | Test-K8sCertificate | Where-Object { -not $_.IsHealthy } | ForEach-Object Name", Path.Combine(pki, "checks")).AssertNoErrors();
+        var byPath = Assert.Single(session.Invoke("$args[0] | Test-K8sCertificate", web).AssertNoErrors().Output);
+        Assert.Equal("web", byPath.Properties["Name"].Value);
+        var notACertificate = session.Invoke("Test-K8sCertificate -Certificate ([datetime]::UtcNow)");
+        Assert.StartsWith("K8sInvalidArgument,", Assert.Single(notACertificate.Errors).FullyQualifiedErrorId);
         Assert.Equal(new[] { "future", "old", "soon", "soon-ok", "weak" }, folder.Output.Select(o => o.ToString()).Order().ToArray());
     }
 
