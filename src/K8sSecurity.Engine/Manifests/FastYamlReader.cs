@@ -1,0 +1,474 @@
+using System.Text.Json.Nodes;
+
+namespace K8sSecurity.Engine.Manifests;
+
+/// <summary>
+/// A hand-written reader for the block-style YAML subset that manifests and `kubectl -o yaml` use: block mappings
+/// and sequences, plain and simple quoted scalars, comments, `---` separators, empty `{}`/`[]`. YamlDotNet's event
+/// model allocates heavily (tokens, events, marks); this reader goes straight from text to JsonNode trees.
+/// It is all-or-nothing: on anything it does not handle with certainty (anchors, tags, block scalars, multi-line
+/// scalars, escapes, tabs, odd indentation, errors…) it gives up on the whole text and the caller falls back to
+/// the YamlDotNet path, so results and errors are exactly those of that path.
+/// </summary>
+internal sealed class FastYamlReader
+{
+    // Deeper trees are legal but rare; giving up keeps recursion bounded.
+    private const int MaxDepth = 64;
+
+    // YAML limits implicit keys to 1024 characters; stay well below it.
+    private const int MaxKeyLength = 1000;
+
+    private readonly string text;
+    private readonly List<int> lineStarts = new();
+    private readonly List<int> lineEnds = new(); // exclusive, without the '\r' of "\r\n"
+    private int line; // current line
+    private int pos; // current position inside the current line
+    private int documentEndLine; // exclusive end of the current document's lines
+    private int depth;
+
+    private FastYamlReader(string text) => this.text = text;
+
+    /// <summary>Parses every document; false when the text needs the full YAML parser.</summary>
+    public static bool TryRead(string text, out List<(JsonNode Document, int Line)> documents)
+    {
+        documents = new List<(JsonNode, int)>();
+        try
+        {
+            return new FastYamlReader(text).TryReadAll(documents);
+        }
+        catch (BailOutException)
+        {
+            documents.Clear();
+            return false;
+        }
+    }
+
+    private bool TryReadAll(List<(JsonNode, int)> documents)
+    {
+        if (!SplitLines())
+        {
+            return false;
+        }
+
+        int first = 0;
+        for (int i = 0; i <= lineStarts.Count; i++)
+        {
+            if (i < lineStarts.Count && !IsDocumentSeparator(i))
+            {
+                continue;
+            }
+
+            // Lines [first, i) form one document.
+            documentEndLine = i;
+            line = first;
+            SkipToContent();
+            if (line < documentEndLine)
+            {
+                int documentLine = line + 1;
+                if (pos - lineStarts[line] != 0)
+                {
+                    // An indented root is legal YAML but never seen in manifests.
+                    return false;
+                }
+
+                JsonNode node = ParseBlock(0);
+                if (line < documentEndLine)
+                {
+                    return false; // leftover content: an error or something we do not understand
+                }
+
+                documents.Add((node, documentLine));
+            }
+
+            first = i + 1;
+        }
+
+        return true;
+    }
+
+    // Splits into lines, rejecting characters whose YAML meaning we do not reproduce (tabs, lone CR, NEL, BOM, controls).
+    private bool SplitLines()
+    {
+        int start = 0;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c >= ' ' && c < '\u007f')
+            {
+                continue;
+            }
+
+            if (c == '\n')
+            {
+                int end = i > start && text[i - 1] == '\r' ? i - 1 : i;
+                lineStarts.Add(start);
+                lineEnds.Add(end);
+                start = i + 1;
+                continue;
+            }
+
+            if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
+            {
+                continue;
+            }
+
+            if (c < '\u00a0' || c is '\u2028' or '\u2029' or '\ufeff' or '\ufffe' or '\uffff')
+            {
+                return false;
+            }
+        }
+
+        if (start < text.Length)
+        {
+            lineStarts.Add(start);
+            lineEnds.Add(text.Length);
+        }
+
+        return true;
+    }
+
+    // "---" at column 0 followed by nothing or a comment; "--- content", "..." and directives need the full parser.
+    private bool IsDocumentSeparator(int index)
+    {
+        int start = lineStarts[index];
+        int end = lineEnds[index];
+        if (end - start >= 3 && (string.CompareOrdinal(text, start, "---", 0, 3) == 0 || string.CompareOrdinal(text, start, "...", 0, 3) == 0)
+            && (end - start == 3 || text[start + 3] == ' '))
+        {
+            int rest = start + 3;
+            while (rest < end && text[rest] == ' ')
+            {
+                rest++;
+            }
+
+            if (text[start] == '.' || (rest < end && text[rest] != '#'))
+            {
+                throw new BailOutException();
+            }
+
+            return true;
+        }
+
+        if (end > start && text[start] == '%')
+        {
+            throw new BailOutException();
+        }
+
+        return false;
+    }
+
+    // Moves from the current line to the first character of the next line with content (not blank, not comment).
+    private void NextLine()
+    {
+        line++;
+        SkipToContent();
+    }
+
+    private void SkipToContent()
+    {
+        for (; line < documentEndLine; line++)
+        {
+            int p = lineStarts[line];
+            int end = lineEnds[line];
+            while (p < end && text[p] == ' ')
+            {
+                p++;
+            }
+
+            if (p < end && text[p] != '#')
+            {
+                pos = p;
+                return;
+            }
+        }
+    }
+
+    private bool AtEnd => line >= documentEndLine;
+
+    private int Column => pos - lineStarts[line];
+
+    private int LineEnd => lineEnds[line];
+
+    private bool IsSequenceEntry(int at) => text[at] == '-' && (at + 1 == LineEnd || text[at + 1] == ' ');
+
+    // A mapping or sequence starting at the current position, whose column is the block's indentation.
+    private JsonNode ParseBlock(int indent)
+    {
+        if (++depth > MaxDepth)
+        {
+            throw new BailOutException();
+        }
+
+        JsonNode node = IsSequenceEntry(pos) ? ParseSequence(indent) : ParseMapping(indent);
+        depth--;
+        return node;
+    }
+
+    private JsonObject ParseMapping(int indent)
+    {
+        var obj = new JsonObject();
+        while (true)
+        {
+            string key = TryParseKey(out int afterColon) ?? throw new BailOutException();
+            pos = afterColon;
+            obj[key] = ParseValue(indent, allowSameIndentSequence: true); // duplicate keys: last wins, like the YamlDotNet path
+            if (AtEnd || Column < indent)
+            {
+                return obj;
+            }
+
+            if (Column > indent || IsSequenceEntry(pos))
+            {
+                throw new BailOutException();
+            }
+        }
+    }
+
+    private JsonArray ParseSequence(int indent)
+    {
+        var array = new JsonArray();
+        while (true)
+        {
+            pos++; // past '-'
+            SkipSpaces();
+            JsonNode? item;
+            if (pos < LineEnd && IsSequenceEntry(pos))
+            {
+                item = ParseBlock(Column); // "- - x"
+            }
+            else if (pos < LineEnd && TryParseKey(out _) is not null)
+            {
+                item = ParseBlock(Column); // "- key: value" starts a mapping at the key's column
+            }
+            else
+            {
+                item = ParseValue(indent, allowSameIndentSequence: false);
+            }
+
+            array.Add(item);
+            if (AtEnd || Column < indent || (Column == indent && !IsSequenceEntry(pos)))
+            {
+                return array; // a same-indent key after "key:\n- item" belongs to the parent mapping
+            }
+
+            if (Column > indent)
+            {
+                throw new BailOutException();
+            }
+        }
+    }
+
+    // The value after "key:" or "-" (pos is past it): inline scalar, or a nested block on the following lines.
+    private JsonNode? ParseValue(int parentIndent, bool allowSameIndentSequence)
+    {
+        SkipSpaces();
+        if (pos < LineEnd && text[pos] != '#')
+        {
+            JsonNode? scalar = ParseInlineScalar();
+            NextLine();
+            if (!AtEnd && Column > parentIndent)
+            {
+                throw new BailOutException(); // a multi-line plain scalar or an indentation error
+            }
+
+            return scalar;
+        }
+
+        NextLine();
+        if (AtEnd)
+        {
+            return null;
+        }
+
+        if (Column > parentIndent || (allowSameIndentSequence && Column == parentIndent && IsSequenceEntry(pos)))
+        {
+            if (!IsSequenceEntry(pos) && TryParseKey(out _) is null)
+            {
+                throw new BailOutException(); // a scalar on its own line
+            }
+
+            return ParseBlock(Column);
+        }
+
+        return null; // "key:" with nothing: null, like the empty plain scalar
+    }
+
+    // A plain key made of the characters Kubernetes uses, or a simple quoted key, followed by ':' and space/end.
+    private string? TryParseKey(out int afterColon)
+    {
+        afterColon = 0;
+        int end = LineEnd;
+        int p = pos;
+        string key;
+        char first = text[p];
+        if (first is '"' or '\'')
+        {
+            int close = FindClosingQuote(p, out string? value);
+            if (close < 0 || value is null)
+            {
+                return null;
+            }
+
+            key = value;
+            p = close + 1;
+        }
+        else
+        {
+            if (!(char.IsAsciiLetterOrDigit(first) || first is '_' or '.' or '/' or '$'))
+            {
+                return null;
+            }
+
+            while (p < end && (char.IsAsciiLetterOrDigit(text[p]) || text[p] is '_' or '.' or '/' or '$' or '-'))
+            {
+                p++;
+            }
+
+            key = text.Substring(pos, p - pos);
+        }
+
+        if (p >= end || text[p] != ':' || (p + 1 < end && text[p + 1] != ' ') || key.Length > MaxKeyLength)
+        {
+            return null;
+        }
+
+        afterColon = p + 1;
+        return key;
+    }
+
+    private JsonNode? ParseInlineScalar()
+    {
+        int end = LineEnd;
+        char first = text[pos];
+        if (first is '"' or '\'')
+        {
+            int close = FindClosingQuote(pos, out string? value);
+            if (close < 0 || value is null)
+            {
+                throw new BailOutException();
+            }
+
+            pos = close + 1;
+            ExpectLineEnd();
+            return JsonValue.Create(value); // quoted stays a string
+        }
+
+        if (first is '[' or '{')
+        {
+            // Only the empty collections; anything else in flow style goes to the full parser.
+            if (pos + 1 < end && text[pos + 1] == (first == '[' ? ']' : '}'))
+            {
+                pos += 2;
+                ExpectLineEnd();
+                return first == '[' ? new JsonArray() : new JsonObject();
+            }
+
+            throw new BailOutException();
+        }
+
+        // Indicators that start anchors, aliases, tags, block scalars, directives, reserved or complex syntax.
+        if (first is '&' or '*' or '!' or '|' or '>' or '%' or '@' or '`' or ',' or ']' or '}' or '?' or ':' or '#'
+            || (first == '-' && (pos + 1 == end || text[pos + 1] == ' ')))
+        {
+            throw new BailOutException();
+        }
+
+        // A plain scalar runs to the end of the line or to " #" (a comment); trailing spaces are not part of it.
+        int stop = end;
+        for (int p = pos + 1; p < end; p++)
+        {
+            if (text[p] == '#' && text[p - 1] == ' ')
+            {
+                stop = p;
+                break;
+            }
+        }
+
+        while (stop > pos && text[stop - 1] == ' ')
+        {
+            stop--;
+        }
+
+        var span = text.AsSpan(pos, stop - pos);
+        if (span.Contains(": ", StringComparison.Ordinal) || span[^1] == ':')
+        {
+            throw new BailOutException(); // YamlDotNet reads this as a (nested or invalid) mapping
+        }
+
+        pos = end;
+        return ManifestReader.ScalarToNode(span.ToString(), plain: true);
+    }
+
+    // Returns the closing quote's index and the unescaped value, or -1 when the scalar is not a simple one-liner.
+    private int FindClosingQuote(int open, out string? value)
+    {
+        value = null;
+        int end = LineEnd;
+        char quote = text[open];
+        if (quote == '"')
+        {
+            for (int p = open + 1; p < end; p++)
+            {
+                if (text[p] == '\\')
+                {
+                    return -1; // escapes: leave them to the full parser
+                }
+
+                if (text[p] == '"')
+                {
+                    value = text.Substring(open + 1, p - open - 1);
+                    return p;
+                }
+            }
+
+            return -1;
+        }
+
+        // Single quotes: '' is an escaped quote.
+        for (int p = open + 1; p < end; p++)
+        {
+            if (text[p] != '\'')
+            {
+                continue;
+            }
+
+            if (p + 1 < end && text[p + 1] == '\'')
+            {
+                p++;
+                continue;
+            }
+
+            value = text.Substring(open + 1, p - open - 1).Replace("''", "'", StringComparison.Ordinal);
+            return p;
+        }
+
+        return -1;
+    }
+
+    // After a quoted scalar or {} / []: only spaces and a comment may follow on the line.
+    private void ExpectLineEnd()
+    {
+        int start = pos;
+        SkipSpaces();
+        if (pos < LineEnd && (text[pos] != '#' || pos == start))
+        {
+            throw new BailOutException();
+        }
+
+        pos = LineEnd;
+    }
+
+    private void SkipSpaces()
+    {
+        int end = LineEnd;
+        while (pos < end && text[pos] == ' ')
+        {
+            pos++;
+        }
+    }
+
+    // Thrown (rarely: only for unusual input) to abandon the fast path from deep inside the recursion.
+    private sealed class BailOutException : Exception
+    {
+    }
+}
