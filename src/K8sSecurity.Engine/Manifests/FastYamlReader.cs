@@ -355,15 +355,9 @@ internal sealed class FastYamlReader
 
         if (first is '[' or '{')
         {
-            // Only the empty collections; anything else in flow style goes to the full parser.
-            if (pos + 1 < end && text[pos + 1] == (first == '[' ? ']' : '}'))
-            {
-                pos += 2;
-                ExpectLineEnd();
-                return first == '[' ? new JsonArray() : new JsonObject();
-            }
-
-            throw new BailOutException();
+            JsonNode flow = ParseFlow();
+            ExpectLineEnd();
+            return flow;
         }
 
         // Indicators that start anchors, aliases, tags, block scalars, directives, reserved or complex syntax.
@@ -397,6 +391,141 @@ internal sealed class FastYamlReader
 
         pos = end;
         return ManifestReader.ScalarToNode(span.ToString(), plain: true);
+    }
+
+    // A one-line flow collection ({a: 1, b: [x, y]}) at pos; pos ends after its closing bracket.
+    // Multi-line flow, trailing commas, empty values and "key:value" without a space need the full parser.
+    private JsonNode ParseFlow()
+    {
+        if (++depth > MaxDepth)
+        {
+            throw new BailOutException();
+        }
+
+        char open = text[pos++];
+        char close = open == '[' ? ']' : '}';
+        JsonNode result;
+        SkipSpaces();
+        if (pos < LineEnd && text[pos] == close)
+        {
+            pos++;
+            result = open == '[' ? new JsonArray() : new JsonObject();
+        }
+        else if (open == '[')
+        {
+            var array = new JsonArray();
+            do
+            {
+                SkipSpaces();
+                array.Add(ParseFlowValue());
+            }
+            while (NextFlowEntry(close));
+            result = array;
+        }
+        else
+        {
+            var obj = new JsonObject();
+            do
+            {
+                SkipSpaces();
+                if (pos >= LineEnd)
+                {
+                    throw new BailOutException();
+                }
+
+                string key = TryParseKey(out int afterColon) ?? throw new BailOutException();
+                if (afterColon >= LineEnd)
+                {
+                    throw new BailOutException();
+                }
+
+                pos = afterColon;
+                SkipSpaces();
+                obj[key] = ParseFlowValue();
+            }
+            while (NextFlowEntry(close));
+            result = obj;
+        }
+
+        depth--;
+        return result;
+    }
+
+    // After a flow entry: true on ',' (another entry follows), false on the closing bracket.
+    private bool NextFlowEntry(char close)
+    {
+        SkipSpaces();
+        if (pos >= LineEnd)
+        {
+            throw new BailOutException();
+        }
+
+        char c = text[pos++];
+        if (c == ',')
+        {
+            SkipSpaces();
+            if (pos >= LineEnd || text[pos] is ',' or ']' or '}')
+            {
+                throw new BailOutException(); // trailing or doubled comma
+            }
+
+            return true;
+        }
+
+        return c == close ? false : throw new BailOutException();
+    }
+
+    private JsonNode? ParseFlowValue()
+    {
+        if (pos >= LineEnd)
+        {
+            throw new BailOutException();
+        }
+
+        char first = text[pos];
+        if (first is '[' or '{')
+        {
+            return ParseFlow();
+        }
+
+        if (first is '"' or '\'')
+        {
+            int closeQuote = FindClosingQuote(pos, out string? value);
+            if (closeQuote < 0 || value is null)
+            {
+                throw new BailOutException();
+            }
+
+            pos = closeQuote + 1;
+            return JsonValue.Create(value);
+        }
+
+        if (first is '&' or '*' or '!' or '|' or '>' or '%' or '@' or '`' or ',' or ']' or '}' or '?' or ':' or '#' or '-')
+        {
+            throw new BailOutException(); // '-' too: "-1" is fine but rare in flow, "- x" is not
+        }
+
+        // A flow plain scalar stops at a flow indicator; ": ", ":" at its end, or a comment inside need the full parser.
+        int start = pos;
+        int end = LineEnd;
+        while (pos < end && text[pos] is not (',' or '[' or ']' or '{' or '}'))
+        {
+            if ((text[pos] == ':' && (pos + 1 == end || text[pos + 1] is ' ' or ',' or '[' or ']' or '{' or '}'))
+                || (text[pos] == '#' && text[pos - 1] == ' '))
+            {
+                throw new BailOutException();
+            }
+
+            pos++;
+        }
+
+        int stop = pos;
+        while (stop > start && text[stop - 1] == ' ')
+        {
+            stop--;
+        }
+
+        return ManifestReader.ScalarToNode(text.Substring(start, stop - start), plain: true);
     }
 
     // Returns the closing quote's index and the unescaped value, or -1 when the scalar is not a simple one-liner.

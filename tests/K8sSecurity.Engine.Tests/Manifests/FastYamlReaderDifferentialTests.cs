@@ -66,7 +66,18 @@ public sealed class FastYamlReaderDifferentialTests
         { "kind: A\nx: \"esc\\\"aped\"\n", false },
         { "kind: A\nx: multi\n  line plain\n", false },
         { "kind: A\nx: \"multi\n  line\"\n", false },
-        { "kind: A\nflow: {a: 1, b: [x, y]}\n", false },
+        { "kind: A\nflow: {a: 1, b: [x, y]}\n", true },
+        { "kind: A\nf: {a: nginx:1.2, \"q\": 'x', n: [1, {b: c d}, []], e: {}}  # c\ng: [ ]\nh: [ a ,b ]\n", true },
+        { "kind: A\nf: [null, ~, true, 1.5, 012, 'it''s', \"\"]\n", true },
+        { "kind: A\nf: [a, b,]\n", false },
+        { "kind: A\nf: {a: }\n", false },
+        { "kind: A\nf: {a:1}\n", false },
+        { "kind: A\nf: [a: b]\n", false },
+        { "kind: A\nf: {a: 1 # c}\n", false },
+        { "kind: A\nf: [-1]\n", false },
+        { "kind: A\nf: {a: 1}x\n", false },
+        { "kind: A\nf: {a: 1]\n", false },
+        { "kind: A\nf: [{a: 1}, {b: [x]}]\n- {c: 1}\n", false },
         { "kind: A\n\tx: 1\n", false },
         { "kind: A\nx: 1\r  y: 2\n", false },
         { "%YAML 1.2\n---\nkind: A\n", false },
@@ -103,7 +114,7 @@ public sealed class FastYamlReaderDifferentialTests
     {
         // Random combinations of the constructs above, nested, so interactions are covered too.
         var random = new Random(7);
-        string[] scalars = { "x", "1", "-3", "0.5", "true", "null", "", "'s'", "\"d\"", "a b c", "v # c", "nginx:1.2", "[]", "{}", "012", "~", "'it''s'" };
+        string[] scalars = { "x", "1", "-3", "0.5", "true", "null", "", "'s'", "\"d\"", "a b c", "v # c", "nginx:1.2", "[]", "{}", "[a, 1, {b: c}]", "{x: 'y', z: [1, 2]}", "{a: b,c: d}", "012", "~", "'it''s'" };
         int fast = 0;
         for (int n = 0; n < 2000; n++)
         {
