@@ -25,65 +25,100 @@ internal sealed class FastYamlReader
     private int pos; // current position inside the current line
     private int documentEndLine; // exclusive end of the current document's lines
     private int depth;
+    private bool hasCarriageReturns;
 
-    private FastYamlReader(string text) => this.text = text;
+    private int nextDocumentFirstLine; // first line of the next document range; -1 once the text has ended
+    private bool linesSplit;
 
-    /// <summary>Parses every document; false when the text needs the full YAML parser.</summary>
+    public FastYamlReader(string text) => this.text = text;
+
+    /// <summary>
+    /// When <see cref="ReadNext"/> gives up: the 1-based first line of the document range it could not read. Every
+    /// document before it has been returned exactly as YamlDotNet would read it, so the caller hands the text to
+    /// YamlDotNet and keeps only documents that start at or after this line.
+    /// </summary>
+    public int ResumeLine { get; private set; }
+
+    /// <summary>Parses every document; false when any part of the text needs the full YAML parser.</summary>
     public static bool TryRead(string text, out List<(JsonNode Document, int Line)> documents)
     {
         documents = new List<(JsonNode, int)>();
-        try
+        var reader = new FastYamlReader(text);
+        FastReadResult result;
+        while ((result = reader.ReadNext(out var document, out int line)) == FastReadResult.Document)
         {
-            return new FastYamlReader(text).TryReadAll(documents);
+            documents.Add((document!, line));
         }
-        catch (BailOutException)
-        {
-            documents.Clear();
-            return false;
-        }
+
+        return result == FastReadResult.End;
     }
 
-    private bool TryReadAll(List<(JsonNode, int)> documents)
+    /// <summary>
+    /// Reads the next non-empty document, one at a time so huge multi-document dumps stream with flat memory.
+    /// </summary>
+    public FastReadResult ReadNext(out JsonNode? document, out int documentLine)
     {
-        if (!SplitLines())
+        document = null;
+        documentLine = 0;
+        if (!linesSplit)
         {
-            return false;
+            linesSplit = true;
+            if (!SplitLines())
+            {
+                ResumeLine = 1;
+                nextDocumentFirstLine = -1;
+                return FastReadResult.GiveUp;
+            }
         }
 
-        int first = 0;
-        for (int i = 0; i <= lineStarts.Count; i++)
+        while (nextDocumentFirstLine >= 0)
         {
-            if (i < lineStarts.Count && !IsDocumentSeparator(i))
+            int first = nextDocumentFirstLine;
+            try
             {
-                continue;
-            }
+                // Lines [first, i) form one document.
+                int i = first;
+                while (i < lineStarts.Count && !IsDocumentSeparator(i))
+                {
+                    i++;
+                }
 
-            // Lines [first, i) form one document.
-            documentEndLine = i;
-            line = first;
-            SkipToContent();
-            if (line < documentEndLine)
-            {
-                int documentLine = line + 1;
+                nextDocumentFirstLine = i < lineStarts.Count ? i + 1 : -1;
+                documentEndLine = i;
+                line = first;
+                depth = 0;
+                SkipToContent();
+                if (line >= documentEndLine)
+                {
+                    continue; // only comments: YamlDotNet yields nothing for it either
+                }
+
+                // An indented root is legal YAML but never seen in manifests.
                 if (pos - lineStarts[line] != 0)
                 {
-                    // An indented root is legal YAML but never seen in manifests.
-                    return false;
+                    throw new BailOutException();
                 }
 
-                JsonNode node = ParseBlock(0);
+                documentLine = line + 1;
+                document = ParseBlock(0);
                 if (line < documentEndLine)
                 {
-                    return false; // leftover content: an error or something we do not understand
+                    throw new BailOutException(); // leftover content: an error or something we do not understand
                 }
 
-                documents.Add((node, documentLine));
+                return FastReadResult.Document;
             }
-
-            first = i + 1;
+            catch (BailOutException)
+            {
+                ResumeLine = first + 1;
+                nextDocumentFirstLine = -1;
+                document = null;
+                documentLine = 0;
+                return FastReadResult.GiveUp;
+            }
         }
 
-        return true;
+        return FastReadResult.End;
     }
 
     // Splits into lines, rejecting characters whose YAML meaning we do not reproduce (tabs, lone CR, NEL, BOM, controls).
@@ -109,6 +144,7 @@ internal sealed class FastYamlReader
 
             if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
             {
+                hasCarriageReturns = true;
                 continue;
             }
 
@@ -264,8 +300,17 @@ internal sealed class FastYamlReader
         SkipSpaces();
         if (pos < LineEnd && text[pos] != '#')
         {
-            JsonNode? scalar = ParseInlineScalar();
-            NextLine();
+            JsonNode? scalar;
+            if (text[pos] == '|')
+            {
+                scalar = ParseLiteralBlockScalar(parentIndent); // moves to the line after it
+            }
+            else
+            {
+                scalar = ParseInlineScalar();
+                NextLine();
+            }
+
             if (!AtEnd && Column > parentIndent)
             {
                 throw new BailOutException(); // a multi-line plain scalar or an indentation error
@@ -391,6 +436,86 @@ internal sealed class FastYamlReader
 
         pos = end;
         return ManifestReader.ScalarToNode(span.ToString(), plain: true);
+    }
+
+    // "|" or "|-" (literal, clip or strip): the common form for scripts and config files in ConfigMaps.
+    // Folded ">", keep "|+", indentation indicators, leading blank lines and CRLF text go to the full parser.
+    private JsonNode ParseLiteralBlockScalar(int parentIndent)
+    {
+        pos++;
+        bool strip = pos < LineEnd && text[pos] == '-';
+        if (strip)
+        {
+            pos++;
+        }
+
+        ExpectLineEnd();
+        if (hasCarriageReturns)
+        {
+            throw new BailOutException();
+        }
+
+        var value = new System.Text.StringBuilder();
+        int contentIndent = -1;
+        int pendingBlankLines = 0;
+        int lastContentLine = -1;
+        int l = line + 1;
+        for (; l < documentEndLine; l++)
+        {
+            int start = lineStarts[l];
+            int end = lineEnds[l];
+            int spaces = 0;
+            while (start + spaces < end && text[start + spaces] == ' ')
+            {
+                spaces++;
+            }
+
+            if (start + spaces == end)
+            {
+                // Blank lines: leading ones and over-indented ones have rules we do not reproduce.
+                if (contentIndent < 0 || spaces > contentIndent)
+                {
+                    throw new BailOutException();
+                }
+
+                pendingBlankLines++;
+                continue;
+            }
+
+            if (contentIndent < 0)
+            {
+                contentIndent = spaces > parentIndent ? spaces : throw new BailOutException();
+            }
+
+            if (spaces < contentIndent)
+            {
+                break; // less indented: the scalar has ended (comments included)
+            }
+
+            if (lastContentLine >= 0)
+            {
+                value.Append('\n', 1 + pendingBlankLines);
+            }
+
+            value.Append(text, start + contentIndent, end - start - contentIndent);
+            pendingBlankLines = 0;
+            lastContentLine = l;
+        }
+
+        // Clip keeps the final line break, which the last line must then have.
+        if (lastContentLine < 0 || lineEnds[lastContentLine] == text.Length)
+        {
+            throw new BailOutException();
+        }
+
+        if (!strip)
+        {
+            value.Append('\n');
+        }
+
+        line = l;
+        SkipToContent();
+        return JsonValue.Create(value.ToString());
     }
 
     // A one-line flow collection ({a: 1, b: [x, y]}) at pos; pos ends after its closing bracket.
@@ -600,4 +725,17 @@ internal sealed class FastYamlReader
     private sealed class BailOutException : Exception
     {
     }
+}
+
+/// <summary>What <see cref="FastYamlReader.ReadNext"/> found.</summary>
+internal enum FastReadResult
+{
+    /// <summary>A document was read.</summary>
+    Document,
+
+    /// <summary>The text has ended.</summary>
+    End,
+
+    /// <summary>The rest of the text needs YamlDotNet, from <see cref="FastYamlReader.ResumeLine"/>.</summary>
+    GiveUp,
 }

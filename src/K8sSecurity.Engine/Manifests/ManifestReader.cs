@@ -107,19 +107,27 @@ public static class ManifestReader
             yield break;
         }
 
-        // Most manifests are plain block YAML: the hand-written reader handles them without YamlDotNet's
-        // allocations, and gives up (whole text) on anything else, which then takes the YamlDotNet path below.
-        if (allowFastPath && FastYamlReader.TryRead(text, out var fastDocuments))
+        // Most manifests are plain block YAML: the hand-written reader streams them without YamlDotNet's
+        // allocations. When it meets something it does not handle, YamlDotNet takes over from that document on.
+        int resumeLine = 0;
+        if (allowFastPath)
         {
-            foreach (var (document, line) in fastDocuments)
+            var fast = new FastYamlReader(text);
+            FastReadResult result;
+            while ((result = fast.ReadNext(out var fastDocument, out int fastLine)) == FastReadResult.Document)
             {
-                foreach (var item in Flatten(document, source, line))
+                foreach (var item in Flatten(fastDocument!, source, fastLine))
                 {
                     yield return item;
                 }
             }
 
-            yield break;
+            if (result == FastReadResult.End)
+            {
+                yield break;
+            }
+
+            resumeLine = fast.ResumeLine;
         }
 
         var parser = new Parser(new StringReader(text));
@@ -147,7 +155,7 @@ public static class ManifestReader
                 yield break;
             }
 
-            if (document is not null)
+            if (document is not null && line >= resumeLine) // earlier documents came from the fast path
             {
                 foreach (var item in Flatten(document, source, line))
                 {

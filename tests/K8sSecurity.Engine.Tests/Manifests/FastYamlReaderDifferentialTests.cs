@@ -60,6 +60,18 @@ public sealed class FastYamlReaderDifferentialTests
         { "- kind: A\n  x: 1\n- kind: B\n", true },
         { "kind: A\nannotations:\n  app.kubernetes.io/name: x\n  container.apparmor.security.beta.kubernetes.io/c: runtime/default\n  $schema: y\n", true },
         { "kind: A\ndata:\n  script: |\n    echo hi\n    exit 0\n  folded: >-\n    a\n    b\n", false },
+        { "kind: A\ndata:\n  script: |\n    #!/bin/sh\n      indented # not a comment\n\n\n    exit 0\n\n  # comment\n  strip: |-  # c\n   x\n   \n   y\n\n\nz: 1\n", true },
+        { "kind: A\nargs:\n- |\n  a\n- |-\n   b\n- |\n c\n- x\nlast: |\n  end\n", true },
+        { "kind: A\nx: |\n  a\n# top comment\ny: |-\n  b\n---\nkind: B\nz: |\n  c\n---\n", true },
+        { "kind: A\nx: |\n  a\n    \n", false },
+        { "kind: A\nx: |\n\n  a\n", false },
+        { "kind: A\nx: |+\n  a\n\n", false },
+        { "kind: A\nx: |2\n   a\n", false },
+        { "kind: A\nx: |\n  a", false },
+        { "kind: A\nx: |\ny: 1\n", false },
+        { "kind: A\nx: |\n    a\n  b\n", false },
+        { "kind: A\r\nx: |\r\n  a\r\n", false },
+        { "kind: A\nx: |x\n  a\n", false },
         { "kind: A\nx: &anchor 1\ny: *anchor\n", false },
         { "kind: A\nbase: &b {a: 1}\nderived:\n  <<: *b\n  c: 2\n", false },
         { "kind: A\nx: !!str 1\n", false },
@@ -87,7 +99,14 @@ public sealed class FastYamlReaderDifferentialTests
         { "? complex\n: key\n", false },
         { "just a scalar\n", false },
 
+        // Fast documents first, then one the fast path hands to YamlDotNet (which takes over from there).
+        { "kind: A\nx: 1\n---\n# c\nkind: B\ny: &a 1\nz: *a\n---\nkind: C\n", false },
+        { "kind: A\n---\nkind: B\n---\n  kind: C\n---\nkind: D\n", false },
+        { "kind: A\n---\nkind: B\n...\n---\nkind: C\n", false },
+        { "kind: A\n---\n%YAML 1.2\n---\nkind: C\n", false },
+
         // Broken input: both paths must report the same error (the fast path gives up).
+        { "kind: A\n---\nkind: B\n---\nkind: C\nx: [\n---\nkind: D\n", false },
         { "kind: A\n  x: 1\n", false },
         { "kind: A\nx: 1\n y: 2\n", false },
         { "kind: A\nx: a: b\n", false },
@@ -114,7 +133,7 @@ public sealed class FastYamlReaderDifferentialTests
     {
         // Random combinations of the constructs above, nested, so interactions are covered too.
         var random = new Random(7);
-        string[] scalars = { "x", "1", "-3", "0.5", "true", "null", "", "'s'", "\"d\"", "a b c", "v # c", "nginx:1.2", "[]", "{}", "[a, 1, {b: c}]", "{x: 'y', z: [1, 2]}", "{a: b,c: d}", "012", "~", "'it''s'" };
+        string[] scalars = { "x", "1", "-3", "0.5", "true", "null", "", "'s'", "\"d\"", "a b c", "v # c", "nginx:1.2", "[]", "{}", "[a, 1, {b: c}]", "{x: 'y', z: [1, 2]}", "{a: b,c: d}", "|\n  literal\n\n  text # x\n", "|-\n  stripped\n", "012", "~", "'it''s'" };
         int fast = 0;
         for (int n = 0; n < 2000; n++)
         {
@@ -149,7 +168,7 @@ public sealed class FastYamlReaderDifferentialTests
             int choice = depth > 3 ? 0 : random.Next(4);
             if (choice == 0)
             {
-                string scalar = scalars[random.Next(scalars.Length)];
+                string scalar = Reindent(scalars[random.Next(scalars.Length)], indent + 2);
                 text.Append(scalar.Length > 0 ? " " + scalar : string.Empty).Append('\n');
             }
             else if (choice == 1)
@@ -184,7 +203,7 @@ public sealed class FastYamlReaderDifferentialTests
             switch (depth > 3 ? 0 : random.Next(4))
             {
                 case 0:
-                    string scalar = scalars[random.Next(scalars.Length)];
+                    string scalar = Reindent(scalars[random.Next(scalars.Length)], indent + 2);
                     text.Append(scalar.Length > 0 ? " " + scalar : string.Empty).Append('\n');
                     break;
                 case 1:
@@ -205,6 +224,10 @@ public sealed class FastYamlReaderDifferentialTests
             }
         }
     }
+
+    // Block scalar lines are written for indentation 0; move them under their key or dash.
+    private static string Reindent(string scalar, int indent) =>
+        scalar.Replace("\n  ", "\n" + new string(' ', indent), StringComparison.Ordinal).TrimEnd('\n');
 
     private static void AssertSameThroughBothPaths(string text, string source)
     {
