@@ -21,18 +21,27 @@ internal sealed class FastYamlReader
     private const int MaxKeyLength = 1000;
 
     private readonly string text;
-    private readonly List<int> lineStarts = new();
-    private readonly List<int> lineEnds = new(); // exclusive, without the '\r' of "\r\n"
+    private readonly List<int> lineStarts;
+    private readonly List<int> lineEnds; // exclusive, without the '\r' of "\r\n"
     private int line; // current line
     private int pos; // current position inside the current line
     private int documentEndLine; // exclusive end of the current document's lines
     private int depth;
     private bool hasCarriageReturns;
 
+    // Manifests repeat the same keys (name, image, securityContext…) thousands of times: reuse their strings.
+    private readonly string?[] keyCache = new string?[512];
+
     private int nextDocumentFirstLine; // first line of the next document range; -1 once the text has ended
     private bool linesSplit;
 
-    public FastYamlReader(string text) => this.text = text;
+    public FastYamlReader(string text)
+    {
+        this.text = text;
+        int expectedLines = text.Length / 24; // manifest lines average 20-40 characters
+        lineStarts = new List<int>(expectedLines);
+        lineEnds = new List<int>(expectedLines);
+    }
 
     /// <summary>
     /// When <see cref="ReadNext"/> gives up: the 1-based first line of the document range it could not read. Every
@@ -371,7 +380,7 @@ internal sealed class FastYamlReader
                 p++;
             }
 
-            key = text.Substring(pos, p - pos);
+            key = CachedKey(pos, p - pos);
         }
 
         if (p >= end || text[p] != ':' || (p + 1 < end && text[p + 1] != ' ') || key.Length > MaxKeyLength)
@@ -381,6 +390,18 @@ internal sealed class FastYamlReader
 
         afterColon = p + 1;
         return key;
+    }
+
+    private string CachedKey(int start, int length)
+    {
+        int slot = ((length * 31) ^ (text[start] * 7) ^ text[start + length - 1]) & (keyCache.Length - 1);
+        string? cached = keyCache[slot];
+        if (cached is not null && text.AsSpan(start, length).SequenceEqual(cached))
+        {
+            return cached;
+        }
+
+        return keyCache[slot] = text.Substring(start, length);
     }
 
     private JsonNode? ParseInlineScalar()
