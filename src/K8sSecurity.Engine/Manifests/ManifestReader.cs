@@ -74,6 +74,13 @@ public static class ManifestReader
 
     /// <summary>Reads YAML or JSON text (one or many documents, Lists flattened).</summary>
     public static IEnumerable<ManifestObject> ReadText(string text, string source, Action<ManifestParseError> onError)
+        => ReadText(text, source, onError, allowFastPath: true);
+
+    /// <summary>
+    /// Reads YAML or JSON text; <paramref name="allowFastPath"/> false forces the YamlDotNet path (the differential
+    /// tests compare both).
+    /// </summary>
+    internal static IEnumerable<ManifestObject> ReadText(string text, string source, Action<ManifestParseError> onError, bool allowFastPath)
     {
         // JSON is YAML, but System.Text.Json is much faster for kubectl -o json dumps.
         string trimmed = text.TrimStart();
@@ -98,6 +105,29 @@ public static class ManifestReader
             }
 
             yield break;
+        }
+
+        // Most manifests are plain block YAML: the hand-written reader streams them without YamlDotNet's
+        // allocations. When it meets something it does not handle, YamlDotNet takes over from that document on.
+        int resumeLine = 0;
+        if (allowFastPath)
+        {
+            var fast = new FastYamlReader(text);
+            FastReadResult result;
+            while ((result = fast.ReadNext(out var fastDocument, out int fastLine)) == FastReadResult.Document)
+            {
+                foreach (var item in Flatten(fastDocument!, source, fastLine))
+                {
+                    yield return item;
+                }
+            }
+
+            if (result == FastReadResult.End)
+            {
+                yield break;
+            }
+
+            resumeLine = fast.ResumeLine;
         }
 
         var parser = new Parser(new StringReader(text));
@@ -125,7 +155,7 @@ public static class ManifestReader
                 yield break;
             }
 
-            if (document is not null)
+            if (document is not null && line >= resumeLine) // earlier documents came from the fast path
             {
                 foreach (var item in Flatten(document, source, line))
                 {
@@ -266,9 +296,12 @@ public static class ManifestReader
     }
 
     private static JsonNode? ScalarToNode(Scalar scalar)
+        => ScalarToNode(scalar.Value, plain: scalar.Style == ScalarStyle.Plain && scalar.Tag != "tag:yaml.org,2002:str");
+
+    /// <summary>Types a scalar's text; shared by the YamlDotNet path and <see cref="FastYamlReader"/>.</summary>
+    internal static JsonNode? ScalarToNode(string value, bool plain)
     {
-        string value = scalar.Value;
-        if (scalar.Style != ScalarStyle.Plain || scalar.Tag == "tag:yaml.org,2002:str")
+        if (!plain)
         {
             return JsonValue.Create(value);
         }
@@ -299,13 +332,27 @@ public static class ManifestReader
             return JsonValue.Create(hex);
         }
 
-        if ((char.IsDigit(value[0]) || value[0] is '-' or '.') && value.Any(char.IsDigit)
+        if ((char.IsDigit(value[0]) || value[0] is '-' or '.') && ContainsDigit(value)
             && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsInfinity(d))
         {
             return JsonValue.Create(d);
         }
 
         return JsonValue.Create(value);
+    }
+
+    // Same test as value.Any(char.IsDigit), without the LINQ enumerator and delegate.
+    private static bool ContainsDigit(string value)
+    {
+        foreach (char c in value)
+        {
+            if (char.IsDigit(c))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
 
