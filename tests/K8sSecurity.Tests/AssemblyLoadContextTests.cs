@@ -11,17 +11,11 @@ namespace K8sSecurity.Tests;
 /// </summary>
 public sealed class AssemblyLoadContextTests
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
     [Fact]
     public void ModuleParsesYamlAfterAnotherYamlDotNetVersionWasLoaded()
     {
         string otherYaml = Path.Combine(AppContext.BaseDirectory, "OtherYamlDotNet", "YamlDotNet.dll");
-        string shell = Path.Combine(TestPaths.RepoRoot, "tools", "K8sSecurity.Shell", "bin", Configuration, "net10.0", "K8sSecurity.Shell.dll");
+        string shell = TestPaths.ShellDll;
         Assert.True(File.Exists(otherYaml), $"missing {otherYaml}");
         Assert.True(File.Exists(shell), $"missing {shell}");
         string directory = TestPaths.NewTempDirectory();

@@ -7,16 +7,10 @@ namespace K8sSecurity.Tests;
 /// <summary>The README's first quick-start command works: the minimal shell runs examples/quickstart.ps1 offline.</summary>
 public sealed class QuickStartTests
 {
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
     [Fact]
     public async Task QuickStartScansTheExamplesAndIssuesACertificateAndKubeconfig()
     {
-        string shell = Path.Combine(TestPaths.RepoRoot, "tools", "K8sSecurity.Shell", "bin", Configuration, "net10.0", "K8sSecurity.Shell.dll");
+        string shell = TestPaths.ShellDll;
         string work = TestPaths.NewTempDirectory();
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string arg in new[] { shell, "-File", Path.Combine(TestPaths.RepoRoot, "examples", "quickstart.ps1"), work })
