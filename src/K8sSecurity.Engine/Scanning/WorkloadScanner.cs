@@ -101,21 +101,21 @@ public sealed class WorkloadScanner
                 return true;
             case "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" or "Job" or "ReplicationController":
                 template = Json.Obj(body["spec"], "template");
-                path = "spec.template";
+                path = "spec.template.spec";
                 break;
             case "CronJob":
                 template = Json.Obj(Json.Obj(Json.Obj(body["spec"], "jobTemplate"), "spec"), "template");
-                path = "spec.jobTemplate.spec.template";
+                path = "spec.jobTemplate.spec.template.spec";
                 break;
             case "PodTemplate":
                 template = body["template"] as JsonObject;
-                path = "template";
+                path = "template.spec";
                 break;
             default:
                 return false;
         }
 
-        pod = new PodView(template?["metadata"] as JsonObject, template?["spec"] as JsonObject, path + ".spec");
+        pod = new PodView(template?["metadata"] as JsonObject, template?["spec"] as JsonObject, path);
         return true;
     }
 
