@@ -216,6 +216,11 @@ public static class PodSecurityStandards
 
     private static CheckViolation? Privileged(PodView pod, int minor)
     {
+        if (!AnyContainer(pod, static c => Json.IsTrue(c.SecurityContext?["privileged"])))
+        {
+            return null;
+        }
+
         var bad = new Offenders();
         foreach (var c in pod.Containers)
         {
@@ -291,7 +296,8 @@ public static class PodSecurityStandards
 
     private static CheckViolation? HostPorts(PodView pod, int minor)
     {
-        if (!AnyContainer(pod, static c => c.Body["ports"] is JsonArray { Count: > 0 }))
+        // Most containers declare ports, few declare host ports: look for one before building the message state.
+        if (!AnyContainer(pod, static c => HasHostPort(c.Body["ports"])))
         {
             return null;
         }
@@ -324,6 +330,22 @@ public static class PodSecurityStandards
         return bad.Empty
             ? null
             : new CheckViolation("hostPort", $"{Containers(bad)} {Pluralize("uses", "use", bad.Names.Count)} {Pluralize("hostPort", "hostPorts", ports.Count)} {string.Join(", ", ports)}", bad.Fields);
+    }
+
+    private static bool HasHostPort(JsonNode? ports)
+    {
+        if (ports is JsonArray list)
+        {
+            foreach (var port in list)
+            {
+                if (Json.Long((port as JsonObject)?["hostPort"]) is { } p && p != 0)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static CheckViolation? AppArmorProfile(PodView pod, int minor)
@@ -696,24 +718,18 @@ public static class PodSecurityStandards
 
     private static CheckViolation? RestrictedVolumes(PodView pod, int minor)
     {
+        if (!AnyRestrictedVolume(pod))
+        {
+            return null;
+        }
+
         var badVolumes = new List<string>();
         var badTypes = new SortedSet<string>(StringComparer.Ordinal);
         var fields = new List<string>();
         int index = 0;
         foreach (var volume in pod.Volumes)
         {
-            bool anySource = false, allowed = false;
-            foreach (var (key, value) in volume)
-            {
-                if (key != "name" && value is not null)
-                {
-                    anySource = true;
-                    allowed |= RestrictedAllowedVolumeSources.Contains(key);
-                }
-            }
-
-            // No source at all is an implicit emptyDir: the API server defaults it before admission.
-            if (!anySource || allowed)
+            if (!IsRestrictedVolume(volume))
             {
                 index++;
                 continue;
@@ -734,6 +750,38 @@ public static class PodSecurityStandards
                 "restricted volume types",
                 $"{Pluralize("volume", "volumes", badVolumes.Count)} {JoinQuote(badVolumes)} {Pluralize("uses", "use", badVolumes.Count)} {Pluralize("restricted volume type", "restricted volume types", badTypes.Count)} {JoinQuote(badTypes)}",
                 fields);
+    }
+
+    private static bool AnyRestrictedVolume(PodView pod)
+    {
+        if (pod.Spec["volumes"] is JsonArray volumes)
+        {
+            foreach (var volume in volumes)
+            {
+                if (volume is JsonObject v && IsRestrictedVolume(v))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsRestrictedVolume(JsonObject volume)
+    {
+        bool anySource = false, allowed = false;
+        foreach (var (key, value) in volume)
+        {
+            if (key != "name" && value is not null)
+            {
+                anySource = true;
+                allowed |= RestrictedAllowedVolumeSources.Contains(key);
+            }
+        }
+
+        // No source at all is an implicit emptyDir: the API server defaults it before admission.
+        return anySource && !allowed;
     }
 
     private static CheckViolation? AllowPrivilegeEscalation(PodView pod, int minor)
@@ -767,7 +815,7 @@ public static class PodSecurityStandards
     {
         bool? podRunAsNonRootSetting = Json.Bool(pod.SecurityContext?["runAsNonRoot"]);
         bool podTrue = podRunAsNonRootSetting == true;
-        if (podRunAsNonRootSetting != false && AllContainers(pod, c => Json.Bool(c.SecurityContext?["runAsNonRoot"]) is { } v ? v : podTrue))
+        if (podRunAsNonRootSetting != false && AllContainersRunAsNonRoot(pod, podTrue))
         {
             return null;
         }
@@ -868,8 +916,7 @@ public static class PodSecurityStandards
     private static CheckViolation? SeccompRestricted(PodView pod, int minor)
     {
         bool podValid = Json.Obj(pod.SecurityContext, "seccompProfile") is { } p && ValidSeccomp(p);
-        if ((Json.Obj(pod.SecurityContext, "seccompProfile") is null || podValid)
-            && AllContainers(pod, c => Json.Obj(c.SecurityContext, "seccompProfile") is { } cp ? ValidSeccomp(cp) : podValid))
+        if ((Json.Obj(pod.SecurityContext, "seccompProfile") is null || podValid) && AllContainersSeccompValid(pod, podValid))
         {
             return null;
         }
@@ -1017,6 +1064,33 @@ public static class PodSecurityStandards
         return true;
     }
 
+    // Loops rather than AllContainers: a lambda capturing the pod-level default would allocate on every call.
+    private static bool AllContainersRunAsNonRoot(PodView pod, bool podDefault)
+    {
+        foreach (var c in pod.Containers)
+        {
+            if (!(Json.Bool(c.SecurityContext?["runAsNonRoot"]) ?? podDefault))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool AllContainersSeccompValid(PodView pod, bool podDefault)
+    {
+        foreach (var c in pod.Containers)
+        {
+            if (!(Json.Obj(c.SecurityContext, "seccompProfile") is { } profile ? ValidSeccomp(profile) : podDefault))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool HasAnnotationWithPrefix(PodView pod, string prefix)
     {
         if (pod.Annotations is null)
@@ -1072,6 +1146,8 @@ public static class PodSecurityStandards
 
     // ---- message helpers (pluralize / joinQuote of the policy package) -------------------------------------
 
+    private static readonly System.Buffers.SearchValues<char> QuoteEscapes = System.Buffers.SearchValues.Create("\"\\\n\t");
+
     private static string Pluralize(string singular, string plural, int count) => count == 1 ? singular : plural;
 
     private static string Containers(Offenders offenders) =>
@@ -1081,6 +1157,11 @@ public static class PodSecurityStandards
 
     private static string Quote(string value)
     {
+        if (value.AsSpan().IndexOfAny(QuoteEscapes) < 0)
+        {
+            return string.Concat("\"", value, "\"");
+        }
+
         var builder = new StringBuilder(value.Length + 2).Append('"');
         foreach (char ch in value)
         {

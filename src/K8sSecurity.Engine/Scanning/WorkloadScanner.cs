@@ -73,11 +73,13 @@ public sealed class WorkloadScanner
     public static IReadOnlyList<CheckDefinition> AllDefinitions { get; } = PodSecurityStandards.Definitions.Concat(BestPracticeChecks.Definitions).ToArray();
 
     private readonly ScanOptions options;
+    private readonly string versionText;
 
     public WorkloadScanner(ScanOptions options)
     {
         options.Validate();
         this.options = options;
+        versionText = options.Version.ToString();
     }
 
     public ScanOptions Options => options;
@@ -99,21 +101,21 @@ public sealed class WorkloadScanner
                 return true;
             case "Deployment" or "ReplicaSet" or "StatefulSet" or "DaemonSet" or "Job" or "ReplicationController":
                 template = Json.Obj(body["spec"], "template");
-                path = "spec.template";
+                path = "spec.template.spec";
                 break;
             case "CronJob":
                 template = Json.Obj(Json.Obj(Json.Obj(body["spec"], "jobTemplate"), "spec"), "template");
-                path = "spec.jobTemplate.spec.template";
+                path = "spec.jobTemplate.spec.template.spec";
                 break;
             case "PodTemplate":
                 template = body["template"] as JsonObject;
-                path = "template";
+                path = "template.spec";
                 break;
             default:
                 return false;
         }
 
-        pod = new PodView(template?["metadata"] as JsonObject, template?["spec"] as JsonObject, path + ".spec");
+        pod = new PodView(template?["metadata"] as JsonObject, template?["spec"] as JsonObject, path);
         return true;
     }
 
@@ -168,22 +170,28 @@ public sealed class WorkloadScanner
             return null;
         }
 
+        // Read once per object: Namespace and Location are computed (JSON lookup, string formatting) on every access.
         string kind = item.Kind!;
         string name = item.Name ?? string.Empty;
+        string? itemNamespace = item.Namespace;
+        string location = item.Location;
         string? file = item.Line > 0 && item.Source != "pipeline" ? item.Source : null;
         int? line = item.Line > 0 ? item.Line : null;
         var ignore = IgnoredChecks(item.Body, pod);
         var results = new List<WorkloadCheckResult>(32);
+        int failed = 0;
 
         void Add(CheckDefinition check, CheckViolation? violation)
         {
             string? skipReason = SkipReason(check, ignore);
+            var status = skipReason is not null ? FindingStatus.Skipped : violation is null ? FindingStatus.Passed : FindingStatus.Failed;
+            failed += status == FindingStatus.Failed ? 1 : 0;
             results.Add(new WorkloadCheckResult
             {
                 Kind = kind,
-                Namespace = item.Namespace,
+                Namespace = itemNamespace,
                 Name = name,
-                Source = item.Location,
+                Source = location,
                 File = file,
                 Line = line,
                 CheckId = check.Id,
@@ -191,7 +199,7 @@ public sealed class WorkloadScanner
                 Title = check.Title,
                 Severity = check.Severity,
                 Category = check.Category,
-                Status = skipReason is not null ? FindingStatus.Skipped : violation is null ? FindingStatus.Passed : FindingStatus.Failed,
+                Status = status,
                 Message = violation?.Message ?? string.Empty,
                 Fields = violation?.Fields ?? Array.Empty<string>(),
                 Remediation = check.Remediation,
@@ -202,21 +210,33 @@ public sealed class WorkloadScanner
         PodSecurityStandards.Evaluate(pod, options.Level, options.Version, Add);
         if (options.Profile == ScanProfile.All)
         {
-            BestPracticeChecks.Evaluate(pod, kind, item.Namespace, options.AllowedRegistries, Add);
+            BestPracticeChecks.Evaluate(pod, kind, itemNamespace, options.AllowedRegistries, Add);
         }
 
-        var violations = results.Where(r => r.Status == FindingStatus.Failed).ToArray();
+        var violations = failed == 0 ? Array.Empty<WorkloadCheckResult>() : new WorkloadCheckResult[failed];
+        if (failed > 0)
+        {
+            int next = 0;
+            foreach (var r in results)
+            {
+                if (r.Status == FindingStatus.Failed)
+                {
+                    violations[next++] = r;
+                }
+            }
+        }
+
         return new WorkloadScanResult
         {
             Kind = kind,
-            Namespace = item.Namespace,
+            Namespace = itemNamespace,
             Name = name,
             ApiVersion = item.ApiVersion,
-            Source = item.Location,
+            Source = location,
             File = file,
             Line = line,
             Level = options.Level,
-            Version = options.Version.ToString(),
+            Version = versionText,
             Profile = options.Profile,
             Compliant = violations.Length == 0,
             Violations = violations,
@@ -259,8 +279,10 @@ public sealed class WorkloadScanner
 
     private string? SkipReason(CheckDefinition check, IgnoreList? ignore)
     {
-        foreach (string pattern in options.ExcludeChecks)
+        var excluded = options.ExcludeChecks;
+        for (int i = 0; i < excluded.Count; i++)
         {
+            string pattern = excluded[i];
             if (Glob.IsMatch(pattern, check.Id) || (check.PssCheckId is not null && Glob.IsMatch(pattern, check.PssCheckId)))
             {
                 return $"Excluded by -ExcludeCheck {pattern}";
@@ -275,10 +297,19 @@ public sealed class WorkloadScanner
         return null;
     }
 
+    private static bool HasIgnoreAnnotation(JsonObject? metadata) =>
+        Json.Str((metadata?["annotations"] as JsonObject)?[IgnoreAnnotation]) is { Length: > 0 };
+
     private sealed record IgnoreList(IReadOnlyList<string> Patterns, string Where, string? Reason);
 
     private static IgnoreList? IgnoredChecks(JsonObject body, PodView pod)
     {
+        // Most objects carry no ignore annotation: answer without allocating.
+        if (!HasIgnoreAnnotation(Json.Obj(body, "metadata")) && !HasIgnoreAnnotation(pod.Metadata))
+        {
+            return null;
+        }
+
         var patterns = new List<string>();
         string? where = null;
         string? reason = null;
