@@ -130,18 +130,12 @@ public sealed class AuditInventory
         do
         {
             string? token = continueToken;
-            var page = await ApiErrorTranslator.CallAsync(() => listPage(token, PageSize), $"Listing {resource}", resource).ConfigureAwait(false);
-            // Serialize the typed page once and read its items as JSON: the engine works on JSON everywhere
-            // (manifests, dumps and cluster objects alike) and never hands k8s.Models types to users.
-            var json = JsonNode.Parse(KubernetesJson.Serialize(page)) as JsonObject;
-            foreach (var item in json.Objects("items"))
+            List<JsonObject> items;
+            (items, continueToken) = await ClusterLists.ReadPageAsync(() => listPage(token, PageSize), kind.ToString(), apiVersion, $"Listing {resource}", resource).ConfigureAwait(false);
+            foreach (var item in items)
             {
-                item["apiVersion"] = apiVersion;
-                item["kind"] = kind.ToString();
                 result.Add(new ManifestObject(Trim(kind, item), "cluster", 0));
             }
-
-            continueToken = string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? null : page.Metadata.ContinueProperty;
         }
         while (continueToken is not null);
 

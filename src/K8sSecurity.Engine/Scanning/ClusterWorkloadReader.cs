@@ -59,8 +59,8 @@ public sealed class ClusterWorkloadReader
         string scope = ns is null ? "all namespaces" : $"namespace '{ns}'";
         log.Verbose($"Listing {kind} objects in {scope}" + (continueToken is null ? "." : " (next page)."));
         Requests++;
-        var (items, next) = await ApiErrorTranslator.CallAsync(() => ListAsync(kind, ns, continueToken, cancellationToken), $"Listing {kind} objects in {scope}", ns ?? kind).ConfigureAwait(false);
-        continueToken = string.IsNullOrEmpty(next) ? null : next;
+        var (items, next) = await ListAsync(kind, ns, continueToken, $"Listing {kind} objects in {scope}", cancellationToken).ConfigureAwait(false);
+        continueToken = next;
         if (continueToken is null)
         {
             current = null;
@@ -69,7 +69,6 @@ public sealed class ClusterWorkloadReader
         var page = new List<ManifestObject>(items.Count);
         foreach (var item in items)
         {
-            item["kind"] = kind;
             var manifest = new ManifestObject(item, "cluster", 0);
             if (WorkloadScanner.ControllerOf(item) is { } owner && WorkloadScanner.ControllerKinds.Contains(owner.Kind))
             {
@@ -83,55 +82,40 @@ public sealed class ClusterWorkloadReader
         return page;
     }
 
-    private async Task<(List<JsonObject> Items, string? Continue)> ListAsync(string kind, string? ns, string? token, CancellationToken ct)
+    private Task<(List<JsonObject> Items, string? Continue)> ListAsync(string kind, string? ns, string? token, string operation, CancellationToken ct)
     {
         var api = cluster.Api;
+        object target = ns ?? kind;
         return kind switch
         {
-            "Pod" => Convert(ns is null
-                ? await api.CoreV1.ListPodForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.CoreV1.ListNamespacedPodAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "v1"),
-            "Deployment" => Convert(ns is null
-                ? await api.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.AppsV1.ListNamespacedDeploymentAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "apps/v1"),
-            "ReplicaSet" => Convert(ns is null
-                ? await api.AppsV1.ListReplicaSetForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.AppsV1.ListNamespacedReplicaSetAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "apps/v1"),
-            "StatefulSet" => Convert(ns is null
-                ? await api.AppsV1.ListStatefulSetForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.AppsV1.ListNamespacedStatefulSetAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "apps/v1"),
-            "DaemonSet" => Convert(ns is null
-                ? await api.AppsV1.ListDaemonSetForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.AppsV1.ListNamespacedDaemonSetAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "apps/v1"),
-            "Job" => Convert(ns is null
-                ? await api.BatchV1.ListJobForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.BatchV1.ListNamespacedJobAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "batch/v1"),
-            "CronJob" => Convert(ns is null
-                ? await api.BatchV1.ListCronJobForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.BatchV1.ListNamespacedCronJobAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "batch/v1"),
-            "ReplicationController" => Convert(ns is null
-                ? await api.CoreV1.ListReplicationControllerForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.CoreV1.ListNamespacedReplicationControllerAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "v1"),
-            "PodTemplate" => Convert(ns is null
-                ? await api.CoreV1.ListPodTemplateForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false)
-                : await api.CoreV1.ListNamespacedPodTemplateAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct).ConfigureAwait(false), "v1"),
+            "Pod" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.CoreV1.ListPodForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.CoreV1.ListNamespacedPodAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "v1", operation, target),
+            "Deployment" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.AppsV1.ListNamespacedDeploymentAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target),
+            "ReplicaSet" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.AppsV1.ListReplicaSetForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.AppsV1.ListNamespacedReplicaSetAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target),
+            "StatefulSet" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.AppsV1.ListStatefulSetForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.AppsV1.ListNamespacedStatefulSetAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target),
+            "DaemonSet" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.AppsV1.ListDaemonSetForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.AppsV1.ListNamespacedDaemonSetAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "apps/v1", operation, target),
+            "Job" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.BatchV1.ListJobForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "batch/v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.BatchV1.ListNamespacedJobAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "batch/v1", operation, target),
+            "CronJob" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.BatchV1.ListCronJobForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "batch/v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.BatchV1.ListNamespacedCronJobAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "batch/v1", operation, target),
+            "ReplicationController" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.CoreV1.ListReplicationControllerForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.CoreV1.ListNamespacedReplicationControllerAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "v1", operation, target),
+            "PodTemplate" => ns is null
+                ? ClusterLists.ReadPageAsync(() => api.CoreV1.ListPodTemplateForAllNamespacesAsync(continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "v1", operation, target)
+                : ClusterLists.ReadPageAsync(() => api.CoreV1.ListNamespacedPodTemplateAsync(ns, continueParameter: token, limit: PageSize, cancellationToken: ct), kind, "v1", operation, target),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "not a workload kind"),
         };
-    }
-
-    // Typed list items come back without kind/apiVersion; the JSON form is what the checks read.
-    private static (List<JsonObject> Items, string? Continue) Convert<T>(IItems<T> list, string apiVersion)
-    {
-        var items = new List<JsonObject>(list.Items?.Count ?? 0);
-        foreach (var item in list.Items ?? Array.Empty<T>())
-        {
-            if (JsonNode.Parse(KubernetesJson.Serialize(item)) is JsonObject body)
-            {
-                body["apiVersion"] ??= apiVersion;
-                items.Add(body);
-            }
-        }
-
-        return (items, (list as IMetadata<V1ListMeta>)?.Metadata?.ContinueProperty);
     }
 }
