@@ -195,12 +195,12 @@ public static class PodSecurityStandards
 
     private static CheckViolation? HostNamespaces(PodView pod, int minor)
     {
-        if (!Json.IsTrue(pod.Spec["hostNetwork"]) && !Json.IsTrue(pod.Spec["hostPID"]) && !Json.IsTrue(pod.Spec["hostIPC"]))
+        if (!pod.HostNetwork && !pod.HostPID && !pod.HostIPC)
         {
             return null;
         }
 
-        var found = new SortedSet<string>(StringComparer.Ordinal);
+        var found = new SortedStrings();
         foreach (string field in HostNamespaceFields)
         {
             if (Json.IsTrue(pod.Spec[field]))
@@ -216,15 +216,15 @@ public static class PodSecurityStandards
 
     private static CheckViolation? Privileged(PodView pod, int minor)
     {
-        if (!AnyContainer(pod, static c => Json.IsTrue(c.SecurityContext?["privileged"])))
+        if (!AnyContainer(pod, static c => c.Privileged == true))
         {
             return null;
         }
 
         var bad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.IsTrue(c.SecurityContext?["privileged"]))
+            if (c.Privileged == true)
             {
                 bad.Add(c.Name, c.Path + ".securityContext.privileged");
             }
@@ -235,27 +235,30 @@ public static class PodSecurityStandards
 
     private static CheckViolation? CapabilitiesBaseline(PodView pod, int minor)
     {
-        if (!AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "capabilities")?["add"] is JsonArray { Count: > 0 }))
+        if (!AnyContainer(pod, static c => c.Capabilities?["add"] is JsonArray { Count: > 0 }))
         {
             return null;
         }
 
         var bad = new Offenders();
-        var capabilities = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var c in pod.Containers)
+        var capabilities = new SortedStrings();
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Obj(c.SecurityContext, "capabilities") is not { } caps)
+            if (c.Capabilities is not { } caps)
             {
                 continue;
             }
 
             bool valid = true;
-            foreach (string cap in Json.Strings(caps["add"]))
+            if (caps["add"] is JsonArray add)
             {
-                if (!BaselineCapabilities.Contains(cap))
+                for (int i = 0; i < add.Count; i++)
                 {
-                    valid = false;
-                    capabilities.Add(cap);
+                    if (Json.Str(add[i]) is { } cap && !BaselineCapabilities.Contains(cap))
+                    {
+                        valid = false;
+                        capabilities.Add(cap);
+                    }
                 }
             }
 
@@ -272,42 +275,39 @@ public static class PodSecurityStandards
 
     private static CheckViolation? HostPathVolumes(PodView pod, int minor)
     {
-        if (pod.Spec["volumes"] is not JsonArray { Count: > 0 })
+        if (pod.VolumeList is null)
         {
             return null;
         }
 
-        var names = new List<string>();
-        var fields = new List<string>();
-        int index = 0;
-        foreach (var volume in pod.Volumes)
+        List<string>? names = null, fields = null;
+        var volumes = pod.VolumeList;
+        for (int index = 0; index < volumes.Count; index++)
         {
-            if (volume["hostPath"] is not null)
+            if (volumes[index] is JsonObject volume && volume["hostPath"] is not null)
             {
-                names.Add(Json.Str(volume["name"]) ?? string.Empty);
-                fields.Add($"{pod.SpecPath}.volumes[{index}].hostPath");
+                (names ??= new List<string>()).Add(Json.Str(volume["name"]) ?? string.Empty);
+                (fields ??= new List<string>()).Add(string.Create(CultureInfo.InvariantCulture, $"{pod.SpecPath}.volumes[{index}].hostPath"));
             }
-
-            index++;
         }
 
-        return names.Count == 0 ? null : new CheckViolation("hostPath volumes", $"{Pluralize("volume", "volumes", names.Count)} {JoinQuote(names)}", fields);
+        return names is null ? null : new CheckViolation("hostPath volumes", $"{Pluralize("volume", "volumes", names.Count)} {JoinQuote(names)}", fields!);
     }
 
     private static CheckViolation? HostPorts(PodView pod, int minor)
     {
         // Most containers declare ports, few declare host ports: look for one before building the message state.
-        if (!AnyContainer(pod, static c => HasHostPort(c.Body["ports"])))
+        if (!AnyContainer(pod, static c => HasHostPort(c.Ports)))
         {
             return null;
         }
 
         var bad = new Offenders();
-        var ports = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var c in pod.Containers)
+        var ports = new SortedStrings();
+        foreach (var c in pod.ContainerArray)
         {
             bool valid = true;
-            if (c.Body["ports"] is JsonArray list)
+            if (c.Ports is JsonArray list)
             {
                 for (int i = 0; i < list.Count; i++)
                 {
@@ -336,9 +336,9 @@ public static class PodSecurityStandards
     {
         if (ports is JsonArray list)
         {
-            foreach (var port in list)
+            for (int i = 0; i < list.Count; i++)
             {
-                if (Json.Long((port as JsonObject)?["hostPort"]) is { } p && p != 0)
+                if (Json.Long((list[i] as JsonObject)?["hostPort"]) is { } p && p != 0)
                 {
                     return true;
                 }
@@ -350,17 +350,17 @@ public static class PodSecurityStandards
 
     private static CheckViolation? AppArmorProfile(PodView pod, int minor)
     {
-        if (Json.Obj(pod.SecurityContext, "appArmorProfile") is null
-            && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "appArmorProfile") is not null)
+        if (pod.AppArmorProfile is null
+            && !AnyContainer(pod, static c => c.AppArmorProfile is not null)
             && !HasAnnotationWithPrefix(pod, AppArmorContainerAnnotationPrefix))
         {
             return null;
         }
 
         var setters = new List<string>();
-        var badValues = new SortedSet<string>(StringComparer.Ordinal);
+        var badValues = new SortedStrings();
         var fields = new List<string>();
-        if (Json.Obj(pod.SecurityContext, "appArmorProfile") is { } podProfile && !AllowedAppArmorType(Json.Str(podProfile["type"])))
+        if (pod.AppArmorProfile is { } podProfile && !AllowedAppArmorType(Json.Str(podProfile["type"])))
         {
             setters.Add("pod");
             badValues.Add(Json.Str(podProfile["type"]) ?? string.Empty);
@@ -368,9 +368,9 @@ public static class PodSecurityStandards
         }
 
         var bad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Obj(c.SecurityContext, "appArmorProfile") is { } profile && !AllowedAppArmorType(Json.Str(profile["type"])))
+            if (c.AppArmorProfile is { } profile && !AllowedAppArmorType(Json.Str(profile["type"])))
             {
                 bad.Add(c.Name, c.Path + ".securityContext.appArmorProfile.type");
                 badValues.Add(Json.Str(profile["type"]) ?? string.Empty);
@@ -379,7 +379,7 @@ public static class PodSecurityStandards
 
         if (!bad.Empty)
         {
-            setters.Add(Containers(bad));
+            setters.Add(Containers(bad).ToString());
             fields.AddRange(bad.Fields);
         }
 
@@ -418,13 +418,13 @@ public static class PodSecurityStandards
 
     private static CheckViolation? SELinuxOptions(PodView pod, int minor)
     {
-        if (Json.Obj(pod.SecurityContext, "seLinuxOptions") is null && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "seLinuxOptions") is not null))
+        if (pod.SELinuxOptions is null && !AnyContainer(pod, static c => c.SELinuxOptions is not null))
         {
             return null;
         }
 
         var allowedTypes = minor >= 31 ? SELinuxTypes1Dot31 : SELinuxTypes1Dot0;
-        var badTypes = new SortedSet<string>(StringComparer.Ordinal);
+        var badTypes = new SortedStrings();
         bool setUser = false, setRole = false;
         var fields = new List<string>();
 
@@ -457,15 +457,15 @@ public static class PodSecurityStandards
         }
 
         var setters = new List<string>();
-        if (Json.Obj(pod.SecurityContext, "seLinuxOptions") is { } podOptions && !Valid(podOptions, pod.SpecPath + ".securityContext.seLinuxOptions"))
+        if (pod.SELinuxOptions is { } podOptions && !Valid(podOptions, pod.SpecPath + ".securityContext.seLinuxOptions"))
         {
             setters.Add("pod");
         }
 
         var bad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Obj(c.SecurityContext, "seLinuxOptions") is { } options && !Valid(options, c.Path + ".securityContext.seLinuxOptions"))
+            if (c.SELinuxOptions is { } options && !Valid(options, c.Path + ".securityContext.seLinuxOptions"))
             {
                 bad.Names.Add(c.Name);
             }
@@ -473,7 +473,7 @@ public static class PodSecurityStandards
 
         if (!bad.Empty)
         {
-            setters.Add(Containers(bad));
+            setters.Add(Containers(bad).ToString());
         }
 
         if (setters.Count == 0)
@@ -507,16 +507,16 @@ public static class PodSecurityStandards
 
     private static CheckViolation? ProcMountDefaultOnly(PodView pod)
     {
-        if (!AnyContainer(pod, static c => c.SecurityContext?["procMount"] is not null))
+        if (!AnyContainer(pod, static c => c.ProcMount is not null))
         {
             return null;
         }
 
         var bad = new Offenders();
-        var types = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var c in pod.Containers)
+        var types = new SortedStrings();
+        foreach (var c in pod.ContainerArray)
         {
-            JsonNode? procMount = c.SecurityContext?["procMount"];
+            JsonNode? procMount = c.ProcMount;
             if (procMount is null)
             {
                 continue;
@@ -536,7 +536,7 @@ public static class PodSecurityStandards
     private static CheckViolation? SeccompBaseline(PodView pod, int minor)
     {
         if (minor < 19 ? !HasAnnotationWithPrefix(pod, SeccompContainerAnnotationPrefix) && pod.Annotation(SeccompPodAnnotation) is null
-                       : Json.Obj(pod.SecurityContext, "seccompProfile") is null && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "seccompProfile") is not null))
+                       : (pod.SeccompProfile is null || ValidSeccomp(pod.SeccompProfile)) && AllContainers(pod, static c => c.SeccompProfile is null || ValidSeccomp(c.SeccompProfile)))
         {
             return null;
         }
@@ -544,7 +544,7 @@ public static class PodSecurityStandards
         if (minor < 19)
         {
             // Before the seccompProfile field (policy v1.19) only the alpha annotations were checked.
-            var forbidden = new SortedSet<string>(StringComparer.Ordinal);
+            var forbidden = new SortedStrings();
             var fields = new List<string>();
             if (pod.Annotation(SeccompPodAnnotation) == "unconfined")
             {
@@ -552,7 +552,7 @@ public static class PodSecurityStandards
                 fields.Add($"metadata.annotations[{SeccompPodAnnotation}]");
             }
 
-            foreach (var c in pod.Containers)
+            foreach (var c in pod.ContainerArray)
             {
                 string key = SeccompContainerAnnotationPrefix + c.Name;
                 if (pod.Annotation(key) == "unconfined")
@@ -568,9 +568,9 @@ public static class PodSecurityStandards
         }
 
         var setters = new List<string>();
-        var badValues = new SortedSet<string>(StringComparer.Ordinal);
+        var badValues = new SortedStrings();
         var badFields = new List<string>();
-        if (Json.Obj(pod.SecurityContext, "seccompProfile") is { } podProfile && !ValidSeccomp(podProfile))
+        if (pod.SeccompProfile is { } podProfile && !ValidSeccomp(podProfile))
         {
             setters.Add("pod");
             badValues.Add(Json.Str(podProfile["type"]) ?? string.Empty);
@@ -578,9 +578,9 @@ public static class PodSecurityStandards
         }
 
         var bad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Obj(c.SecurityContext, "seccompProfile") is { } profile && !ValidSeccomp(profile))
+            if (c.SeccompProfile is { } profile && !ValidSeccomp(profile))
             {
                 bad.Add(c.Name, c.Path + ".securityContext.seccompProfile.type");
                 badValues.Add(Json.Str(profile["type"]) ?? string.Empty);
@@ -589,7 +589,7 @@ public static class PodSecurityStandards
 
         if (!bad.Empty)
         {
-            setters.Add(Containers(bad));
+            setters.Add(Containers(bad).ToString());
             badFields.AddRange(bad.Fields);
         }
 
@@ -602,7 +602,7 @@ public static class PodSecurityStandards
 
     private static CheckViolation? Sysctls(PodView pod, int minor)
     {
-        if (pod.SecurityContext?["sysctls"] is not JsonArray { Count: > 0 })
+        if (pod.Sysctls is not JsonArray { Count: > 0 })
         {
             return null;
         }
@@ -610,7 +610,7 @@ public static class PodSecurityStandards
         var allowed = minor >= 32 ? Sysctls1Dot32 : minor >= 29 ? Sysctls1Dot29 : minor >= 27 ? Sysctls1Dot27 : Sysctls1Dot0;
         var forbidden = new List<string>();
         var fields = new List<string>();
-        if (pod.SecurityContext?["sysctls"] is JsonArray sysctls)
+        if (pod.Sysctls is JsonArray sysctls)
         {
             for (int i = 0; i < sysctls.Count; i++)
             {
@@ -628,15 +628,15 @@ public static class PodSecurityStandards
 
     private static CheckViolation? WindowsHostProcess(PodView pod, int minor)
     {
-        if (Json.Obj(pod.SecurityContext, "windowsOptions") is null && !AnyContainer(pod, static c => Json.Obj(c.SecurityContext, "windowsOptions") is not null))
+        if (pod.WindowsOptions is null && !AnyContainer(pod, static c => c.WindowsOptions is not null))
         {
             return null;
         }
 
         var bad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.IsTrue(Json.Obj(c.SecurityContext, "windowsOptions")?["hostProcess"]))
+            if (Json.IsTrue(c.WindowsOptions?["hostProcess"]))
             {
                 bad.Add(c.Name, c.Path + ".securityContext.windowsOptions.hostProcess");
             }
@@ -644,7 +644,7 @@ public static class PodSecurityStandards
 
         var setters = new List<string>();
         var fields = new List<string>();
-        if (Json.IsTrue(Json.Obj(pod.SecurityContext, "windowsOptions")?["hostProcess"]))
+        if (Json.IsTrue(pod.WindowsOptions?["hostProcess"]))
         {
             setters.Add("pod");
             fields.Add(pod.SpecPath + ".securityContext.windowsOptions.hostProcess");
@@ -652,7 +652,7 @@ public static class PodSecurityStandards
 
         if (!bad.Empty)
         {
-            setters.Add(Containers(bad));
+            setters.Add(Containers(bad).ToString());
             fields.AddRange(bad.Fields);
         }
 
@@ -663,14 +663,14 @@ public static class PodSecurityStandards
 
     private static CheckViolation? HostProbesAndHostLifecycle(PodView pod, int minor)
     {
-        if (!AnyContainer(pod, static c => HasHandlerHost(c.Body["livenessProbe"]) || HasHandlerHost(c.Body["readinessProbe"]) || HasHandlerHost(c.Body["startupProbe"])
-            || (c.Body["lifecycle"] is JsonObject l && (HasHandlerHost(l["postStart"]) || HasHandlerHost(l["preStop"])))))
+        if (!AnyContainer(pod, static c => HasHandlerHost(c.LivenessProbe) || HasHandlerHost(c.ReadinessProbe) || HasHandlerHost(c.StartupProbe)
+            || (c.Lifecycle is JsonObject l && (HasHandlerHost(l["postStart"]) || HasHandlerHost(l["preStop"])))))
         {
             return null;
         }
 
-        var badContainers = new SortedSet<string>(StringComparer.Ordinal);
-        var hosts = new SortedSet<string>(StringComparer.Ordinal);
+        var badContainers = new SortedStrings();
+        var hosts = new SortedStrings();
         var fields = new List<string>();
 
         void Inspect(ContainerView c, JsonObject? handler, string path)
@@ -692,14 +692,14 @@ public static class PodSecurityStandards
             }
         }
 
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
             foreach (string probe in ProbeFields)
             {
                 Inspect(c, c.Body[probe] as JsonObject, $"{c.Path}.{probe}");
             }
 
-            if (c.Body["lifecycle"] is JsonObject lifecycle)
+            if (c.Lifecycle is JsonObject lifecycle)
             {
                 Inspect(c, lifecycle["postStart"] as JsonObject, $"{c.Path}.lifecycle.postStart");
                 Inspect(c, lifecycle["preStop"] as JsonObject, $"{c.Path}.lifecycle.preStop");
@@ -724,14 +724,13 @@ public static class PodSecurityStandards
         }
 
         var badVolumes = new List<string>();
-        var badTypes = new SortedSet<string>(StringComparer.Ordinal);
+        var badTypes = new SortedStrings();
         var fields = new List<string>();
-        int index = 0;
-        foreach (var volume in pod.Volumes)
+        var volumes = pod.VolumeList!;
+        for (int index = 0; index < volumes.Count; index++)
         {
-            if (!IsRestrictedVolume(volume))
+            if (volumes[index] is not JsonObject volume || !IsRestrictedVolume(volume))
             {
-                index++;
                 continue;
             }
 
@@ -740,8 +739,7 @@ public static class PodSecurityStandards
             badVolumes.Add(Json.Str(volume["name"]) ?? string.Empty);
             string type = RestrictedVolumeSources.FirstOrDefault(sources.Contains) ?? "unknown";
             badTypes.Add(type);
-            fields.Add($"{pod.SpecPath}.volumes[{index}]" + (type == "unknown" ? string.Empty : "." + type));
-            index++;
+            fields.Add(string.Create(CultureInfo.InvariantCulture, $"{pod.SpecPath}.volumes[{index}]") + (type == "unknown" ? string.Empty : "." + type));
         }
 
         return badVolumes.Count == 0
@@ -754,11 +752,11 @@ public static class PodSecurityStandards
 
     private static bool AnyRestrictedVolume(PodView pod)
     {
-        if (pod.Spec["volumes"] is JsonArray volumes)
+        if (pod.VolumeList is JsonArray volumes)
         {
-            foreach (var volume in volumes)
+            for (int i = 0; i < volumes.Count; i++)
             {
-                if (volume is JsonObject v && IsRestrictedVolume(v))
+                if (volumes[i] is JsonObject v && IsRestrictedVolume(v))
                 {
                     return true;
                 }
@@ -786,7 +784,7 @@ public static class PodSecurityStandards
 
     private static CheckViolation? AllowPrivilegeEscalation(PodView pod, int minor)
     {
-        if (AllContainers(pod, static c => Json.Bool(c.SecurityContext?["allowPrivilegeEscalation"]) == false))
+        if (AllContainers(pod, static c => c.AllowPrivilegeEscalation == false))
         {
             return null;
         }
@@ -798,9 +796,9 @@ public static class PodSecurityStandards
         }
 
         var bad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Bool(c.SecurityContext?["allowPrivilegeEscalation"]) != false)
+            if (c.AllowPrivilegeEscalation != false)
             {
                 bad.Add(c.Name, c.Path + ".securityContext.allowPrivilegeEscalation");
             }
@@ -813,7 +811,7 @@ public static class PodSecurityStandards
 
     private static CheckViolation? RunAsNonRoot(PodView pod, int minor)
     {
-        bool? podRunAsNonRootSetting = Json.Bool(pod.SecurityContext?["runAsNonRoot"]);
+        bool? podRunAsNonRootSetting = pod.RunAsNonRoot;
         bool podTrue = podRunAsNonRootSetting == true;
         if (podRunAsNonRootSetting != false && AllContainersRunAsNonRoot(pod, podTrue))
         {
@@ -829,7 +827,7 @@ public static class PodSecurityStandards
         var setters = new List<string>();
         var fields = new List<string>();
         bool podRunAsNonRoot = false;
-        if (pod.SecurityContext?["runAsNonRoot"] is { } podValue && Json.Bool(podValue) is { } podSetting)
+        if (pod.RunAsNonRoot is { } podSetting)
         {
             if (!podSetting)
             {
@@ -844,9 +842,9 @@ public static class PodSecurityStandards
 
         var explicitlyBad = new Offenders();
         var implicitlyBad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Bool(c.SecurityContext?["runAsNonRoot"]) is { } setting)
+            if (c.RunAsNonRoot is { } setting)
             {
                 if (!setting)
                 {
@@ -861,7 +859,7 @@ public static class PodSecurityStandards
 
         if (!explicitlyBad.Empty)
         {
-            setters.Add(Containers(explicitlyBad));
+            setters.Add(Containers(explicitlyBad).ToString());
             fields.AddRange(explicitlyBad.Fields);
         }
 
@@ -877,7 +875,7 @@ public static class PodSecurityStandards
 
     private static CheckViolation? RunAsUser(PodView pod, int minor)
     {
-        if (Json.Long(pod.SecurityContext?["runAsUser"]) != 0 && !AnyContainer(pod, static c => Json.Long(c.SecurityContext?["runAsUser"]) == 0))
+        if (pod.RunAsUser != 0 && !AnyContainer(pod, static c => c.RunAsUser == 0))
         {
             return null;
         }
@@ -889,16 +887,16 @@ public static class PodSecurityStandards
 
         var setters = new List<string>();
         var fields = new List<string>();
-        if (Json.Long(pod.SecurityContext?["runAsUser"]) == 0)
+        if (pod.RunAsUser == 0)
         {
             setters.Add("pod");
             fields.Add(pod.SpecPath + ".securityContext.runAsUser");
         }
 
         var bad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Long(c.SecurityContext?["runAsUser"]) == 0)
+            if (c.RunAsUser == 0)
             {
                 bad.Add(c.Name, c.Path + ".securityContext.runAsUser");
             }
@@ -906,7 +904,7 @@ public static class PodSecurityStandards
 
         if (!bad.Empty)
         {
-            setters.Add(Containers(bad));
+            setters.Add(Containers(bad).ToString());
             fields.AddRange(bad.Fields);
         }
 
@@ -915,8 +913,8 @@ public static class PodSecurityStandards
 
     private static CheckViolation? SeccompRestricted(PodView pod, int minor)
     {
-        bool podValid = Json.Obj(pod.SecurityContext, "seccompProfile") is { } p && ValidSeccomp(p);
-        if ((Json.Obj(pod.SecurityContext, "seccompProfile") is null || podValid) && AllContainersSeccompValid(pod, podValid))
+        bool podValid = pod.SeccompProfile is { } p && ValidSeccomp(p);
+        if ((pod.SeccompProfile is null || podValid) && AllContainersSeccompValid(pod, podValid))
         {
             return null;
         }
@@ -927,10 +925,10 @@ public static class PodSecurityStandards
         }
 
         var setters = new List<string>();
-        var badValues = new SortedSet<string>(StringComparer.Ordinal);
+        var badValues = new SortedStrings();
         var fields = new List<string>();
         bool podSeccompSet = false;
-        if (Json.Obj(pod.SecurityContext, "seccompProfile") is { } podProfile)
+        if (pod.SeccompProfile is { } podProfile)
         {
             if (!ValidSeccomp(podProfile))
             {
@@ -946,9 +944,9 @@ public static class PodSecurityStandards
 
         var explicitlyBad = new Offenders();
         var implicitlyBad = new Offenders();
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Obj(c.SecurityContext, "seccompProfile") is { } profile)
+            if (c.SeccompProfile is { } profile)
             {
                 if (!ValidSeccomp(profile))
                 {
@@ -964,7 +962,7 @@ public static class PodSecurityStandards
 
         if (!explicitlyBad.Empty)
         {
-            setters.Add(Containers(explicitlyBad));
+            setters.Add(Containers(explicitlyBad).ToString());
             fields.AddRange(explicitlyBad.Fields);
         }
 
@@ -980,7 +978,7 @@ public static class PodSecurityStandards
 
     private static CheckViolation? CapabilitiesRestricted(PodView pod, int minor)
     {
-        if (AllContainers(pod, static c => Json.Obj(c.SecurityContext, "capabilities") is { } caps && ContainsString(caps["drop"], CapabilityAll) && OnlyNetBindService(caps["add"])))
+        if (AllContainers(pod, static c => c.Capabilities is { } caps && ContainsString(caps["drop"], CapabilityAll) && OnlyNetBindService(caps["add"])))
         {
             return null;
         }
@@ -992,10 +990,10 @@ public static class PodSecurityStandards
 
         var missingDropAll = new Offenders();
         var addingForbidden = new Offenders();
-        var forbidden = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var c in pod.Containers)
+        var forbidden = new SortedStrings();
+        foreach (var c in pod.ContainerArray)
         {
-            if (Json.Obj(c.SecurityContext, "capabilities") is not { } caps)
+            if (c.Capabilities is not { } caps)
             {
                 missingDropAll.Add(c.Name, c.Path + ".securityContext.capabilities.drop");
                 continue;
@@ -1007,12 +1005,15 @@ public static class PodSecurityStandards
             }
 
             bool addedForbidden = false;
-            foreach (string cap in Json.Strings(caps["add"]))
+            if (caps["add"] is JsonArray add)
             {
-                if (cap != CapabilityNetBindService)
+                for (int i = 0; i < add.Count; i++)
                 {
-                    addedForbidden = true;
-                    forbidden.Add(cap);
+                    if (Json.Str(add[i]) is { } cap && cap != CapabilityNetBindService)
+                    {
+                        addedForbidden = true;
+                        forbidden.Add(cap);
+                    }
                 }
             }
 
@@ -1040,7 +1041,7 @@ public static class PodSecurityStandards
 
     private static bool AnyContainer(PodView pod, Func<ContainerView, bool> predicate)
     {
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
             if (predicate(c))
             {
@@ -1053,7 +1054,7 @@ public static class PodSecurityStandards
 
     private static bool AllContainers(PodView pod, Func<ContainerView, bool> predicate)
     {
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
             if (!predicate(c))
             {
@@ -1067,9 +1068,9 @@ public static class PodSecurityStandards
     // Loops rather than AllContainers: a lambda capturing the pod-level default would allocate on every call.
     private static bool AllContainersRunAsNonRoot(PodView pod, bool podDefault)
     {
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (!(Json.Bool(c.SecurityContext?["runAsNonRoot"]) ?? podDefault))
+            if (!(c.RunAsNonRoot ?? podDefault))
             {
                 return false;
             }
@@ -1080,9 +1081,9 @@ public static class PodSecurityStandards
 
     private static bool AllContainersSeccompValid(PodView pod, bool podDefault)
     {
-        foreach (var c in pod.Containers)
+        foreach (var c in pod.ContainerArray)
         {
-            if (!(Json.Obj(c.SecurityContext, "seccompProfile") is { } profile ? ValidSeccomp(profile) : podDefault))
+            if (!(c.SeccompProfile is { } profile ? ValidSeccomp(profile) : podDefault))
             {
                 return false;
             }
@@ -1116,9 +1117,9 @@ public static class PodSecurityStandards
     {
         if (add is JsonArray array)
         {
-            foreach (var item in array)
+            for (int i = 0; i < array.Count; i++)
             {
-                if (Json.Str(item) != CapabilityNetBindService)
+                if (Json.Str(array[i]) != CapabilityNetBindService)
                 {
                     return false;
                 }
@@ -1132,9 +1133,9 @@ public static class PodSecurityStandards
     {
         if (list is JsonArray array)
         {
-            foreach (var item in array)
+            for (int i = 0; i < array.Count; i++)
             {
-                if (Json.Str(item) == value)
+                if (Json.Str(array[i]) == value)
                 {
                     return true;
                 }
@@ -1146,46 +1147,145 @@ public static class PodSecurityStandards
 
     // ---- message helpers (pluralize / joinQuote of the policy package) -------------------------------------
 
-    private static readonly System.Buffers.SearchValues<char> QuoteEscapes = System.Buffers.SearchValues.Create("\"\\\n\t");
-
     private static string Pluralize(string singular, string plural, int count) => count == 1 ? singular : plural;
 
-    private static string Containers(Offenders offenders) =>
-        $"{Pluralize("container", "containers", offenders.Names.Count)} {JoinQuote(offenders.Names)}";
+    private static QuotedList Containers(Offenders offenders) =>
+        new(Pluralize("container ", "containers ", offenders.Names.Count), offenders.Names);
 
-    private static string JoinQuote(IEnumerable<string> values) => string.Join(", ", values.Select(Quote));
+    private static QuotedList JoinQuote(IReadOnlyList<string> values) => new(string.Empty, values);
 
-    private static string Quote(string value)
+    private static string Quote(string value) => new QuotedList(string.Empty, new[] { value }).ToString();
+
+    /// <summary>
+    /// A prefix and the values quoted like Go's %q and joined with ", " (the policy package's joinQuote), written
+    /// straight into the message being formatted: no intermediate string per name or per list.
+    /// </summary>
+    private readonly struct QuotedList : ISpanFormattable
     {
-        if (value.AsSpan().IndexOfAny(QuoteEscapes) < 0)
+        private readonly string prefix;
+        private readonly IReadOnlyList<string> values;
+
+        public QuotedList(string prefix, IReadOnlyList<string> values)
         {
-            return string.Concat("\"", value, "\"");
+            this.prefix = prefix;
+            this.values = values;
         }
 
-        var builder = new StringBuilder(value.Length + 2).Append('"');
-        foreach (char ch in value)
+        public bool TryFormat(Span<char> destination, out int charsWritten, ReadOnlySpan<char> format, IFormatProvider? provider)
         {
-            switch (ch)
+            charsWritten = 0;
+            int at = 0;
+            if (!Put(destination, ref at, prefix))
             {
-                case '"':
-                    builder.Append("\\\"");
-                    break;
-                case '\\':
-                    builder.Append("\\\\");
-                    break;
-                case '\n':
-                    builder.Append("\\n");
-                    break;
-                case '\t':
-                    builder.Append("\\t");
-                    break;
-                default:
-                    builder.Append(ch);
-                    break;
+                return false;
+            }
+
+            for (int i = 0; i < values.Count; i++)
+            {
+                if ((i > 0 && !Put(destination, ref at, ", ")) || !Put(destination, ref at, "\""))
+                {
+                    return false;
+                }
+
+                foreach (char ch in values[i])
+                {
+                    bool written = ch switch
+                    {
+                        '"' => Put(destination, ref at, "\\\""),
+                        '\\' => Put(destination, ref at, "\\\\"),
+                        '\n' => Put(destination, ref at, "\\n"),
+                        '\t' => Put(destination, ref at, "\\t"),
+                        _ => Put(destination, ref at, ch),
+                    };
+                    if (!written)
+                    {
+                        return false;
+                    }
+                }
+
+                if (!Put(destination, ref at, "\""))
+                {
+                    return false;
+                }
+            }
+
+            charsWritten = at;
+            return true;
+        }
+
+        public string ToString(string? format, IFormatProvider? formatProvider) => ToString();
+
+        public override string ToString()
+        {
+            Span<char> buffer = stackalloc char[256];
+            if (TryFormat(buffer, out int written, default, null))
+            {
+                return new string(buffer[..written]);
+            }
+
+            for (int size = 1024; ; size *= 2)
+            {
+                char[] rented = System.Buffers.ArrayPool<char>.Shared.Rent(size);
+                try
+                {
+                    if (TryFormat(rented, out written, default, null))
+                    {
+                        return new string(rented, 0, written);
+                    }
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<char>.Shared.Return(rented);
+                }
             }
         }
 
-        return builder.Append('"').ToString();
+        private static bool Put(Span<char> destination, ref int at, string text)
+        {
+            if (!text.AsSpan().TryCopyTo(destination[at..]))
+            {
+                return false;
+            }
+
+            at += text.Length;
+            return true;
+        }
+
+        private static bool Put(Span<char> destination, ref int at, char ch)
+        {
+            if (at >= destination.Length)
+            {
+                return false;
+            }
+
+            destination[at++] = ch;
+            return true;
+        }
+    }
+
+    /// <summary>Distinct strings in ordinal order (the policy package sorts its sets); a list is cheaper than a tree for the few values a check collects.</summary>
+    private sealed class SortedStrings : IReadOnlyList<string>
+    {
+        private readonly List<string> items = new(2);
+
+        public int Count => items.Count;
+
+        public string this[int index] => items[index];
+
+        public void Add(string value)
+        {
+            int at = items.BinarySearch(value, StringComparer.Ordinal);
+            if (at < 0)
+            {
+                items.Insert(~at, value);
+            }
+        }
+
+        public List<string> ToList() => new(items);
+
+        public IEnumerator<string> GetEnumerator() => items.GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     /// <summary>Containers that fail a check, in visiting order, and the offending field paths.</summary>

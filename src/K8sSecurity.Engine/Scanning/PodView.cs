@@ -11,7 +11,10 @@ public enum ContainerKind
     EphemeralContainer,
 }
 
-/// <summary>One container of a pod spec, with the field path prefix used in messages.</summary>
+/// <summary>
+/// One container of a pod spec, with the field path prefix used in messages. The fields the checks read are
+/// taken in one pass over the container and its securityContext, so no check repeats a JSON lookup.
+/// </summary>
 public sealed class ContainerView
 {
     internal ContainerView(JsonObject body, ContainerKind kind, int index, string specPath)
@@ -19,9 +22,48 @@ public sealed class ContainerView
         Body = body;
         Kind = kind;
         Index = index;
-        Name = Json.Str(body["name"]) ?? string.Empty;
-        SecurityContext = body["securityContext"] as JsonObject;
         this.specPath = specPath;
+        foreach (var (key, value) in body)
+        {
+            switch (key)
+            {
+                case "name": Name = Json.Str(value) ?? string.Empty; break;
+                case "image": Image = Json.Str(value); break;
+                case "imagePullPolicy": ImagePullPolicy = Json.Str(value); break;
+                case "securityContext": SecurityContext = value as JsonObject; break;
+                case "ports": Ports = value as JsonArray; break;
+                case "livenessProbe": LivenessProbe = value as JsonObject; break;
+                case "readinessProbe": ReadinessProbe = value as JsonObject; break;
+                case "startupProbe": StartupProbe = value as JsonObject; break;
+                case "lifecycle": Lifecycle = value as JsonObject; break;
+                case "resources": Resources = value as JsonObject; break;
+                case "env": Env = value as JsonArray; break;
+                case "envFrom": EnvFrom = value as JsonArray; break;
+            }
+        }
+
+        if (SecurityContext is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in SecurityContext)
+        {
+            switch (key)
+            {
+                case "privileged": Privileged = Json.Bool(value); break;
+                case "allowPrivilegeEscalation": AllowPrivilegeEscalation = Json.Bool(value); break;
+                case "runAsNonRoot": RunAsNonRoot = Json.Bool(value); break;
+                case "runAsUser": RunAsUser = Json.Long(value); break;
+                case "readOnlyRootFilesystem": ReadOnlyRootFilesystem = Json.Bool(value); break;
+                case "capabilities": Capabilities = value as JsonObject; break;
+                case "appArmorProfile": AppArmorProfile = value as JsonObject; break;
+                case "seLinuxOptions": SELinuxOptions = value as JsonObject; break;
+                case "seccompProfile": SeccompProfile = value as JsonObject; break;
+                case "windowsOptions": WindowsOptions = value as JsonObject; break;
+                case "procMount": ProcMount = value; break;
+            }
+        }
     }
 
     private readonly string specPath;
@@ -33,7 +75,7 @@ public sealed class ContainerView
 
     public int Index { get; }
 
-    public string Name { get; }
+    public string Name { get; } = string.Empty;
 
     /// <summary>e.g. "spec.template.spec.containers[0]" (built only when a message needs it).</summary>
     public string Path => path ??= string.Create(CultureInfo.InvariantCulture, $"{specPath}.{Kind switch
@@ -43,12 +85,56 @@ public sealed class ContainerView
         _ => "containers",
     }}[{Index}]");
 
+    public string? Image { get; }
+
+    public string? ImagePullPolicy { get; }
+
+    public JsonArray? Ports { get; }
+
+    public JsonObject? LivenessProbe { get; }
+
+    public JsonObject? ReadinessProbe { get; }
+
+    public JsonObject? StartupProbe { get; }
+
+    public JsonObject? Lifecycle { get; }
+
+    public JsonObject? Resources { get; }
+
+    public JsonArray? Env { get; }
+
+    public JsonArray? EnvFrom { get; }
+
     public JsonObject? SecurityContext { get; }
+
+    // securityContext fields; null = unset (or of a type the API would have rejected).
+    public bool? Privileged { get; }
+
+    public bool? AllowPrivilegeEscalation { get; }
+
+    public bool? RunAsNonRoot { get; }
+
+    public long? RunAsUser { get; }
+
+    public bool? ReadOnlyRootFilesystem { get; }
+
+    public JsonObject? Capabilities { get; }
+
+    public JsonObject? AppArmorProfile { get; }
+
+    public JsonObject? SELinuxOptions { get; }
+
+    public JsonObject? SeccompProfile { get; }
+
+    public JsonObject? WindowsOptions { get; }
+
+    /// <summary>securityContext.procMount as written (any JSON type), null when unset.</summary>
+    public JsonNode? ProcMount { get; }
 }
 
 /// <summary>
-/// Read-only view of a pod template (metadata + spec) taken from any workload kind, with the JSON lookups the
-/// checks need. Mirrors the Go types' nil semantics: an absent or null field is "unset".
+/// Read-only view of a pod template (metadata + spec) taken from any workload kind, with the fields the checks
+/// need read once. Mirrors the Go types' nil semantics: an absent or null field is "unset".
 /// </summary>
 public sealed class PodView
 {
@@ -59,13 +145,49 @@ public sealed class PodView
         Metadata = metadata ?? Empty;
         Spec = spec ?? Empty;
         SpecPath = specPath;
-        SecurityContext = Spec["securityContext"] as JsonObject;
         Annotations = Metadata["annotations"] as JsonObject;
-        var containers = new List<ContainerView>();
-        AddContainers(containers, "initContainers", ContainerKind.InitContainer);
-        AddContainers(containers, "containers", ContainerKind.Container);
-        AddContainers(containers, "ephemeralContainers", ContainerKind.EphemeralContainer);
-        Containers = containers;
+        JsonArray? init = null, regular = null, ephemeral = null;
+        foreach (var (key, value) in Spec)
+        {
+            switch (key)
+            {
+                case "securityContext": SecurityContext = value as JsonObject; break;
+                case "initContainers": init = value as JsonArray; break;
+                case "containers": regular = value as JsonArray; break;
+                case "ephemeralContainers": ephemeral = value as JsonArray; break;
+                case "volumes": VolumeList = value as JsonArray; break;
+                case "hostNetwork": HostNetwork = Json.IsTrue(value); break;
+                case "hostPID": HostPID = Json.IsTrue(value); break;
+                case "hostIPC": HostIPC = Json.IsTrue(value); break;
+                case "hostUsers": InUserNamespace = Json.Bool(value) == false; break;
+                case "os": IsWindows = Json.Str((value as JsonObject)?["name"]) == "windows"; break;
+            }
+        }
+
+        var containers = new ContainerView[(init?.Count ?? 0) + (regular?.Count ?? 0) + (ephemeral?.Count ?? 0)];
+        int count = AddContainers(containers, 0, init, ContainerKind.InitContainer);
+        count = AddContainers(containers, count, regular, ContainerKind.Container);
+        count = AddContainers(containers, count, ephemeral, ContainerKind.EphemeralContainer);
+        ContainerArray = count == containers.Length ? containers : containers[..count]; // entries that are not objects are skipped
+
+        if (SecurityContext is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in SecurityContext)
+        {
+            switch (key)
+            {
+                case "runAsNonRoot": RunAsNonRoot = Json.Bool(value); break;
+                case "runAsUser": RunAsUser = Json.Long(value); break;
+                case "appArmorProfile": AppArmorProfile = value as JsonObject; break;
+                case "seLinuxOptions": SELinuxOptions = value as JsonObject; break;
+                case "seccompProfile": SeccompProfile = value as JsonObject; break;
+                case "windowsOptions": WindowsOptions = value as JsonObject; break;
+                case "sysctls": Sysctls = value as JsonArray; break;
+            }
+        }
     }
 
     public JsonObject Metadata { get; }
@@ -81,32 +203,59 @@ public sealed class PodView
     public JsonObject? Annotations { get; }
 
     /// <summary>Init containers, containers, ephemeral containers, in that order (visitContainers order).</summary>
-    public IReadOnlyList<ContainerView> Containers { get; }
+    public IReadOnlyList<ContainerView> Containers => ContainerArray;
+
+    /// <summary>The same containers as an array, so the checks' loops allocate no enumerator.</summary>
+    internal ContainerView[] ContainerArray { get; }
 
     /// <summary>spec.os.name == "windows".</summary>
-    public bool IsWindows => Json.Str((Spec["os"] as JsonObject)?["name"]) == "windows";
+    public bool IsWindows { get; }
 
     /// <summary>spec.hostUsers explicitly false: the pod runs in a user namespace (KEP-127).</summary>
-    public bool InUserNamespace => Spec["hostUsers"] is JsonValue v && v.TryGetValue<bool>(out bool hostUsers) && !hostUsers;
+    public bool InUserNamespace { get; }
 
-    public IEnumerable<JsonObject> Volumes => (Spec["volumes"] as JsonArray)?.OfType<JsonObject>() ?? Enumerable.Empty<JsonObject>();
+    public bool HostNetwork { get; }
+
+    public bool HostPID { get; }
+
+    public bool HostIPC { get; }
+
+    /// <summary>spec.volumes, null when unset.</summary>
+    public JsonArray? VolumeList { get; }
+
+    // Pod securityContext fields; null = unset.
+    public bool? RunAsNonRoot { get; }
+
+    public long? RunAsUser { get; }
+
+    public JsonObject? AppArmorProfile { get; }
+
+    public JsonObject? SELinuxOptions { get; }
+
+    public JsonObject? SeccompProfile { get; }
+
+    public JsonObject? WindowsOptions { get; }
+
+    public JsonArray? Sysctls { get; }
 
     public string? Annotation(string key) => Annotations is null ? null : Json.Str(Annotations[key]);
 
-    private void AddContainers(List<ContainerView> target, string field, ContainerKind kind)
+    private int AddContainers(ContainerView[] target, int count, JsonArray? array, ContainerKind kind)
     {
-        if (Spec[field] is not JsonArray array)
+        if (array is null)
         {
-            return;
+            return count;
         }
 
         for (int i = 0; i < array.Count; i++)
         {
             if (array[i] is JsonObject container)
             {
-                target.Add(new ContainerView(container, kind, i, SpecPath));
+                target[count++] = new ContainerView(container, kind, i, SpecPath);
             }
         }
+
+        return count;
     }
 }
 
@@ -159,7 +308,4 @@ internal static class Json
     }
 
     public static JsonObject? Obj(JsonNode? node, string key) => (node as JsonObject)?[key] as JsonObject;
-
-    public static IEnumerable<string> Strings(JsonNode? node) =>
-        node is JsonArray array ? array.Select(Str).Where(s => s is not null).Select(s => s!) : Enumerable.Empty<string>();
 }

@@ -71,9 +71,52 @@ public sealed class WorkloadCheckResult : IReportable
     public override string ToString() => $"{Status} {CheckId} {Kind}/{Name}: {Message}";
 }
 
+/// <summary>One check's outcome on one workload, kept compact until someone asks for the result objects.</summary>
+internal readonly record struct CheckOutcome(CheckDefinition Check, CheckViolation? Violation, string? SkipReason)
+{
+    public FindingStatus Status => SkipReason is not null ? FindingStatus.Skipped : Violation is null ? FindingStatus.Passed : FindingStatus.Failed;
+}
+
 /// <summary>Scan verdict for one workload (Pod, Deployment, CronJob…), the default output of Test-K8sPodSecurity.</summary>
 public sealed class WorkloadScanResult : IReportable
 {
+    private readonly CheckOutcome[] outcomes;
+    private WorkloadCheckResult[]? results;
+    private WorkloadCheckResult[]? violations;
+
+    // Most scans only read the verdict: the per-check result objects are built on first access to Results/Violations.
+    internal WorkloadScanResult(CheckOutcome[] outcomes)
+    {
+        this.outcomes = outcomes;
+        int failed = 0, skipped = 0, total = 0, passed = 0;
+        FindingSeverity? highest = null;
+        foreach (var outcome in outcomes)
+        {
+            var status = outcome.Status;
+            if (status == FindingStatus.Skipped)
+            {
+                skipped++;
+                continue;
+            }
+
+            int weight = Weight(outcome.Check.Severity);
+            total += weight;
+            if (status == FindingStatus.Passed)
+            {
+                passed += weight;
+                continue;
+            }
+
+            failed++;
+            highest = highest is null || outcome.Check.Severity > highest ? outcome.Check.Severity : highest;
+        }
+
+        ViolationCount = failed;
+        SkippedCount = skipped;
+        HighestSeverity = highest;
+        Score = total == 0 ? 100 : (int)Math.Round(100.0 * passed / total, MidpointRounding.AwayFromZero);
+    }
+
     public required string Kind { get; init; }
 
     public string? Namespace { get; init; }
@@ -97,27 +140,79 @@ public sealed class WorkloadScanResult : IReportable
     public ScanProfile Profile { get; init; }
 
     /// <summary>No check failed (skipped checks do not count). With -Profile PodSecurityStandards: the admission verdict.</summary>
-    public bool Compliant { get; init; }
+    public bool Compliant => ViolationCount == 0;
 
     /// <summary>The failed checks.</summary>
-    public IReadOnlyList<WorkloadCheckResult> Violations { get; init; } = Array.Empty<WorkloadCheckResult>();
+    public IReadOnlyList<WorkloadCheckResult> Violations
+    {
+        get
+        {
+            if (violations is null)
+            {
+                var failed = ViolationCount == 0 ? Array.Empty<WorkloadCheckResult>() : Results.Where(r => r.Status == FindingStatus.Failed).ToArray();
+                Interlocked.CompareExchange(ref violations, failed, null);
+            }
 
-    public int ViolationCount => Violations.Count;
+            return violations;
+        }
+    }
+
+    public int ViolationCount { get; }
 
     /// <summary>0–100: share of the evaluated checks' severity weight that passed.</summary>
-    public int Score { get; init; }
+    public int Score { get; }
 
     /// <summary>The highest severity among the violations, null when compliant.</summary>
-    public FindingSeverity? HighestSeverity => Violations.Count == 0 ? null : Violations.Max(v => v.Severity);
+    public FindingSeverity? HighestSeverity { get; }
 
     /// <summary>Every check result (Passed, Failed, Skipped).</summary>
-    public IReadOnlyList<WorkloadCheckResult> Results { get; init; } = Array.Empty<WorkloadCheckResult>();
+    public IReadOnlyList<WorkloadCheckResult> Results
+    {
+        get
+        {
+            if (results is null)
+            {
+                Interlocked.CompareExchange(ref results, outcomes.Select(CreateResult).ToArray(), null);
+            }
 
-    public int SkippedCount => Results.Count(r => r.Status == FindingStatus.Skipped);
+            return results;
+        }
+    }
+
+    public int SkippedCount { get; }
 
     public string ReportKind => "PodSecurityScan";
 
     public IEnumerable<ReportFinding> ToReportFindings() => Results.Select(r => r.ToReportFinding());
 
     public override string ToString() => $"{Kind}/{(Namespace is null ? string.Empty : Namespace + "/")}{Name}";
+
+    private static int Weight(FindingSeverity severity) => severity switch
+    {
+        FindingSeverity.Critical => 10,
+        FindingSeverity.High => 6,
+        FindingSeverity.Medium => 3,
+        FindingSeverity.Low => 1,
+        _ => 0,
+    };
+
+    private WorkloadCheckResult CreateResult(CheckOutcome outcome) => new()
+    {
+        Kind = Kind,
+        Namespace = Namespace,
+        Name = Name,
+        Source = Source,
+        File = File,
+        Line = Line,
+        CheckId = outcome.Check.Id,
+        PssCheckId = outcome.Check.PssCheckId,
+        Title = outcome.Check.Title,
+        Severity = outcome.Check.Severity,
+        Category = outcome.Check.Category,
+        Status = outcome.Status,
+        Message = outcome.Violation?.Message ?? string.Empty,
+        Fields = outcome.Violation?.Fields ?? Array.Empty<string>(),
+        Remediation = outcome.Check.Remediation,
+        SkipReason = outcome.SkipReason,
+    };
 }

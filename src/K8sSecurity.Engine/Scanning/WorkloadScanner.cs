@@ -74,12 +74,15 @@ public sealed class WorkloadScanner
 
     private readonly ScanOptions options;
     private readonly string versionText;
+    private readonly int checkCapacity; // the most results one object can get: PSS checks of the level/version + best practices
 
     public WorkloadScanner(ScanOptions options)
     {
         options.Validate();
         this.options = options;
         versionText = options.Version.ToString();
+        checkCapacity = PodSecurityStandards.ChecksFor(options.Level, options.Version).Count
+            + (options.Profile == ScanProfile.All ? BestPracticeChecks.Definitions.Count : 0);
     }
 
     public ScanOptions Options => options;
@@ -178,55 +181,19 @@ public sealed class WorkloadScanner
         string? file = item.Line > 0 && item.Source != "pipeline" ? item.Source : null;
         int? line = item.Line > 0 ? item.Line : null;
         var ignore = IgnoredChecks(item.Body, pod);
-        var results = new List<WorkloadCheckResult>(32);
-        int failed = 0;
+        var outcomes = new CheckOutcome[checkCapacity];
+        int count = 0;
+        var record = ignore is null && options.ExcludeChecks.Count == 0
+            ? (check, violation) => outcomes[count++] = new CheckOutcome(check, violation, null)
+            : new Action<CheckDefinition, CheckViolation?>((check, violation) => outcomes[count++] = new CheckOutcome(check, violation, SkipReason(check, ignore)));
 
-        void Add(CheckDefinition check, CheckViolation? violation)
-        {
-            string? skipReason = SkipReason(check, ignore);
-            var status = skipReason is not null ? FindingStatus.Skipped : violation is null ? FindingStatus.Passed : FindingStatus.Failed;
-            failed += status == FindingStatus.Failed ? 1 : 0;
-            results.Add(new WorkloadCheckResult
-            {
-                Kind = kind,
-                Namespace = itemNamespace,
-                Name = name,
-                Source = location,
-                File = file,
-                Line = line,
-                CheckId = check.Id,
-                PssCheckId = check.PssCheckId,
-                Title = check.Title,
-                Severity = check.Severity,
-                Category = check.Category,
-                Status = status,
-                Message = violation?.Message ?? string.Empty,
-                Fields = violation?.Fields ?? Array.Empty<string>(),
-                Remediation = check.Remediation,
-                SkipReason = skipReason,
-            });
-        }
-
-        PodSecurityStandards.Evaluate(pod, options.Level, options.Version, Add);
+        PodSecurityStandards.Evaluate(pod, options.Level, options.Version, record);
         if (options.Profile == ScanProfile.All)
         {
-            BestPracticeChecks.Evaluate(pod, kind, itemNamespace, options.AllowedRegistries, Add);
+            BestPracticeChecks.Evaluate(pod, kind, itemNamespace, options.AllowedRegistries, record);
         }
 
-        var violations = failed == 0 ? Array.Empty<WorkloadCheckResult>() : new WorkloadCheckResult[failed];
-        if (failed > 0)
-        {
-            int next = 0;
-            foreach (var r in results)
-            {
-                if (r.Status == FindingStatus.Failed)
-                {
-                    violations[next++] = r;
-                }
-            }
-        }
-
-        return new WorkloadScanResult
+        return new WorkloadScanResult(count == outcomes.Length ? outcomes : outcomes[..count])
         {
             Kind = kind,
             Namespace = itemNamespace,
@@ -238,44 +205,10 @@ public sealed class WorkloadScanner
             Level = options.Level,
             Version = versionText,
             Profile = options.Profile,
-            Compliant = violations.Length == 0,
-            Violations = violations,
-            Score = Score(results),
-            Results = results,
         };
     }
 
     private static string Key(string kind, string? ns, string? name) => $"{kind}/{ns}/{name}";
-
-    private static int Weight(FindingSeverity severity) => severity switch
-    {
-        FindingSeverity.Critical => 10,
-        FindingSeverity.High => 6,
-        FindingSeverity.Medium => 3,
-        FindingSeverity.Low => 1,
-        _ => 0,
-    };
-
-    private static int Score(List<WorkloadCheckResult> results)
-    {
-        int total = 0, passed = 0;
-        foreach (var r in results)
-        {
-            if (r.Status == FindingStatus.Skipped)
-            {
-                continue;
-            }
-
-            int w = Weight(r.Severity);
-            total += w;
-            if (r.Status == FindingStatus.Passed)
-            {
-                passed += w;
-            }
-        }
-
-        return total == 0 ? 100 : (int)Math.Round(100.0 * passed / total, MidpointRounding.AwayFromZero);
-    }
 
     private string? SkipReason(CheckDefinition check, IgnoreList? ignore)
     {
