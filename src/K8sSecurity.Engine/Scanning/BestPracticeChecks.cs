@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Reporting;
 
@@ -10,6 +11,9 @@ namespace K8sSecurity.Engine.Scanning;
 public static class BestPracticeChecks
 {
     private const string Category = "BestPractice";
+
+    [ThreadStatic]
+    private static Findings? cachedFindings;
 
     public static CheckDefinition ImageTag { get; } = Define("BP-IMAGE-TAG", "Image without tag or :latest", FindingSeverity.Medium,
         "Images without a tag or with :latest change under the workload: rollouts are not reproducible and rollbacks do not roll back.",
@@ -64,60 +68,133 @@ public static class BestPracticeChecks
     /// <summary>Runs every applicable best-practice check; null violation = passed.</summary>
     public static void Evaluate(PodView pod, string kind, string? @namespace, IReadOnlyList<string> allowedRegistries, Action<CheckDefinition, CheckViolation?> onResult)
     {
-        var images = pod.Containers
-            .Select(c => (Container: c, Image: Json.Str(c.Body["image"])))
-            .Where(x => !string.IsNullOrEmpty(x.Image))
-            .Select(x => (x.Container, Reference: ImageReference.Parse(x.Image!)))
-            .ToList();
-        var runtime = pod.Containers.Where(c => c.Kind != ContainerKind.EphemeralContainer).ToList();
+        var containers = pod.ContainerArray;
 
-        onResult(ImageTag, Collect(images.Where(i => i.Reference.UsesLatest),
-            i => $"{Describe(i.Container)} uses image \"{i.Reference.Original}\" without a version tag", i => i.Container.Path + ".image"));
-        onResult(ImageDigest, Collect(images.Where(i => !i.Reference.PinnedByDigest),
-            i => $"{Describe(i.Container)} image \"{i.Reference.Original}\" is not pinned by digest", i => i.Container.Path + ".image"));
-        if (allowedRegistries.Count > 0)
+        // One parse per image, shared by the four image checks (null = no image).
+        var images = new ImageReference?[containers.Length];
+        for (int i = 0; i < containers.Length; i++)
         {
-            onResult(ImageRegistry, Collect(images.Where(i => !allowedRegistries.Any(i.Reference.IsFrom)),
-                i => $"{Describe(i.Container)} image \"{i.Reference.Original}\" comes from registry {i.Reference.Registry}, not from {string.Join(", ", allowedRegistries)}",
-                i => i.Container.Path + ".image"));
+            images[i] = string.IsNullOrEmpty(containers[i].Image) ? null : ImageReference.Parse(containers[i].Image!);
         }
 
-        onResult(ImagePullPolicy, Collect(
-            images.Where(i => !i.Reference.PinnedByDigest && EffectivePullPolicy(i.Container, i.Reference) != "Always"),
-            i => $"{Describe(i.Container)} pulls mutable image \"{i.Reference.Original}\" with imagePullPolicy {EffectivePullPolicy(i.Container, i.Reference)}",
-            i => i.Container.Path + ".imagePullPolicy"));
+        // One message buffer per thread, reused from pod to pod (taken while in use, so a nested call gets its own).
+        var found = cachedFindings ?? new Findings();
+        cachedFindings = null;
+        try
+        {
+            Evaluate(pod, kind, @namespace, allowedRegistries, onResult, containers, images, found);
+        }
+        finally
+        {
+            found.Reset();
+            cachedFindings = found;
+        }
+    }
 
-        onResult(ResourceRequests, Collect(runtime.Where(c => !HasResources(c, "requests")),
-            c => $"{Describe(c)} has no {string.Join(" or ", MissingResources(c, "requests"))} request", c => c.Path + ".resources.requests"));
-        onResult(ResourceLimits, Collect(runtime.Where(c => !HasResources(c, "limits")),
-            c => $"{Describe(c)} has no {string.Join(" or ", MissingResources(c, "limits"))} limit", c => c.Path + ".resources.limits"));
+    private static void Evaluate(
+        PodView pod, string kind, string? @namespace, IReadOnlyList<string> allowedRegistries, Action<CheckDefinition, CheckViolation?> onResult,
+        ContainerView[] containers, ImageReference?[] images, Findings found)
+    {
+        for (int i = 0; i < containers.Length; i++)
+        {
+            if (images[i] is { UsesLatest: true } image)
+            {
+                found.Add(containers[i], ".image").Append(" uses image \"").Append(image.Original).Append("\" without a version tag");
+            }
+        }
+
+        onResult(ImageTag, found.Take());
+        for (int i = 0; i < containers.Length; i++)
+        {
+            if (images[i] is { PinnedByDigest: false } image)
+            {
+                found.Add(containers[i], ".image").Append(" image \"").Append(image.Original).Append("\" is not pinned by digest");
+            }
+        }
+
+        onResult(ImageDigest, found.Take());
+        if (allowedRegistries.Count > 0)
+        {
+            for (int i = 0; i < containers.Length; i++)
+            {
+                if (images[i] is { } image && !IsFromAny(image, allowedRegistries))
+                {
+                    found.Add(containers[i], ".image").Append(" image \"").Append(image.Original).Append("\" comes from registry ").Append(image.Registry)
+                        .Append(", not from ").AppendJoin(", ", allowedRegistries);
+                }
+            }
+
+            onResult(ImageRegistry, found.Take());
+        }
+
+        for (int i = 0; i < containers.Length; i++)
+        {
+            if (images[i] is { PinnedByDigest: false } image && EffectivePullPolicy(containers[i], image) is not "Always")
+            {
+                found.Add(containers[i], ".imagePullPolicy").Append(" pulls mutable image \"").Append(image.Original).Append("\" with imagePullPolicy ")
+                    .Append(EffectivePullPolicy(containers[i], image));
+            }
+        }
+
+        onResult(ImagePullPolicy, found.Take());
+        onResult(ResourceRequests, MissingResources(containers, found, "requests", ".resources.requests", " request"));
+        onResult(ResourceLimits, MissingResources(containers, found, "limits", ".resources.limits", " limit"));
 
         onResult(ServiceAccountToken, Json.Bool(pod.Spec["automountServiceAccountToken"]) == false
             ? null
-            : new CheckViolation("service account token mounted", "pod does not set automountServiceAccountToken=false", new[] { pod.SpecPath + ".automountServiceAccountToken" }));
+            : new CheckViolation("service account token mounted", "pod does not set automountServiceAccountToken=false", AutomountField(pod.SpecPath)));
 
         if (!pod.IsWindows)
         {
             // Windows containers cannot have a read-only root file system.
-            onResult(ReadOnlyRootFilesystem, Collect(runtime.Where(c => !Json.IsTrue(c.SecurityContext?["readOnlyRootFilesystem"])),
-                c => $"{Describe(c)} must set securityContext.readOnlyRootFilesystem=true", c => c.Path + ".securityContext.readOnlyRootFilesystem"));
+            foreach (var c in containers)
+            {
+                if (c.Kind != ContainerKind.EphemeralContainer && c.ReadOnlyRootFilesystem != true)
+                {
+                    found.Add(c, ".securityContext.readOnlyRootFilesystem").Append(" must set securityContext.readOnlyRootFilesystem=true");
+                }
+            }
+
+            onResult(ReadOnlyRootFilesystem, found.Take());
         }
 
         onResult(DefaultNamespace, @namespace == "default"
             ? new CheckViolation("default namespace", $"{kind} runs in the default namespace", new[] { "metadata.namespace" })
             : null);
 
-        onResult(SecretEnvironment, Collect(runtime.Where(c => (c.Body["env"] is JsonArray || c.Body["envFrom"] is JsonArray) && SecretEnvironmentNames(c).Count > 0),
-            c => $"{Describe(c)} reads secret {string.Join(", ", SecretEnvironmentNames(c).Select(n => $"\"{n}\""))} into environment variables",
-            c => c.Path + ".env"));
+        foreach (var c in containers)
+        {
+            if (c.Kind != ContainerKind.EphemeralContainer && (c.Env is not null || c.EnvFrom is not null) && SecretEnvironmentNames(c) is { } names)
+            {
+                var text = found.Add(c, ".env").Append(" reads secret ");
+                for (int n = 0; n < names.Count; n++)
+                {
+                    text.Append(n == 0 ? "\"" : ", \"").Append(names[n]).Append('"');
+                }
+
+                text.Append(" into environment variables");
+            }
+        }
+
+        onResult(SecretEnvironment, found.Take());
 
         bool longRunning = kind is not ("Job" or "CronJob")
             && !(kind == "Pod" && Json.Str(pod.Spec["restartPolicy"]) is "Never" or "OnFailure");
         if (longRunning)
         {
-            onResult(Probes, Collect(pod.Containers.Where(c => c.Kind == ContainerKind.Container && (c.Body["livenessProbe"] is null || c.Body["readinessProbe"] is null)),
-                c => $"{Describe(c)} has no {string.Join(" or ", new[] { "livenessProbe", "readinessProbe" }.Where(p => c.Body[p] is null))}",
-                c => c.Path));
+            foreach (var c in containers)
+            {
+                // A probe of the wrong JSON type still counts as set, as before the API server would reject it.
+                bool noLiveness = c.LivenessProbe is null && c.Body["livenessProbe"] is null;
+                bool noReadiness = c.ReadinessProbe is null && c.Body["readinessProbe"] is null;
+                if (c.Kind == ContainerKind.Container && (noLiveness || noReadiness))
+                {
+                    found.Add(c, string.Empty).Append(" has no ").Append(
+                        noLiveness && noReadiness ? "livenessProbe or readinessProbe" : noLiveness ? "livenessProbe" : "readinessProbe");
+                }
+            }
+
+            onResult(Probes, found.Take());
         }
     }
 
@@ -132,77 +209,136 @@ public static class BestPracticeChecks
         HelpUri = "https://kubernetes.io/docs/concepts/security/security-checklist/",
     };
 
-    private static CheckViolation? Collect<T>(IEnumerable<T> offenders, Func<T, string> describe, Func<T, string> field)
-    {
-        List<T>? list = null;
-        foreach (var offender in offenders)
-        {
-            (list ??= new List<T>()).Add(offender);
-        }
+    // The spec paths of the workload kinds are few: their field lists are built once, not per pod.
+    private static readonly Dictionary<string, string[]> AutomountFields = new[] { "spec", "spec.template.spec", "spec.jobTemplate.spec.template.spec", "template.spec" }
+        .ToDictionary(path => path, path => new[] { path + ".automountServiceAccountToken" }, StringComparer.Ordinal);
 
-        if (list is null)
-        {
-            return null;
-        }
-
-        return new CheckViolation(string.Join("; ", list.Select(describe)), string.Empty, list.Select(field).Distinct().ToArray());
-    }
-
-    private static string Describe(ContainerView c) => c.Kind switch
-    {
-        ContainerKind.InitContainer => $"init container \"{c.Name}\"",
-        ContainerKind.EphemeralContainer => $"ephemeral container \"{c.Name}\"",
-        _ => $"container \"{c.Name}\"",
-    };
+    private static IReadOnlyList<string> AutomountField(string specPath) =>
+        AutomountFields.TryGetValue(specPath, out var fields) ? fields : new[] { specPath + ".automountServiceAccountToken" };
 
     private static string EffectivePullPolicy(ContainerView c, ImageReference image) =>
-        Json.Str(c.Body["imagePullPolicy"]) ?? (image.UsesLatest ? "Always" : "IfNotPresent");
+        c.ImagePullPolicy ?? (image.UsesLatest ? "Always" : "IfNotPresent");
 
-    private static bool HasResources(ContainerView c, string section) =>
-        Json.Obj(c.Body["resources"], section) is { } values && values["cpu"] is not null && values["memory"] is not null;
-
-    private static List<string> MissingResources(ContainerView c, string section)
+    private static bool IsFromAny(ImageReference image, IReadOnlyList<string> allowedRegistries)
     {
-        var values = Json.Obj(c.Body["resources"], section);
-        var missing = new List<string>(2);
-        if (values?["cpu"] is null)
+        for (int i = 0; i < allowedRegistries.Count; i++)
         {
-            missing.Add("cpu");
+            if (image.IsFrom(allowedRegistries[i]))
+            {
+                return true;
+            }
         }
 
-        if (values?["memory"] is null)
-        {
-            missing.Add("memory");
-        }
-
-        return missing;
+        return false;
     }
 
-    private static List<string> SecretEnvironmentNames(ContainerView c)
+    private static CheckViolation? MissingResources(ContainerView[] containers, Findings found, string section, string fieldSuffix, string noun)
     {
-        var names = new List<string>();
-        if (c.Body["env"] is JsonArray env)
+        foreach (var c in containers)
         {
-            foreach (var item in env.OfType<JsonObject>())
+            if (c.Kind == ContainerKind.EphemeralContainer)
             {
-                if (Json.Obj(Json.Obj(item, "valueFrom"), "secretKeyRef") is { } secret)
+                continue;
+            }
+
+            var values = Json.Obj(c.Resources, section);
+            bool cpu = values?["cpu"] is not null, memory = values?["memory"] is not null;
+            if (!cpu || !memory)
+            {
+                found.Add(c, fieldSuffix).Append(" has no ").Append(!cpu && !memory ? "cpu or memory" : !cpu ? "cpu" : "memory").Append(noun);
+            }
+        }
+
+        return found.Take();
+    }
+
+    /// <summary>Secrets a container reads into environment variables (distinct, in order); null when none.</summary>
+    private static List<string>? SecretEnvironmentNames(ContainerView c)
+    {
+        List<string>? names = null;
+        void Add(string name)
+        {
+            names ??= new List<string>(2);
+            if (!names.Contains(name, StringComparer.Ordinal))
+            {
+                names.Add(name);
+            }
+        }
+
+        if (c.Env is { } env)
+        {
+            for (int i = 0; i < env.Count; i++)
+            {
+                if (Json.Obj(Json.Obj(env[i], "valueFrom"), "secretKeyRef") is { } secret)
                 {
-                    names.Add(Json.Str(secret["name"]) ?? string.Empty);
+                    Add(Json.Str(secret["name"]) ?? string.Empty);
                 }
             }
         }
 
-        if (c.Body["envFrom"] is JsonArray envFrom)
+        if (c.EnvFrom is { } envFrom)
         {
-            foreach (var item in envFrom.OfType<JsonObject>())
+            for (int i = 0; i < envFrom.Count; i++)
             {
-                if (Json.Obj(item, "secretRef") is { } secret)
+                if (Json.Obj(envFrom[i], "secretRef") is { } secret)
                 {
-                    names.Add(Json.Str(secret["name"]) ?? string.Empty);
+                    Add(Json.Str(secret["name"]) ?? string.Empty);
                 }
             }
         }
 
-        return names.Distinct(StringComparer.Ordinal).ToList();
+        return names;
+    }
+
+    /// <summary>
+    /// The offending containers of the check being evaluated: one "; "-separated message and the distinct field
+    /// paths. <see cref="Take"/> hands them over as a violation and starts the next check.
+    /// </summary>
+    private sealed class Findings
+    {
+        private readonly StringBuilder text = new(256);
+        private List<string>? fields;
+
+        /// <summary>Starts an offender's part of the message with its description; returns the builder to append the rest.</summary>
+        public StringBuilder Add(ContainerView c, string fieldSuffix)
+        {
+            string field = c.Path + fieldSuffix;
+            fields ??= new List<string>(2);
+            if (!fields.Contains(field, StringComparer.Ordinal))
+            {
+                fields.Add(field);
+            }
+
+            if (text.Length > 0)
+            {
+                text.Append("; ");
+            }
+
+            return text.Append(c.Kind switch
+            {
+                ContainerKind.InitContainer => "init container \"",
+                ContainerKind.EphemeralContainer => "ephemeral container \"",
+                _ => "container \"",
+            }).Append(c.Name).Append('"');
+        }
+
+        public void Reset()
+        {
+            text.Clear();
+            fields = null;
+        }
+
+        public CheckViolation? Take()
+        {
+            if (fields is null)
+            {
+                return null;
+            }
+
+            var violation = new CheckViolation(text.ToString(), string.Empty, fields);
+            text.Clear();
+            fields = null;
+            return violation;
+        }
     }
 }

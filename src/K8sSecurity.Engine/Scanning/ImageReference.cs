@@ -13,12 +13,13 @@ public sealed record ImageReference(string Original, string Registry, string Rep
 
     public static ImageReference Parse(string image)
     {
-        string rest = image.Trim();
+        // Index arithmetic on spans: only the parts the record keeps become strings.
+        var rest = image.AsSpan().Trim();
         string? digest = null;
-        int at = rest.IndexOf('@', StringComparison.Ordinal);
+        int at = rest.IndexOf('@');
         if (at >= 0)
         {
-            digest = rest[(at + 1)..];
+            digest = rest[(at + 1)..].ToString();
             rest = rest[..at];
         }
 
@@ -27,29 +28,40 @@ public sealed record ImageReference(string Original, string Registry, string Rep
         int colon = rest.LastIndexOf(':');
         if (colon > lastSlash)
         {
-            tag = rest[(colon + 1)..];
+            tag = rest[(colon + 1)..].ToString();
             rest = rest[..colon];
         }
 
         string registry = "docker.io";
-        string repository = rest;
-        int firstSlash = rest.IndexOf('/', StringComparison.Ordinal);
+        var repository = rest;
+        int firstSlash = rest.IndexOf('/');
         if (firstSlash > 0)
         {
-            string first = rest[..firstSlash];
-            if (first.Contains('.', StringComparison.Ordinal) || first.Contains(':', StringComparison.Ordinal) || first == "localhost")
+            var first = rest[..firstSlash];
+            if (first.Contains('.') || first.Contains(':') || first.SequenceEqual("localhost"))
             {
-                registry = first;
+                registry = LowerCase(first);
                 repository = rest[(firstSlash + 1)..];
             }
         }
 
-        if (registry == "docker.io" && !repository.Contains('/', StringComparison.Ordinal))
+        string repositoryText = registry == "docker.io" && !repository.Contains('/')
+            ? string.Concat("library/", repository)
+            : repository.ToString();
+        return new ImageReference(image, registry, repositoryText, tag, digest);
+    }
+
+    private static string LowerCase(ReadOnlySpan<char> text)
+    {
+        foreach (char ch in text)
         {
-            repository = "library/" + repository;
+            if (char.IsUpper(ch))
+            {
+                return text.ToString().ToLowerInvariant();
+            }
         }
 
-        return new ImageReference(image, registry.ToLowerInvariant(), repository, tag, digest);
+        return text.ToString();
     }
 
     /// <summary>
@@ -58,20 +70,27 @@ public sealed record ImageReference(string Original, string Registry, string Rep
     /// </summary>
     public bool IsFrom(string allowed)
     {
-        string entry = allowed.Trim().TrimEnd('/');
-        if (entry.Length == 0)
+        var entry = allowed.AsSpan().Trim().TrimEnd('/');
+        if (entry.IsEmpty)
         {
             return false;
         }
 
-        if (entry.Contains('*', StringComparison.Ordinal) || entry.Contains('?', StringComparison.Ordinal))
+        // registry/repository without allocating: this runs for every container and every allowed entry.
+        int length = Registry.Length + 1 + Repository.Length;
+        Span<char> fullName = length <= 256 ? stackalloc char[256] : new char[length];
+        Registry.CopyTo(fullName);
+        fullName[Registry.Length] = '/';
+        Repository.CopyTo(fullName[(Registry.Length + 1)..]);
+        fullName = fullName[..length];
+        if (entry.ContainsAny('*', '?'))
         {
-            return Glob.IsMatch(entry, Registry) || Glob.IsMatch(entry, FullName);
+            return Glob.IsMatch(entry, Registry) || Glob.IsMatch(entry, fullName);
         }
 
-        return string.Equals(entry, Registry, StringComparison.OrdinalIgnoreCase)
-            || FullName.StartsWith(entry + "/", StringComparison.OrdinalIgnoreCase)
-            || string.Equals(entry, FullName, StringComparison.OrdinalIgnoreCase);
+        return entry.Equals(Registry, StringComparison.OrdinalIgnoreCase)
+            || (fullName.Length > entry.Length && fullName[entry.Length] == '/' && fullName.StartsWith(entry, StringComparison.OrdinalIgnoreCase))
+            || entry.Equals(fullName, StringComparison.OrdinalIgnoreCase);
     }
 }
 
@@ -79,6 +98,8 @@ public sealed record ImageReference(string Original, string Registry, string Rep
 public static class Glob
 {
     public static bool IsMatch(string pattern, string text) => Match(pattern.AsSpan(), text.AsSpan());
+
+    internal static bool IsMatch(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text) => Match(pattern, text);
 
     private static bool Match(ReadOnlySpan<char> pattern, ReadOnlySpan<char> text)
     {
