@@ -297,17 +297,12 @@ public static class BestPracticeChecks
     private sealed class Findings
     {
         private readonly StringBuilder text = new(256);
-        private List<string>? fields;
+        private FieldPaths? fields;
 
         /// <summary>Starts an offender's part of the message with its description; returns the builder to append the rest.</summary>
         public StringBuilder Add(ContainerView c, string fieldSuffix)
         {
-            string field = c.Path + fieldSuffix;
-            fields ??= new List<string>(2);
-            if (!fields.Contains(field, StringComparer.Ordinal))
-            {
-                fields.Add(field);
-            }
+            (fields ??= new FieldPaths()).AddDistinct(c.Path, fieldSuffix);
 
             if (text.Length > 0)
             {

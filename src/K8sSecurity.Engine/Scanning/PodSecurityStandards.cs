@@ -226,7 +226,7 @@ public static class PodSecurityStandards
         {
             if (c.Privileged == true)
             {
-                bad.Add(c.Name, c.Path + ".securityContext.privileged");
+                bad.Add(c.Name, c.Path, ".securityContext.privileged");
             }
         }
 
@@ -264,7 +264,7 @@ public static class PodSecurityStandards
 
             if (!valid)
             {
-                bad.Add(c.Name, c.Path + ".securityContext.capabilities.add");
+                bad.Add(c.Name, c.Path, ".securityContext.capabilities.add");
             }
         }
 
@@ -280,14 +280,15 @@ public static class PodSecurityStandards
             return null;
         }
 
-        List<string>? names = null, fields = null;
+        List<string>? names = null;
+        FieldPaths? fields = null;
         var volumes = pod.VolumeList;
         for (int index = 0; index < volumes.Count; index++)
         {
             if (volumes[index] is JsonObject volume && volume["hostPath"] is not null)
             {
                 (names ??= new List<string>()).Add(Json.Str(volume["name"]) ?? string.Empty);
-                (fields ??= new List<string>()).Add(string.Create(CultureInfo.InvariantCulture, $"{pod.SpecPath}.volumes[{index}].hostPath"));
+                (fields ??= new FieldPaths()).Add(string.Create(CultureInfo.InvariantCulture, $"{pod.SpecPath}.volumes[{index}].hostPath"));
             }
         }
 
@@ -359,12 +360,12 @@ public static class PodSecurityStandards
 
         var setters = new List<string>();
         var badValues = new SortedStrings();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
         if (pod.AppArmorProfile is { } podProfile && !AllowedAppArmorType(Json.Str(podProfile["type"])))
         {
             setters.Add("pod");
             badValues.Add(Json.Str(podProfile["type"]) ?? string.Empty);
-            fields.Add(pod.SpecPath + ".securityContext.appArmorProfile.type");
+            fields.Add(pod.SpecPath, ".securityContext.appArmorProfile.type");
         }
 
         var bad = new Offenders();
@@ -372,7 +373,7 @@ public static class PodSecurityStandards
         {
             if (c.AppArmorProfile is { } profile && !AllowedAppArmorType(Json.Str(profile["type"])))
             {
-                bad.Add(c.Name, c.Path + ".securityContext.appArmorProfile.type");
+                bad.Add(c.Name, c.Path, ".securityContext.appArmorProfile.type");
                 badValues.Add(Json.Str(profile["type"]) ?? string.Empty);
             }
         }
@@ -426,7 +427,7 @@ public static class PodSecurityStandards
         var allowedTypes = minor >= 31 ? SELinuxTypes1Dot31 : SELinuxTypes1Dot0;
         var badTypes = new SortedStrings();
         bool setUser = false, setRole = false;
-        var fields = new List<string>();
+        var fields = new FieldPaths();
 
         bool Valid(JsonObject options, string path)
         {
@@ -525,7 +526,7 @@ public static class PodSecurityStandards
             string value = Json.Str(procMount) ?? procMount.ToJsonString();
             if (value != "Default")
             {
-                bad.Add(c.Name, c.Path + ".securityContext.procMount");
+                bad.Add(c.Name, c.Path, ".securityContext.procMount");
                 types.Add(value);
             }
         }
@@ -545,7 +546,7 @@ public static class PodSecurityStandards
         {
             // Before the seccompProfile field (policy v1.19) only the alpha annotations were checked.
             var forbidden = new SortedStrings();
-            var fields = new List<string>();
+            var fields = new FieldPaths();
             if (pod.Annotation(SeccompPodAnnotation) == "unconfined")
             {
                 forbidden.Add($"{SeccompPodAnnotation}={Quote("unconfined")}");
@@ -569,12 +570,12 @@ public static class PodSecurityStandards
 
         var setters = new List<string>();
         var badValues = new SortedStrings();
-        var badFields = new List<string>();
+        var badFields = new FieldPaths();
         if (pod.SeccompProfile is { } podProfile && !ValidSeccomp(podProfile))
         {
             setters.Add("pod");
             badValues.Add(Json.Str(podProfile["type"]) ?? string.Empty);
-            badFields.Add(pod.SpecPath + ".securityContext.seccompProfile.type");
+            badFields.Add(pod.SpecPath, ".securityContext.seccompProfile.type");
         }
 
         var bad = new Offenders();
@@ -582,7 +583,7 @@ public static class PodSecurityStandards
         {
             if (c.SeccompProfile is { } profile && !ValidSeccomp(profile))
             {
-                bad.Add(c.Name, c.Path + ".securityContext.seccompProfile.type");
+                bad.Add(c.Name, c.Path, ".securityContext.seccompProfile.type");
                 badValues.Add(Json.Str(profile["type"]) ?? string.Empty);
             }
         }
@@ -609,7 +610,7 @@ public static class PodSecurityStandards
 
         var allowed = minor >= 32 ? Sysctls1Dot32 : minor >= 29 ? Sysctls1Dot29 : minor >= 27 ? Sysctls1Dot27 : Sysctls1Dot0;
         var forbidden = new List<string>();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
         if (pod.Sysctls is JsonArray sysctls)
         {
             for (int i = 0; i < sysctls.Count; i++)
@@ -638,16 +639,16 @@ public static class PodSecurityStandards
         {
             if (Json.IsTrue(c.WindowsOptions?["hostProcess"]))
             {
-                bad.Add(c.Name, c.Path + ".securityContext.windowsOptions.hostProcess");
+                bad.Add(c.Name, c.Path, ".securityContext.windowsOptions.hostProcess");
             }
         }
 
         var setters = new List<string>();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
         if (Json.IsTrue(pod.WindowsOptions?["hostProcess"]))
         {
             setters.Add("pod");
-            fields.Add(pod.SpecPath + ".securityContext.windowsOptions.hostProcess");
+            fields.Add(pod.SpecPath, ".securityContext.windowsOptions.hostProcess");
         }
 
         if (!bad.Empty)
@@ -671,7 +672,7 @@ public static class PodSecurityStandards
 
         var badContainers = new SortedStrings();
         var hosts = new SortedStrings();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
 
         void Inspect(ContainerView c, JsonObject? handler, string path)
         {
@@ -725,7 +726,7 @@ public static class PodSecurityStandards
 
         var badVolumes = new List<string>();
         var badTypes = new SortedStrings();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
         var volumes = pod.VolumeList!;
         for (int index = 0; index < volumes.Count; index++)
         {
@@ -800,7 +801,7 @@ public static class PodSecurityStandards
         {
             if (c.AllowPrivilegeEscalation != false)
             {
-                bad.Add(c.Name, c.Path + ".securityContext.allowPrivilegeEscalation");
+                bad.Add(c.Name, c.Path, ".securityContext.allowPrivilegeEscalation");
             }
         }
 
@@ -825,14 +826,14 @@ public static class PodSecurityStandards
         }
 
         var setters = new List<string>();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
         bool podRunAsNonRoot = false;
         if (pod.RunAsNonRoot is { } podSetting)
         {
             if (!podSetting)
             {
                 setters.Add("pod");
-                fields.Add(pod.SpecPath + ".securityContext.runAsNonRoot");
+                fields.Add(pod.SpecPath, ".securityContext.runAsNonRoot");
             }
             else
             {
@@ -848,12 +849,12 @@ public static class PodSecurityStandards
             {
                 if (!setting)
                 {
-                    explicitlyBad.Add(c.Name, c.Path + ".securityContext.runAsNonRoot");
+                    explicitlyBad.Add(c.Name, c.Path, ".securityContext.runAsNonRoot");
                 }
             }
             else if (!podRunAsNonRoot)
             {
-                implicitlyBad.Add(c.Name, c.Path + ".securityContext.runAsNonRoot");
+                implicitlyBad.Add(c.Name, c.Path, ".securityContext.runAsNonRoot");
             }
         }
 
@@ -886,11 +887,11 @@ public static class PodSecurityStandards
         }
 
         var setters = new List<string>();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
         if (pod.RunAsUser == 0)
         {
             setters.Add("pod");
-            fields.Add(pod.SpecPath + ".securityContext.runAsUser");
+            fields.Add(pod.SpecPath, ".securityContext.runAsUser");
         }
 
         var bad = new Offenders();
@@ -898,7 +899,7 @@ public static class PodSecurityStandards
         {
             if (c.RunAsUser == 0)
             {
-                bad.Add(c.Name, c.Path + ".securityContext.runAsUser");
+                bad.Add(c.Name, c.Path, ".securityContext.runAsUser");
             }
         }
 
@@ -926,7 +927,7 @@ public static class PodSecurityStandards
 
         var setters = new List<string>();
         var badValues = new SortedStrings();
-        var fields = new List<string>();
+        var fields = new FieldPaths();
         bool podSeccompSet = false;
         if (pod.SeccompProfile is { } podProfile)
         {
@@ -934,7 +935,7 @@ public static class PodSecurityStandards
             {
                 setters.Add("pod");
                 badValues.Add(Json.Str(podProfile["type"]) ?? string.Empty);
-                fields.Add(pod.SpecPath + ".securityContext.seccompProfile.type");
+                fields.Add(pod.SpecPath, ".securityContext.seccompProfile.type");
             }
             else
             {
@@ -950,13 +951,13 @@ public static class PodSecurityStandards
             {
                 if (!ValidSeccomp(profile))
                 {
-                    explicitlyBad.Add(c.Name, c.Path + ".securityContext.seccompProfile.type");
+                    explicitlyBad.Add(c.Name, c.Path, ".securityContext.seccompProfile.type");
                     badValues.Add(Json.Str(profile["type"]) ?? string.Empty);
                 }
             }
             else if (!podSeccompSet)
             {
-                implicitlyBad.Add(c.Name, c.Path + ".securityContext.seccompProfile.type");
+                implicitlyBad.Add(c.Name, c.Path, ".securityContext.seccompProfile.type");
             }
         }
 
@@ -995,13 +996,13 @@ public static class PodSecurityStandards
         {
             if (c.Capabilities is not { } caps)
             {
-                missingDropAll.Add(c.Name, c.Path + ".securityContext.capabilities.drop");
+                missingDropAll.Add(c.Name, c.Path, ".securityContext.capabilities.drop");
                 continue;
             }
 
             if (!ContainsString(caps["drop"], CapabilityAll))
             {
-                missingDropAll.Add(c.Name, c.Path + ".securityContext.capabilities.drop");
+                missingDropAll.Add(c.Name, c.Path, ".securityContext.capabilities.drop");
             }
 
             bool addedForbidden = false;
@@ -1019,7 +1020,7 @@ public static class PodSecurityStandards
 
             if (addedForbidden)
             {
-                addingForbidden.Add(c.Name, c.Path + ".securityContext.capabilities.add");
+                addingForbidden.Add(c.Name, c.Path, ".securityContext.capabilities.add");
             }
         }
 
@@ -1036,7 +1037,7 @@ public static class PodSecurityStandards
 
         return details.Count == 0
             ? null
-            : new CheckViolation("unrestricted capabilities", string.Join("; ", details), missingDropAll.Fields.Concat(addingForbidden.Fields).ToArray());
+            : new CheckViolation("unrestricted capabilities", string.Join("; ", details), Concat(missingDropAll.Fields, addingForbidden.Fields));
     }
 
     private static bool AnyContainer(PodView pod, Func<ContainerView, bool> predicate)
@@ -1288,23 +1289,29 @@ public static class PodSecurityStandards
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
+    private static FieldPaths Concat(FieldPaths first, FieldPaths second)
+    {
+        first.AddRange(second);
+        return first;
+    }
+
     /// <summary>Containers that fail a check, in visiting order, and the offending field paths.</summary>
     private sealed class Offenders
     {
         private List<string>? names;
-        private List<string>? fields;
+        private FieldPaths? fields;
 
         // Allocated on the first offender: most pods pass most checks.
         public List<string> Names => names ??= new List<string>(2);
 
-        public List<string> Fields => fields ??= new List<string>(2);
+        public FieldPaths Fields => fields ??= new FieldPaths();
 
         public bool Empty => names is null || names.Count == 0;
 
-        public void Add(string name, string field)
+        public void Add(string name, string pathPrefix, string pathSuffix)
         {
             Names.Add(name);
-            Fields.Add(field);
+            Fields.Add(pathPrefix, pathSuffix);
         }
     }
 }

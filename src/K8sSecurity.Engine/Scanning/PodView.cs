@@ -78,12 +78,25 @@ public sealed class ContainerView
     public string Name { get; } = string.Empty;
 
     /// <summary>e.g. "spec.template.spec.containers[0]" (built only when a message needs it).</summary>
-    public string Path => path ??= string.Create(CultureInfo.InvariantCulture, $"{specPath}.{Kind switch
+    public string Path => path ??= CommonPaths.TryGetValue(specPath, out var paths) && Index < CachedIndexes
+        ? paths[(int)Kind][Index]
+        : BuildPath(specPath, Kind, Index);
+
+    // The paths of the first containers under each workload kind's pod spec, built once instead of per pod.
+    private const int CachedIndexes = 8;
+
+    private static readonly Dictionary<string, string[][]> CommonPaths = new[] { "spec", "spec.template.spec", "spec.jobTemplate.spec.template.spec", "template.spec" }
+        .ToDictionary(
+            spec => spec,
+            spec => Enum.GetValues<ContainerKind>().Select(kind => Enumerable.Range(0, CachedIndexes).Select(i => BuildPath(spec, kind, i)).ToArray()).ToArray(),
+            StringComparer.Ordinal);
+
+    private static string BuildPath(string specPath, ContainerKind kind, int index) => string.Create(CultureInfo.InvariantCulture, $"{specPath}.{kind switch
     {
         ContainerKind.InitContainer => "initContainers",
         ContainerKind.EphemeralContainer => "ephemeralContainers",
         _ => "containers",
-    }}[{Index}]");
+    }}[{index}]");
 
     public string? Image { get; }
 

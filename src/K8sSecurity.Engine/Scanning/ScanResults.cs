@@ -211,7 +211,12 @@ public sealed class WorkloadScanResult : IReportable
         Category = outcome.Check.Category,
         Status = outcome.Status,
         Message = outcome.Violation?.Message ?? string.Empty,
-        Fields = outcome.Violation?.Fields ?? Array.Empty<string>(),
+        Fields = outcome.Violation?.Fields switch
+        {
+            FieldPaths paths => paths.ToArray(),
+            { } list => list,
+            null => Array.Empty<string>(),
+        },
         Remediation = outcome.Check.Remediation,
         SkipReason = outcome.SkipReason,
     };
