@@ -83,22 +83,12 @@ public static class ManifestReader
     internal static IEnumerable<ManifestObject> ReadText(string text, string source, Action<ManifestParseError> onError, bool allowFastPath)
     {
         // JSON is YAML, but System.Text.Json is much faster for kubectl -o json dumps.
-        string trimmed = text.TrimStart();
-        if (trimmed.StartsWith('{') || trimmed.StartsWith('['))
+        var trimmed = text.AsSpan().TrimStart();
+        if (trimmed.StartsWith("{", StringComparison.Ordinal) || trimmed.StartsWith("[", StringComparison.Ordinal))
         {
-            JsonNode? node = null;
-            try
+            foreach (var (node, line) in JsonManifestReader.Read(text, source, onError))
             {
-                node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
-            }
-            catch (JsonException ex)
-            {
-                onError(new ManifestParseError(source, (int)(ex.LineNumber ?? 0) + 1, ex.Message));
-            }
-
-            if (node is not null)
-            {
-                foreach (var item in Flatten(node, source, 1))
+                foreach (var item in Flatten(node, source, line))
                 {
                     yield return item;
                 }
