@@ -50,6 +50,15 @@ internal sealed class FastYamlReader
     /// </summary>
     public int ResumeLine { get; private set; }
 
+    /// <summary>
+    /// For the document <see cref="ReadNext"/> returned last: the 1-based line of each entry of its root "items"
+    /// block sequence (a `kubectl get -o yaml` List), so every item can report its own line; null when there is none.
+    /// </summary>
+    public List<int>? ItemLines { get; private set; }
+
+    // Set while the root mapping's "items" value is parsed: that sequence records where its entries start.
+    private bool readingRootItems;
+
     /// <summary>Parses every document; false when any part of the text needs the full YAML parser.</summary>
     public static bool TryRead(string text, out List<(JsonNode Document, int Line)> documents)
     {
@@ -111,6 +120,7 @@ internal sealed class FastYamlReader
                 }
 
                 documentLine = line + 1;
+                ItemLines = null;
                 document = ParseBlock(0);
                 if (line < documentEndLine)
                 {
@@ -211,6 +221,26 @@ internal sealed class FastYamlReader
         SkipToContent();
     }
 
+    // The index of the next line with content after the current one, without moving (the current line when none).
+    private int NextContentLine()
+    {
+        for (int next = line + 1; next < documentEndLine; next++)
+        {
+            int p = lineStarts[next];
+            while (p < lineEnds[next] && text[p] == ' ')
+            {
+                p++;
+            }
+
+            if (p < lineEnds[next] && text[p] != '#')
+            {
+                return next;
+            }
+        }
+
+        return line;
+    }
+
     private void SkipToContent()
     {
         for (; line < documentEndLine; line++)
@@ -258,7 +288,9 @@ internal sealed class FastYamlReader
         {
             string key = TryParseKey(out int afterColon) ?? throw new BailOutException();
             pos = afterColon;
+            readingRootItems = depth == 1 && key == "items";
             obj[key] = ParseValue(indent, allowSameIndentSequence: true); // duplicate keys: last wins, like the YamlDotNet path
+            readingRootItems = false;
             if (AtEnd || Column < indent)
             {
                 return obj;
@@ -274,10 +306,12 @@ internal sealed class FastYamlReader
     private JsonArray ParseSequence(int indent)
     {
         var array = new JsonArray();
+        var entryLines = readingRootItems && depth == 2 ? ItemLines = new List<int>() : null;
         while (true)
         {
             pos++; // past '-'
             SkipSpaces();
+            entryLines?.Add(pos < LineEnd && text[pos] != '#' ? line + 1 : NextContentLine() + 1); // where the entry's content starts, as YamlDotNet marks it
             JsonNode? item;
             if (pos < LineEnd && IsSequenceEntry(pos))
             {

@@ -106,7 +106,7 @@ public static class ManifestReader
             FastReadResult result;
             while ((result = fast.ReadNext(out var fastDocument, out int fastLine)) == FastReadResult.Document)
             {
-                foreach (var item in Flatten(fastDocument!, source, fastLine))
+                foreach (var item in Flatten(fastDocument!, source, fastLine, fast.ItemLines))
                 {
                     yield return item;
                 }
@@ -126,11 +126,12 @@ public static class ManifestReader
         {
             JsonNode? document = null;
             int line = 0;
+            List<int>? itemLines = null;
             string? error = null;
             int errorLine = 0;
             try
             {
-                more = TryReadDocument(parser, out document, out line);
+                more = TryReadDocument(parser, out document, out line, out itemLines);
             }
             catch (YamlException ex)
             {
@@ -147,7 +148,7 @@ public static class ManifestReader
 
             if (document is not null && line >= resumeLine) // earlier documents came from the fast path
             {
-                foreach (var item in Flatten(document, source, line))
+                foreach (var item in Flatten(document, source, line, itemLines))
                 {
                     yield return item;
                 }
@@ -155,7 +156,11 @@ public static class ManifestReader
         }
     }
 
-    private static IEnumerable<ManifestObject> Flatten(JsonNode node, string source, int line)
+    /// <summary>
+    /// The objects of one document: itself, or a List's items (recursively). <paramref name="itemLines"/> holds the
+    /// line of each entry of the document's root items sequence, when the reader recorded them.
+    /// </summary>
+    private static IEnumerable<ManifestObject> Flatten(JsonNode node, string source, int line, IReadOnlyList<int>? itemLines = null)
     {
         if (node is JsonArray array)
         {
@@ -181,8 +186,14 @@ public static class ManifestReader
         string? kind = obj["kind"] is JsonValue k && k.TryGetValue<string>(out var s) ? s : null;
         if (kind is not null && kind.EndsWith("List", StringComparison.Ordinal) && obj["items"] is JsonArray items)
         {
-            foreach (var child in items.OfType<JsonObject>())
+            bool linesMatch = itemLines is not null && itemLines.Count == items.Count;
+            for (int index = 0; index < items.Count; index++)
             {
+                if (items[index] is not JsonObject child)
+                {
+                    continue;
+                }
+
                 // Typed lists (PodList…) may omit kind/apiVersion on items; restore them from the list.
                 if (child["kind"] is null && kind != "List")
                 {
@@ -193,7 +204,7 @@ public static class ManifestReader
                     }
                 }
 
-                foreach (var item in Flatten(child, source, line))
+                foreach (var item in Flatten(child, source, linesMatch ? itemLines![index] : line))
                 {
                     yield return item;
                 }
@@ -209,10 +220,11 @@ public static class ManifestReader
     }
 
     /// <summary>Reads the next document; false when the stream has ended.</summary>
-    private static bool TryReadDocument(Parser parser, out JsonNode? document, out int line)
+    private static bool TryReadDocument(Parser parser, out JsonNode? document, out int line, out List<int>? itemLines)
     {
         document = null;
         line = 0;
+        itemLines = null;
         while (parser.MoveNext())
         {
             switch (parser.Current)
@@ -230,7 +242,9 @@ public static class ManifestReader
                     }
 
                     line = Math.Max(line, (int)parser.Current!.Start.Line);
-                    document = ReadNode(parser);
+                    var lines = new List<int>();
+                    document = ReadNode(parser, root: true, lines);
+                    itemLines = lines.Count > 0 ? lines : null;
                     parser.MoveNext(); // DocumentEnd
                     return true;
             }
@@ -239,8 +253,9 @@ public static class ManifestReader
         return false;
     }
 
-    // Builds a JsonNode from the event at parser.Current; leaves parser on the node's last event.
-    private static JsonNode? ReadNode(Parser parser)
+    // Builds a JsonNode from the event at parser.Current; leaves parser on the node's last event. For the root
+    // mapping's "items" sequence, the start line of each entry goes to itemLines (the same lines the fast reader records).
+    private static JsonNode? ReadNode(Parser parser, bool root = false, List<int>? itemLines = null)
     {
         switch (parser.Current)
         {
@@ -250,6 +265,11 @@ public static class ManifestReader
                 var array = new JsonArray();
                 while (parser.MoveNext() && parser.Current is not SequenceEnd)
                 {
+                    if (!root)
+                    {
+                        itemLines?.Add((int)parser.Current!.Start.Line);
+                    }
+
                     array.Add(ReadNode(parser));
                 }
 
@@ -260,7 +280,13 @@ public static class ManifestReader
                 {
                     string key = parser.Current is Scalar k ? k.Value : throw new YamlException(parser.Current!.Start, parser.Current.End, "Only scalar mapping keys are supported.");
                     parser.MoveNext();
-                    var value = ReadNode(parser);
+                    bool rootItems = root && key == "items" && parser.Current is SequenceStart;
+                    if (rootItems)
+                    {
+                        itemLines?.Clear(); // duplicate keys: the last sequence wins, and its lines
+                    }
+
+                    var value = ReadNode(parser, itemLines: rootItems ? itemLines : null);
                     if (key == "<<" && value is JsonObject merge)
                     {
                         foreach (var (mk, mv) in merge)

@@ -76,4 +76,45 @@ public sealed class ManifestReaderTests
         Assert.Single(ManifestReader.ExpandPaths(new[] { Path.Combine(root, "*.yaml") }));
         Directory.Delete(root, true);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ItemsOfAYamlListReportTheLineWhereEachItemStarts(bool fastPath)
+    {
+        // kubectl get -o yaml writes one List: each item should point at its own lines, not at the List's first line.
+        const string yaml = """
+            apiVersion: v1
+            items:
+            - apiVersion: apps/v1
+              kind: Deployment
+              metadata: {name: web}
+            # a comment between items
+            - apiVersion: apps/v1
+              kind: Deployment
+              metadata:
+                name: api
+            -
+              apiVersion: v1
+              kind: Pod
+              metadata: {name: loose}
+            - just a string
+            - metadata: {name: typed-elsewhere}
+            kind: List
+            metadata:
+              resourceVersion: ""
+            ---
+            apiVersion: rbac.authorization.k8s.io/v1
+            kind: RoleList
+            items:
+            - metadata: {name: reader}
+              rules: []
+            """;
+        var objects = ManifestReader.ReadText(yaml, "dump.yaml", e => Assert.Fail(e.Message), fastPath).ToList();
+
+        Assert.Equal(new[] { "web", "api", "loose", "typed-elsewhere", "reader" }, objects.Select(o => o.Name));
+        Assert.Equal(new[] { 3, 7, 12, 16, 24 }, objects.Select(o => o.Line));
+        Assert.Equal("dump.yaml:7", objects[1].Location);
+        Assert.Equal("Role", objects[4].Kind);
+    }
 }

@@ -116,7 +116,7 @@ public sealed class TestK8sPodSecurityTests : IDisposable
 
         Assert.Equal(new[] { "web", "legacy" }, result.Output.Select(o => (string)o.Properties["Name"].Value));
         Assert.Equal(new object[] { true, false }, result.Output.Select(o => o.Properties["Compliant"].Value));
-        Assert.Equal("pipeline:1", result.Output[0].Properties["Source"].Value);
+        Assert.Equal(new[] { "pipeline:4", "pipeline:15" }, result.Output.Select(o => (string)o.Properties["Source"].Value)); // each item's own line
     }
 
     [Fact]
