@@ -40,7 +40,16 @@ public static class CertificateChecker
         new("etcd/healthcheck-client", "etcd/ca", new[] { "ClientAuth" }, Array.Empty<string>()),
     };
 
-    public static CertificateHealth Check(K8sCertificate certificate, CertificateCheckOptions options)
+    /// <summary>
+    /// kubeadm's kubeconfigs beside the PKI folder (/etc/kubernetes/*.conf) whose embedded client certificates it
+    /// issues from the cluster CA and `kubeadm certs check-expiration` lists. kubelet.conf is not among them: the
+    /// kubelet rotates its own client certificate (/var/lib/kubelet/pki).
+    /// </summary>
+    public static IReadOnlyList<string> KubeadmKubeconfigs { get; } = new[] { "admin.conf", "super-admin.conf", "controller-manager.conf", "scheduler.conf" };
+
+    public static CertificateHealth Check(K8sCertificate certificate, CertificateCheckOptions options) => Check(certificate, options, certificate.Name);
+
+    private static CertificateHealth Check(K8sCertificate certificate, CertificateCheckOptions options, string name)
     {
         var now = options.Now ?? DateTimeOffset.UtcNow;
         var verdicts = new List<(CertificateVerdict Verdict, string Problem)>();
@@ -94,7 +103,7 @@ public static class CertificateChecker
 
         return new CertificateHealth
         {
-            Name = certificate.Name,
+            Name = name,
             Status = verdicts.Count == 0 ? CertificateVerdict.Healthy : verdicts.Max(v => v.Verdict),
             Verdicts = verdicts.Select(v => v.Verdict).ToArray(),
             Problems = verdicts.Select(v => v.Problem).ToArray(),
@@ -108,7 +117,8 @@ public static class CertificateChecker
 
     /// <summary>
     /// Checks a kubeadm PKI folder: every expected certificate must exist, chain to its kubeadm CA and carry
-    /// the usages and SANs kubeadm gives it; other certificates in the folder are checked on their own.
+    /// the usages and SANs kubeadm gives it; the client certificates of kubeadm's kubeconfigs beside the folder must
+    /// chain to the cluster CA; other certificates in the folder are checked on their own.
     /// </summary>
     public static IEnumerable<CertificateHealth> CheckKubeadmFolder(string folder, CertificateCheckOptions options)
     {
@@ -161,6 +171,60 @@ public static class CertificateChecker
                 ExpectedDnsNames = expectation.DnsNames.Concat(options.ExpectedDnsNames).Distinct().ToArray(),
                 ExpectedIPAddresses = expectation.Name == "apiserver" ? options.ExpectedIPAddresses : Array.Empty<string>(),
             });
+        }
+
+        // Only the kubeconfigs that exist: super-admin.conf is on the first control-plane node only (v1.29+), and a
+        // PKI folder copied elsewhere has none beside it.
+        string? configFolder = Path.GetDirectoryName(root);
+        foreach (string kubeconfig in configFolder is null ? Array.Empty<string>() : KubeadmKubeconfigs.ToArray())
+        {
+            string file = Path.Combine(configFolder!, kubeconfig);
+            if (!File.Exists(file))
+            {
+                continue;
+            }
+
+            List<K8sCertificate> clients;
+            string? unreadable = null;
+            try
+            {
+                clients = KubeconfigInspector.Certificates(file).Where(c => !c.IsCA).ToList();
+            }
+            catch (K8sOperationException ex)
+            {
+                clients = new List<K8sCertificate>();
+                unreadable = ex.Message;
+            }
+
+            if (clients.Count == 0)
+            {
+                yield return new CertificateHealth
+                {
+                    Name = kubeconfig,
+                    Status = CertificateVerdict.Missing,
+                    Verdicts = new[] { CertificateVerdict.Missing },
+                    Problems = new[] { unreadable ?? $"'{file}' has no client certificate (kubeadm embeds one signed by the cluster CA)" },
+                    Source = file,
+                };
+                continue;
+            }
+
+            var authorities = new List<X509Certificate2>(options.Authorities);
+            if (loaded.TryGetValue("ca", out var clusterCa))
+            {
+                authorities.Add(clusterCa.Certificate);
+            }
+
+            foreach (var client in clients)
+            {
+                yield return Check(client, options with
+                {
+                    Authorities = authorities,
+                    ExpectedUsages = options.ExpectedUsages.Append("ClientAuth").Distinct().ToArray(),
+                    ExpectedDnsNames = Array.Empty<string>(),
+                    ExpectedIPAddresses = Array.Empty<string>(),
+                }, kubeconfig);
+            }
         }
 
         var known = KubeadmPki.Select(e => Path.Combine(root, e.Name + ".crt")).ToHashSet(StringComparer.Ordinal);

@@ -19,7 +19,9 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
     }
 
     /// <summary>The kubeadm layout, built with the module's own cmdlets.</summary>
-    private void BuildKubeadmPki()
+    private void BuildKubeadmPki() => BuildKubeadmPki(pki);
+
+    private void BuildKubeadmPki(string folder)
     {
         session.Invoke(
             """
@@ -38,7 +40,7 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
             New-K8sCertificate EtcdPeer -NodeName cp1 -IPAddress 192.168.1.10 @etcd | Out-Null
             New-K8sCertificate EtcdHealthcheckClient @etcd | Out-Null
             """,
-            pki).AssertNoErrors();
+            folder).AssertNoErrors();
     }
 
     [Fact]
@@ -190,6 +192,40 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
         Assert.Matches(@"Status\s+Name\s+CommonName\s+NotAfter\s+Days\s+Problems", text);
         Assert.Matches(@"Missing\s+etcd/peer", text);
         Assert.Matches(@"IssuerMismatch\s+apiserver\s+kube-apiserver\s+\d{4}-\d{2}-\d{2}\s+36\d\s+not signed by", text);
+    }
+
+    [Fact]
+    public void KubeadmCheckIncludesTheClientCertificatesOfKubeadmsKubeconfigs()
+    {
+        // The /etc/kubernetes layout: pki/ with admin.conf, controller-manager.conf & co beside it.
+        string etc = Path.Combine(pki, "etc-kubernetes");
+        string etcPki = Path.Combine(etc, "pki");
+        BuildKubeadmPki(etcPki);
+        session.Invoke(
+            """
+            $d = $args[0]; $etc = $args[1]
+            New-K8sCertificate Admin -CACertificatePath "$d/ca.crt" -CAKeyPath "$d/ca.key" -OutputDirectory $etc | Out-Null
+            New-K8sKubeconfig "$etc/admin.conf" -ClientCertificatePath "$etc/admin.crt" -ClientKeyPath "$etc/admin.key" -UserName kubernetes-admin -Server https://cp1:6443 -CertificateAuthorityPath "$d/ca.crt" | Out-Null
+            # A scheduler certificate issued by the etcd CA: the API server would reject it.
+            New-K8sCertificate Scheduler -CACertificatePath "$d/etcd/ca.crt" -CAKeyPath "$d/etcd/ca.key" -OutputDirectory $etc | Out-Null
+            New-K8sKubeconfig "$etc/scheduler.conf" -ClientCertificatePath "$etc/scheduler.crt" -ClientKeyPath "$etc/scheduler.key" -UserName system:kube-scheduler -Server https://cp1:6443 -CertificateAuthorityPath "$d/ca.crt" | Out-Null
+            """,
+            etcPki,
+            etc).AssertNoErrors();
+        File.WriteAllText(Path.Combine(etc, "controller-manager.conf"), "apiVersion: v1\nkind: Config\nusers:\n- name: cm\n  user: {token: not-a-certificate}\n");
+
+        var results = session.Invoke("Test-K8sCertificate -Path $args[0] -Kubeadm", etcPki).AssertNoErrors().Output;
+        var byName = results.ToDictionary(r => (string)r.Properties["Name"].Value);
+
+        Assert.Equal(13, results.Count); // 10 PKI certificates + the 3 kubeconfigs that exist (no super-admin.conf here)
+        Assert.DoesNotContain("super-admin.conf", byName.Keys);
+        Assert.Equal("Healthy", byName["admin.conf"].Properties["Status"].Value.ToString());
+        Assert.Equal("kubernetes-admin", byName["admin.conf"].Properties["CommonName"].Value);
+        Assert.StartsWith(Path.Combine(etc, "admin.conf"), (string)byName["admin.conf"].Properties["Source"].Value, StringComparison.Ordinal);
+        Assert.Equal("IssuerMismatch", byName["scheduler.conf"].Properties["Status"].Value.ToString());
+        Assert.Contains("not signed by", string.Join(' ', (IEnumerable<string>)byName["scheduler.conf"].Properties["Problems"].Value), StringComparison.Ordinal);
+        Assert.Equal("Missing", byName["controller-manager.conf"].Properties["Status"].Value.ToString());
+        Assert.Contains("has no client certificate", string.Join(' ', (IEnumerable<string>)byName["controller-manager.conf"].Properties["Problems"].Value), StringComparison.Ordinal);
     }
 
     [Fact]
