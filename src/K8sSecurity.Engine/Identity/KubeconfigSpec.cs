@@ -44,6 +44,9 @@ public sealed record KubeconfigSpec
 
     public IReadOnlyList<string> OidcExtraScopes { get; init; } = Array.Empty<string>();
 
+    /// <summary>The client secret of a confidential OIDC client (kubelogin's --oidc-client-secret); null for a public client.</summary>
+    public SecureString? OidcClientSecret { get; init; }
+
     /// <summary>Write absolute file paths instead of embedding certificate, key and CA data.</summary>
     public bool ReferenceFiles { get; init; }
 }

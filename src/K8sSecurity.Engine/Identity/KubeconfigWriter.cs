@@ -236,6 +236,18 @@ public static class KubeconfigWriter
             KubeconfigYaml.Scalar("get-token"),
             KubeconfigYaml.Scalar($"--oidc-issuer-url={spec.OidcIssuerUrl}"),
             KubeconfigYaml.Scalar($"--oidc-client-id={spec.OidcClientId}"));
+        if (spec.OidcClientSecret is not null)
+        {
+            // Confidential clients: kubelogin needs the secret on every login, so it lives in the (0600) kubeconfig.
+            string secret = Reveal(spec.OidcClientSecret);
+            if (string.IsNullOrWhiteSpace(secret) || secret.Any(char.IsWhiteSpace))
+            {
+                throw K8sOperationException.InvalidArgument("OidcClientSecret", "(secure string)", "the client secret is empty or contains whitespace");
+            }
+
+            args.Add(KubeconfigYaml.Scalar($"--oidc-client-secret={secret}"));
+        }
+
         foreach (string scope in spec.OidcExtraScopes)
         {
             args.Add(KubeconfigYaml.Scalar($"--oidc-extra-scope={scope}"));

@@ -44,6 +44,9 @@ public sealed class NewK8sKubeconfigCommand : K8sCmdlet
     [Parameter(ParameterSetName = OidcSet)]
     public string[] OidcExtraScope { get; set; } = Array.Empty<string>();
 
+    [Parameter(ParameterSetName = OidcSet)]
+    public SecureString? OidcClientSecret { get; set; }
+
     /// <summary>The user entry name; default the certificate's CN.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
@@ -113,6 +116,7 @@ public sealed class NewK8sKubeconfigCommand : K8sCmdlet
                 OidcIssuerUrl = OidcIssuerUrl,
                 OidcClientId = OidcClientId,
                 OidcExtraScopes = OidcExtraScope,
+                OidcClientSecret = OidcClientSecret,
                 ReferenceFiles = ReferenceFiles,
             };
             WriteObject(KubeconfigWriter.Write(path, spec, Merge, Force, Log));

@@ -106,6 +106,35 @@ public sealed class KubeconfigTests : IClassFixture<IdentityServerFixture>, IDis
     }
 
     [Fact]
+    public void OidcClientSecretGoesIntoTheKubeconfigOnlyAndIsValidatedFirst()
+    {
+        const string secret = "c0nfidential-Client-S3cret";
+        string path = Path.Combine(directory, "oidc-confidential.kubeconfig");
+        var result = session.Invoke(
+            "New-K8sKubeconfig -Path $args[0] -OidcIssuerUrl https://login.example.com/realms/k8s -OidcClientId kubernetes -OidcClientSecret $args[1] -UserName oidc-user -Server https://api.example.com:6443 -CertificateAuthorityPath $args[2] -Verbose",
+            path, Secure(secret), fixture.CaPath).AssertNoErrors();
+
+        string view = AssertKubectlAccepts(path);
+        Assert.Contains($"\"--oidc-client-secret={secret}\"", view);
+        Assert.Equal("Exec", Assert.Single(result.Output).Properties["AuthKind"].Value.ToString());
+        Assert.DoesNotContain(secret, result.AllText(session.Render("Get-K8sKubeconfig $args[0]", path)));
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        }
+
+        string badPath = Path.Combine(directory, "oidc-bad-secret.kubeconfig");
+        var bad = session.Invoke(
+            "New-K8sKubeconfig -Path $args[0] -OidcIssuerUrl https://login.example.com/realms/k8s -OidcClientId kubernetes -OidcClientSecret $args[1] -Server https://api.example.com",
+            badPath, Secure("has a space"));
+        var error = Assert.Single(bad.Errors);
+        Assert.StartsWith("K8sInvalidArgument,", error.FullyQualifiedErrorId);
+        Assert.Contains("OidcClientSecret", error.Exception.Message);
+        Assert.DoesNotContain("has a space", bad.AllText());
+        Assert.False(File.Exists(badPath));
+    }
+
+    [Fact]
     public void MergeAddsAContextWithoutTouchingOtherEntriesAndIsIdempotent()
     {
         string path = Path.Combine(directory, "merged.kubeconfig");
