@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Manifests;
 
 namespace K8sSecurity.Engine.Connection;
 
@@ -21,7 +22,8 @@ internal static class ClusterLists
     {
         var page = await ApiErrorTranslator.CallAsync(listPage, operation, target).ConfigureAwait(false);
         var items = new List<JsonObject>();
-        if (JsonNode.Parse(KubernetesJson.Serialize(page)) is JsonObject json && json["items"] is JsonArray array)
+        // Built eagerly with plain values: a lazily parsed JsonNode would decode the same strings on every check's read.
+        if (JsonManifestReader.Parse(KubernetesJson.Serialize(page)) is JsonObject json && json["items"] is JsonArray array)
         {
             foreach (var item in array.OfType<JsonObject>())
             {

@@ -321,7 +321,7 @@ public static class NetworkPolicyService
     internal static NetworkPolicyModel ToModel(V1NetworkPolicy policy) =>
         NetworkPolicyModel.FromJson(ToJson(policy), policy.Metadata.NamespaceProperty ?? "default");
 
-    internal static JsonObject ToJson(object value) => (JsonObject)JsonNode.Parse(KubernetesJson.Serialize(value))!;
+    internal static JsonObject ToJson(object value) => (JsonObject)JsonManifestReader.Parse(KubernetesJson.Serialize(value))!;
 
     /// <summary>Pods of the cluster (one list call) as endpoints, with labels, IP and named ports.</summary>
     public static async Task<(IReadOnlyList<NetworkPolicyModel> Policies, IReadOnlyList<EndpointModel> Pods, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Namespaces)> LoadLiveAsync(

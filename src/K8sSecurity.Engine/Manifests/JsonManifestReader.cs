@@ -55,6 +55,32 @@ internal static class JsonManifestReader
     }
 
     /// <summary>
+    /// One JSON value (for example an API object as KubernetesJson serializes it) as nodes holding plain .NET values,
+    /// the form every check reads; throws <see cref="JsonException"/> on invalid JSON.
+    /// </summary>
+    public static JsonNode? Parse(string json)
+    {
+        byte[] utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(json));
+        try
+        {
+            int length = Encoding.UTF8.GetBytes(json, utf8);
+            var reader = new Utf8JsonReader(utf8.AsSpan(0, length), Options);
+            if (!reader.Read())
+            {
+                return null;
+            }
+
+            var node = BuildValue(ref reader);
+            reader.Read(); // throws when anything but whitespace follows the value
+            return node;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(utf8);
+        }
+    }
+
+    /// <summary>
     /// First pass: validates the whole text and finds what to build. A List (kind ending in "List" with an items
     /// array; kubectl writes items before kind) yields one range per item, with kind/apiVersion restored when a
     /// typed list leaves them out; any other value yields its own range. Null when the text is not valid JSON.

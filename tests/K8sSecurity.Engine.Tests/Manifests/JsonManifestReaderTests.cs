@@ -80,6 +80,21 @@ public sealed class JsonManifestReaderTests
         Assert.Null(securityContext["y"]);
     }
 
+    [Fact]
+    public void ParseGivesPlainValuesForApiObjectsAndRejectsTrailingContent()
+    {
+        // Cluster pages and API objects go through Parse: values must not be JsonElement-backed (decoded on every read).
+        var node = JsonManifestReader.Parse("""{"kind":"Pod","spec":{"hostNetwork":true,"containers":[{"name":"c","ports":[{"hostPort":80}]}]}}""")!;
+        var name = node["spec"]!["containers"]![0]!["name"]!.AsValue();
+        var port = node["spec"]!["containers"]![0]!["ports"]![0]!["hostPort"]!.AsValue();
+
+        Assert.False(name.TryGetValue<JsonElement>(out _));
+        Assert.Equal("c", name.GetValue<string>());
+        Assert.Equal(80L, port.GetValue<long>());
+        Assert.True(node["spec"]!["hostNetwork"]!.GetValue<bool>());
+        Assert.ThrowsAny<JsonException>(() => JsonManifestReader.Parse("{} {}"));
+    }
+
     [Theory]
     [InlineData("{\"kind\": \"Pod\",\n \"metadata\": {\"name\": \"x\"}\n", 3)]
     [InlineData("{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\"}", 2)]
