@@ -28,7 +28,7 @@ internal static class JsonManifestReader
             }
 
             var lines = new LineCounter(utf8, length);
-            foreach (var value in layout)
+            foreach (var value in layout.Values)
             {
                 var node = Build(utf8.AsSpan(value.Start, value.Length));
                 if (node is null)
@@ -36,13 +36,9 @@ internal static class JsonManifestReader
                     continue;
                 }
 
-                if (value.DefaultKind is not null && node is JsonObject item && item["kind"] is null)
+                if (layout.ListKind is not null && node is JsonObject item)
                 {
-                    item["kind"] = value.DefaultKind;
-                    if (value.DefaultApiVersion is not null && item["apiVersion"] is null)
-                    {
-                        item["apiVersion"] = value.DefaultApiVersion;
-                    }
+                    ManifestReader.RestoreListItemType(item, layout.ListKind, layout.ListApiVersion);
                 }
 
                 yield return (node, lines.LineAt(value.Start));
@@ -82,20 +78,20 @@ internal static class JsonManifestReader
 
     /// <summary>
     /// First pass: validates the whole text and finds what to build. A List (kind ending in "List" with an items
-    /// array; kubectl writes items before kind) yields one range per item, with kind/apiVersion restored when a
-    /// typed list leaves them out; any other value yields its own range. Null when the text is not valid JSON.
+    /// array; kubectl writes items before kind) yields one range per item and the list's kind and apiVersion; any
+    /// other value yields its own range. Null when the text is not valid JSON.
     /// </summary>
-    private static List<ValueRange>? Scan(ReadOnlyMemory<byte> utf8, string source, Action<ManifestParseError> onError)
+    private static Layout? Scan(ReadOnlyMemory<byte> utf8, string source, Action<ManifestParseError> onError)
     {
         var reader = new Utf8JsonReader(utf8.Span, Options);
         try
         {
             if (!reader.Read())
             {
-                return new List<ValueRange>();
+                return new Layout(new List<ValueRange>(), null, null);
             }
 
-            var whole = new ValueRange((int)reader.TokenStartIndex, 0, null, null);
+            var whole = new ValueRange((int)reader.TokenStartIndex, 0);
             List<ValueRange>? items = null;
             string? kind = null, apiVersion = null;
             if (reader.TokenType == JsonTokenType.StartObject)
@@ -127,7 +123,7 @@ internal static class JsonManifestReader
                 // A bare array of manifests: each element on its own, like a List's items.
                 var elements = Elements(ref reader, objectsOnly: false);
                 reader.Read();
-                return elements;
+                return new Layout(elements, null, null);
             }
             else
             {
@@ -137,14 +133,9 @@ internal static class JsonManifestReader
             whole = whole with { Length = (int)reader.BytesConsumed - whole.Start };
             reader.Read(); // throws when anything but whitespace follows the value
 
-            if (items is null || kind is null || !kind.EndsWith("List", StringComparison.Ordinal))
-            {
-                return new List<ValueRange> { whole };
-            }
-
-            // Typed lists (PodList…) may omit kind/apiVersion on their items; the items get them from the list.
-            string? itemKind = kind == "List" ? null : kind[..^4];
-            return items.Select(i => i with { DefaultKind = itemKind, DefaultApiVersion = itemKind is null ? null : apiVersion }).ToList();
+            return items is null || kind is null || !kind.EndsWith("List", StringComparison.Ordinal)
+                ? new Layout(new List<ValueRange> { whole }, null, null)
+                : new Layout(items, kind, apiVersion);
         }
         catch (JsonException ex)
         {
@@ -164,7 +155,7 @@ internal static class JsonManifestReader
             reader.Skip();
             if (isObject || !objectsOnly)
             {
-                elements.Add(new ValueRange(start, (int)reader.BytesConsumed - start, null, null));
+                elements.Add(new ValueRange(start, (int)reader.BytesConsumed - start));
             }
         }
 
@@ -213,8 +204,11 @@ internal static class JsonManifestReader
         }
     }
 
-    /// <summary>A value's bytes in the text; items of a typed list carry the kind and apiVersion they lack.</summary>
-    private readonly record struct ValueRange(int Start, int Length, string? DefaultKind, string? DefaultApiVersion);
+    /// <summary>A value's bytes in the text.</summary>
+    private readonly record struct ValueRange(int Start, int Length);
+
+    /// <summary>The values to build, and the List they are the items of (null kind when they are not).</summary>
+    private sealed record Layout(List<ValueRange> Values, string? ListKind, string? ListApiVersion);
 
     /// <summary>1-based line of a byte offset, counting newlines forward from the previous offset asked for.</summary>
     private sealed class LineCounter

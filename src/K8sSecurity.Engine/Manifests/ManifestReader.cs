@@ -194,16 +194,7 @@ public static class ManifestReader
                     continue;
                 }
 
-                // Typed lists (PodList…) may omit kind/apiVersion on items; restore them from the list.
-                if (child["kind"] is null && kind != "List")
-                {
-                    child["kind"] = kind[..^4];
-                    if (child["apiVersion"] is null && obj["apiVersion"] is JsonValue apiVersion)
-                    {
-                        child["apiVersion"] = apiVersion.GetValue<string>();
-                    }
-                }
-
+                RestoreListItemType(child, kind, obj["apiVersion"] is JsonValue v && v.TryGetValue<string>(out var apiVersion) ? apiVersion : null);
                 foreach (var item in Flatten(child, source, linesMatch ? itemLines![index] : line))
                 {
                     yield return item;
@@ -216,6 +207,21 @@ public static class ManifestReader
         if (obj.Count > 0)
         {
             yield return new ManifestObject(obj, source, line);
+        }
+    }
+
+    /// <summary>Typed lists (PodList…) may omit kind/apiVersion on their items; an item gets them from its list.</summary>
+    internal static void RestoreListItemType(JsonObject item, string listKind, string? listApiVersion)
+    {
+        if (item["kind"] is not null || listKind == "List")
+        {
+            return;
+        }
+
+        item["kind"] = listKind[..^4];
+        if (item["apiVersion"] is null && listApiVersion is not null)
+        {
+            item["apiVersion"] = listApiVersion;
         }
     }
 
