@@ -300,36 +300,16 @@ public static class RbacManagement
         if (role.Kind == RbacRoleKind.Role)
         {
             string ns = role.Namespace!;
-            var existing = await GetOrNullAsync(() => rbac.ReadNamespacedRoleAsync(role.Name, ns, cancellationToken: cancellationToken), $"Reading Role '{role.Name}' in namespace '{ns}'").ConfigureAwait(false);
             var body = new V1Role { Metadata = new V1ObjectMeta { Name = role.Name, NamespaceProperty = ns, Labels = labels }, Rules = role.Rules.Select(RbacSource.ToModel).ToList() };
-            if (existing is null)
-            {
-                log.Verbose($"Creating {role}{DryRunNote(dryRun)}.");
-                var created = await ApiErrorTranslator.CallAsync(() => rbac.CreateNamespacedRoleAsync(body, ns, dryRun: dry, cancellationToken: cancellationToken), $"Creating {role}", role.Name).ConfigureAwait(false);
-                return With(RbacSource.FromModel(created), dryRun);
-            }
-
-            var current = RbacSource.FromModel(existing);
-            if (SameDefinition(current, role))
-            {
-                log.Verbose($"{role} already has these rules.");
-                return current;
-            }
-
-            if (!force)
-            {
-                throw new K8sOperationException(K8sErrorKind.AlreadyExists, $"{role} already exists with different rules or labels; use -Force to replace them.", role.Name);
-            }
-
-            body.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
-            body.Metadata.Labels = MergeLabels(existing.Metadata.Labels, labels);
-            log.Verbose($"Replacing the rules of {role}{DryRunNote(dryRun)}.");
-            var replaced = await ApiErrorTranslator.CallAsync(() => rbac.ReplaceNamespacedRoleAsync(body, role.Name, ns, dryRun: dry, cancellationToken: cancellationToken), $"Replacing {role}", role.Name).ConfigureAwait(false);
-            return With(RbacSource.FromModel(replaced), dryRun);
+            return await CreateOrReplaceAsync(
+                role, body, force, dryRun, log, "rules or labels", "Replacing the rules of",
+                () => rbac.ReadNamespacedRoleAsync(role.Name, ns, cancellationToken: cancellationToken), $"Reading Role '{role.Name}' in namespace '{ns}'",
+                () => rbac.CreateNamespacedRoleAsync(body, ns, dryRun: dry, cancellationToken: cancellationToken),
+                () => rbac.ReplaceNamespacedRoleAsync(body, role.Name, ns, dryRun: dry, cancellationToken: cancellationToken),
+                r => RbacSource.FromModel(r)).ConfigureAwait(false);
         }
         else
         {
-            var existing = await GetOrNullAsync(() => rbac.ReadClusterRoleAsync(role.Name, cancellationToken: cancellationToken), $"Reading ClusterRole '{role.Name}'").ConfigureAwait(false);
             var body = new V1ClusterRole
             {
                 Metadata = new V1ObjectMeta { Name = role.Name, Labels = labels },
@@ -345,31 +325,49 @@ public static class RbacManagement
                     }
                     : null,
             };
-            if (existing is null)
-            {
-                log.Verbose($"Creating {role}{DryRunNote(dryRun)}.");
-                var created = await ApiErrorTranslator.CallAsync(() => rbac.CreateClusterRoleAsync(body, dryRun: dry, cancellationToken: cancellationToken), $"Creating {role}", role.Name).ConfigureAwait(false);
-                return With(RbacSource.FromModel(created), dryRun);
-            }
-
-            var current = RbacSource.FromModel(existing);
-            if (SameDefinition(current, role))
-            {
-                log.Verbose($"{role} already has these rules.");
-                return current;
-            }
-
-            if (!force)
-            {
-                throw new K8sOperationException(K8sErrorKind.AlreadyExists, $"{role} already exists with different rules, labels or aggregation; use -Force to replace them.", role.Name);
-            }
-
-            body.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
-            body.Metadata.Labels = MergeLabels(existing.Metadata.Labels, labels);
-            log.Verbose($"Replacing {role}{DryRunNote(dryRun)}.");
-            var replaced = await ApiErrorTranslator.CallAsync(() => rbac.ReplaceClusterRoleAsync(body, role.Name, dryRun: dry, cancellationToken: cancellationToken), $"Replacing {role}", role.Name).ConfigureAwait(false);
-            return With(RbacSource.FromModel(replaced), dryRun);
+            return await CreateOrReplaceAsync(
+                role, body, force, dryRun, log, "rules, labels or aggregation", "Replacing",
+                () => rbac.ReadClusterRoleAsync(role.Name, cancellationToken: cancellationToken), $"Reading ClusterRole '{role.Name}'",
+                () => rbac.CreateClusterRoleAsync(body, dryRun: dry, cancellationToken: cancellationToken),
+                () => rbac.ReplaceClusterRoleAsync(body, role.Name, dryRun: dry, cancellationToken: cancellationToken),
+                r => RbacSource.FromModel(r)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The create-or-replace step shared by Role and ClusterRole: create when absent, leave an identical one alone,
+    /// refuse a different one without force, else replace it (keeping its other labels).
+    /// </summary>
+    private static async Task<RbacRole> CreateOrReplaceAsync<T>(
+        RbacRole role, T body, bool force, bool dryRun, EngineLog log, string differences, string replacing,
+        Func<Task<T>> read, string readOperation, Func<Task<T>> create, Func<Task<T>> replace, Func<T, RbacRole> fromModel)
+        where T : class, IKubernetesObject<V1ObjectMeta>
+    {
+        var existing = await GetOrNullAsync(read, readOperation).ConfigureAwait(false);
+        if (existing is null)
+        {
+            log.Verbose($"Creating {role}{DryRunNote(dryRun)}.");
+            var created = await ApiErrorTranslator.CallAsync(create, $"Creating {role}", role.Name).ConfigureAwait(false);
+            return With(fromModel(created), dryRun);
+        }
+
+        var current = fromModel(existing);
+        if (SameDefinition(current, role))
+        {
+            log.Verbose($"{role} already has these rules.");
+            return current;
+        }
+
+        if (!force)
+        {
+            throw new K8sOperationException(K8sErrorKind.AlreadyExists, $"{role} already exists with different {differences}; use -Force to replace them.", role.Name);
+        }
+
+        body.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
+        body.Metadata.Labels = MergeLabels(existing.Metadata.Labels, body.Metadata.Labels is null ? null : new Dictionary<string, string>(body.Metadata.Labels));
+        log.Verbose($"{replacing} {role}{DryRunNote(dryRun)}.");
+        var replaced = await ApiErrorTranslator.CallAsync(replace, $"Replacing {role}", role.Name).ConfigureAwait(false);
+        return With(fromModel(replaced), dryRun);
     }
 
     public static void ValidateRole(RbacRole role)
