@@ -4,13 +4,15 @@ namespace K8sSecurity.Engine.Manifests;
 
 /// <summary>
 /// A hand-written reader for the block-style YAML subset that manifests and `kubectl -o yaml` use: block mappings
-/// and sequences, plain and simple quoted scalars, literal `|`/`|-` block scalars, one-line flow collections,
-/// comments and `---` separators. YamlDotNet's event model allocates heavily (tokens, events, marks); this reader
-/// goes straight from text to JsonNode trees, about 7× faster with a third of the allocations.
-/// It never guesses: on anything it does not handle with certainty (anchors, aliases, tags, folded or indicated
-/// block scalars, multi-line or escaped scalars, tabs, odd indentation, directives, errors…) it gives up at that
-/// document, and the caller reads the rest with YamlDotNet, so results and errors are exactly that path's
-/// (FastYamlReaderDifferentialTests compares both on every fixture).
+/// and sequences, plain and simple quoted scalars, literal `|`/`|-` block scalars, one-line flow collections and
+/// comments, one document (a <see cref="YamlChunk"/> of kubectl's splitting) at a time. YamlDotNet's event model
+/// allocates heavily (tokens, events, marks); this reader goes straight from text to JsonNode trees, about 7× faster
+/// with a third of the allocations. Scalars and keys are typed by <see cref="YamlScalars"/> exactly as on the full
+/// path. It never guesses: on anything it does not handle with certainty (anchors, aliases, tags, merge keys, folded
+/// or indicated block scalars, multi-line or escaped scalars, tabs, odd indentation, "..." markers, directives,
+/// values kubectl refuses, errors…) it gives up on that document and the caller reads it with
+/// <see cref="YamlDocumentDecoder"/>, so results and errors are exactly that path's (the differential tests compare
+/// both with kubectl on every fixture and on a generated corpus).
 /// </summary>
 internal sealed class FastYamlReader
 {
@@ -20,6 +22,7 @@ internal sealed class FastYamlReader
     // YAML limits implicit keys to 1024 characters; stay well below it.
     private const int MaxKeyLength = 1000;
 
+    private readonly YamlText source;
     private readonly string text;
     private readonly List<int> lineStarts;
     private readonly List<int> lineEnds; // exclusive, without the '\r' of "\r\n"
@@ -27,31 +30,21 @@ internal sealed class FastYamlReader
     private int pos; // current position inside the current line
     private int documentEndLine; // exclusive end of the current document's lines
     private int depth;
-    private bool hasCarriageReturns;
+    private List<DuplicateKey>? duplicates;
 
     // Manifests repeat the same keys (name, image, securityContext…) thousands of times: reuse their strings.
     private readonly string?[] keyCache = new string?[512];
 
-    private int nextDocumentFirstLine; // first line of the next document range; -1 once the text has ended
-    private bool linesSplit;
-
-    public FastYamlReader(string text)
+    public FastYamlReader(YamlText source)
     {
-        this.text = text;
-        int expectedLines = text.Length / 24; // manifest lines average 20-40 characters
-        lineStarts = new List<int>(expectedLines);
-        lineEnds = new List<int>(expectedLines);
+        this.source = source;
+        text = source.Text;
+        lineStarts = source.LineStarts;
+        lineEnds = source.LineEnds;
     }
 
     /// <summary>
-    /// When <see cref="ReadNext"/> gives up: the 1-based first line of the document range it could not read. Every
-    /// document before it has been returned exactly as YamlDotNet would read it, so the caller hands the text to
-    /// YamlDotNet and keeps only documents that start at or after this line.
-    /// </summary>
-    public int ResumeLine { get; private set; }
-
-    /// <summary>
-    /// For the document <see cref="ReadNext"/> returned last: the 1-based line of each entry of its root "items"
+    /// For the document <see cref="TryRead"/> returned last: the 1-based line of each entry of its root "items"
     /// block sequence (a `kubectl get -o yaml` List), so every item can report its own line; null when there is none.
     /// </summary>
     public List<int>? ItemLines { get; private set; }
@@ -59,159 +52,83 @@ internal sealed class FastYamlReader
     // Set while the root mapping's "items" value is parsed: that sequence records where its entries start.
     private bool readingRootItems;
 
-    /// <summary>Parses every document; false when any part of the text needs the full YAML parser.</summary>
-    public static bool TryRead(string text, out List<(JsonNode Document, int Line)> documents)
+    /// <summary>Whether the fast path reads every document of the text (the tests check it is really used).</summary>
+    public static bool TryReadAll(string text)
     {
-        documents = new List<(JsonNode, int)>();
-        var reader = new FastYamlReader(text);
-        FastReadResult result;
-        while ((result = reader.ReadNext(out var document, out int line)) == FastReadResult.Document)
+        var source = new YamlText(text);
+        var reader = new FastYamlReader(source);
+        foreach (var chunk in source.Chunks())
         {
-            documents.Add((document!, line));
-        }
-
-        return result == FastReadResult.End;
-    }
-
-    /// <summary>
-    /// Reads the next non-empty document, one at a time so huge multi-document dumps stream with flat memory.
-    /// </summary>
-    public FastReadResult ReadNext(out JsonNode? document, out int documentLine)
-    {
-        document = null;
-        documentLine = 0;
-        if (!linesSplit)
-        {
-            linesSplit = true;
-            if (!SplitLines())
-            {
-                ResumeLine = 1;
-                nextDocumentFirstLine = -1;
-                return FastReadResult.GiveUp;
-            }
-        }
-
-        while (nextDocumentFirstLine >= 0)
-        {
-            int first = nextDocumentFirstLine;
-            try
-            {
-                // Lines [first, i) form one document.
-                int i = first;
-                while (i < lineStarts.Count && !IsDocumentSeparator(i))
-                {
-                    i++;
-                }
-
-                nextDocumentFirstLine = i < lineStarts.Count ? i + 1 : -1;
-                documentEndLine = i;
-                line = first;
-                depth = 0;
-                SkipToContent();
-                if (line >= documentEndLine)
-                {
-                    continue; // only comments: YamlDotNet yields nothing for it either
-                }
-
-                // An indented root is legal YAML but never seen in manifests.
-                if (pos - lineStarts[line] != 0)
-                {
-                    throw new BailOutException();
-                }
-
-                documentLine = line + 1;
-                ItemLines = null;
-                document = ParseBlock(0);
-                if (line < documentEndLine)
-                {
-                    throw new BailOutException(); // leftover content: an error or something we do not understand
-                }
-
-                return FastReadResult.Document;
-            }
-            catch (BailOutException)
-            {
-                ResumeLine = first + 1;
-                nextDocumentFirstLine = -1;
-                document = null;
-                documentLine = 0;
-                return FastReadResult.GiveUp;
-            }
-        }
-
-        return FastReadResult.End;
-    }
-
-    // Splits into lines, rejecting characters whose YAML meaning we do not reproduce (tabs, lone CR, NEL, BOM, controls).
-    private bool SplitLines()
-    {
-        int start = 0;
-        for (int i = 0; i < text.Length; i++)
-        {
-            char c = text[i];
-            if (c >= ' ' && c < '\u007f')
-            {
-                continue;
-            }
-
-            if (c == '\n')
-            {
-                int end = i > start && text[i - 1] == '\r' ? i - 1 : i;
-                lineStarts.Add(start);
-                lineEnds.Add(end);
-                start = i + 1;
-                continue;
-            }
-
-            if (c == '\r' && i + 1 < text.Length && text[i + 1] == '\n')
-            {
-                hasCarriageReturns = true;
-                continue;
-            }
-
-            if (c < '\u00a0' || c is '\u2028' or '\u2029' or '\ufeff' or '\ufffe' or '\uffff')
+            if (chunk.SeparatorError is not null || reader.TryRead(chunk, out _, out _, new List<DuplicateKey>()) == FastReadResult.GiveUp)
             {
                 return false;
             }
         }
 
-        if (start < text.Length)
-        {
-            lineStarts.Add(start);
-            lineEnds.Add(text.Length);
-        }
-
         return true;
     }
 
-    // "---" at column 0 followed by nothing or a comment; "--- content", "..." and directives need the full parser.
-    private bool IsDocumentSeparator(int index)
+    /// <summary>
+    /// Reads the document of one chunk. Duplicate keys (the last value wins, as in kubectl) are added to
+    /// <paramref name="duplicateKeys"/>; on <see cref="FastReadResult.GiveUp"/> whatever was added must be discarded.
+    /// </summary>
+    public FastReadResult TryRead(YamlChunk chunk, out JsonNode? document, out int documentLine, List<DuplicateKey> duplicateKeys)
     {
-        int start = lineStarts[index];
-        int end = lineEnds[index];
-        if (end - start >= 3 && (string.CompareOrdinal(text, start, "---", 0, 3) == 0 || string.CompareOrdinal(text, start, "...", 0, 3) == 0)
-            && (end - start == 3 || text[start + 3] == ' '))
+        document = null;
+        documentLine = 0;
+        ItemLines = null;
+        duplicates = duplicateKeys;
+        if (source.HasUnusualCharacters(chunk.First, chunk.End))
         {
-            int rest = start + 3;
-            while (rest < end && text[rest] == ' ')
-            {
-                rest++;
-            }
-
-            if (text[start] == '.' || (rest < end && text[rest] != '#'))
-            {
-                throw new BailOutException();
-            }
-
-            return true;
+            return FastReadResult.GiveUp;
         }
 
-        if (end > start && text[start] == '%')
+        // A leading separator line is an explicit document start: the content begins after it.
+        int first = source.IsSeparator(chunk.First) ? chunk.First + 1 : chunk.First;
+        try
         {
-            throw new BailOutException();
-        }
+            for (int l = first; l < chunk.End; l++)
+            {
+                // Document end markers and directives: what follows them is the full parser's business.
+                int start = lineStarts[l];
+                if (lineEnds[l] > start && (text[start] == '%' || (lineEnds[l] - start >= 3 && string.CompareOrdinal(text, start, "...", 0, 3) == 0)))
+                {
+                    return FastReadResult.GiveUp;
+                }
+            }
 
-        return false;
+            documentEndLine = chunk.End;
+            line = first;
+            depth = 0;
+            SkipToContent();
+            if (line >= documentEndLine)
+            {
+                return FastReadResult.Empty; // only comments and blank lines
+            }
+
+            // An indented root is legal YAML but never seen in manifests.
+            if (pos - lineStarts[line] != 0)
+            {
+                return FastReadResult.GiveUp;
+            }
+
+            documentLine = line + 1;
+            document = ParseBlock(0);
+            if (line < documentEndLine)
+            {
+                document = null;
+                return FastReadResult.GiveUp; // leftover content: an error or something we do not understand
+            }
+
+            return FastReadResult.Document;
+        }
+        catch (BailOutException)
+        {
+            document = null;
+            documentLine = 0;
+            ItemLines = null;
+            return FastReadResult.GiveUp;
+        }
     }
 
     // Moves from the current line to the first character of the next line with content (not blank, not comment).
@@ -286,10 +203,11 @@ internal sealed class FastYamlReader
         var obj = new JsonObject();
         while (true)
         {
+            int keyLine = line;
             string key = TryParseKey(out int afterColon) ?? throw new BailOutException();
             pos = afterColon;
             readingRootItems = depth == 1 && key == "items";
-            obj[key] = ParseValue(indent, allowSameIndentSequence: true); // duplicate keys: last wins, like the YamlDotNet path
+            Set(obj, key, ParseValue(indent, allowSameIndentSequence: true), keyLine);
             readingRootItems = false;
             if (AtEnd || Column < indent)
             {
@@ -422,6 +340,18 @@ internal sealed class FastYamlReader
             return null;
         }
 
+        if (first is not ('"' or '\'') && YamlScalars.MayResolve(key))
+        {
+            // A plain key is typed like any scalar, then made a JSON key: "y" → "true", "0x10" → "16"; a null or
+            // uint64 key is an error the full path reports.
+            if (!YamlScalars.TryKeyToString(YamlScalars.ResolvePlain(key), out string converted, out _))
+            {
+                throw new BailOutException();
+            }
+
+            key = converted;
+        }
+
         afterColon = p + 1;
         return key;
     }
@@ -492,7 +422,7 @@ internal sealed class FastYamlReader
         }
 
         pos = end;
-        return ManifestReader.ScalarToNode(span.ToString(), plain: true);
+        return PlainScalar(span.ToString());
     }
 
     // "|" or "|-" (literal, clip or strip): the common form for scripts and config files in ConfigMaps.
@@ -507,11 +437,6 @@ internal sealed class FastYamlReader
         }
 
         ExpectLineEnd();
-        if (hasCarriageReturns)
-        {
-            throw new BailOutException();
-        }
-
         var value = new System.Text.StringBuilder();
         int contentIndent = -1;
         int pendingBlankLines = 0;
@@ -559,8 +484,8 @@ internal sealed class FastYamlReader
             lastContentLine = l;
         }
 
-        // Clip keeps the final line break, which the last line must then have.
-        if (lastContentLine < 0 || lineEnds[lastContentLine] == text.Length)
+        // kubectl ends every line with a line break (the last one too), so clip always keeps one.
+        if (lastContentLine < 0)
         {
             throw new BailOutException();
         }
@@ -623,7 +548,7 @@ internal sealed class FastYamlReader
 
                 pos = afterColon;
                 SkipSpaces();
-                obj[key] = ParseFlowValue();
+                Set(obj, key, ParseFlowValue(), line);
             }
             while (NextFlowEntry(close));
             result = obj;
@@ -707,7 +632,7 @@ internal sealed class FastYamlReader
             stop--;
         }
 
-        return ManifestReader.ScalarToNode(text.Substring(start, stop - start), plain: true);
+        return PlainScalar(text.Substring(start, stop - start));
     }
 
     // Returns the closing quote's index and the unescaped value, or -1 when the scalar is not a simple one-liner.
@@ -769,6 +694,24 @@ internal sealed class FastYamlReader
         pos = LineEnd;
     }
 
+    // A plain scalar typed as kubectl types it; NaN and ±Inf (which kubectl refuses) go to the full path for the error.
+    private static JsonNode? PlainScalar(string value)
+    {
+        var resolved = YamlScalars.ResolvePlain(value);
+        return YamlScalars.TryToJson(resolved, out var node, out _) ? node : throw new BailOutException();
+    }
+
+    // Last value wins, as in kubectl; the repeated key is reported.
+    private void Set(JsonObject obj, string key, JsonNode? value, int keyLine)
+    {
+        if (obj.ContainsKey(key))
+        {
+            duplicates!.Add(new DuplicateKey(key, keyLine + 1));
+        }
+
+        obj[key] = value;
+    }
+
     private void SkipSpaces()
     {
         int end = LineEnd;
@@ -790,9 +733,9 @@ internal enum FastReadResult
     /// <summary>A document was read.</summary>
     Document,
 
-    /// <summary>The text has ended.</summary>
-    End,
+    /// <summary>The document holds nothing (blank lines and comments).</summary>
+    Empty,
 
-    /// <summary>The rest of the text needs YamlDotNet, from <see cref="FastYamlReader.ResumeLine"/>.</summary>
+    /// <summary>The document needs the full parser.</summary>
     GiveUp,
 }

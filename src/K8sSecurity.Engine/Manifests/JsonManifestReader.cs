@@ -6,42 +6,98 @@ using System.Text.Json.Nodes;
 namespace K8sSecurity.Engine.Manifests;
 
 /// <summary>
-/// Reads JSON manifests and `kubectl get -o json` dumps. A List's items are built one at a time (each from its own
-/// slice of the text) and handed out before the next is read, so a 10,000-item dump never holds more than one item's
-/// tree, and every item knows its line. Nodes hold plain .NET values, like the YAML readers' (a lazily parsed
-/// JsonNode would decode the same string again on every check that reads it).
+/// Reads JSON manifests and `kubectl get -o json` dumps as kubectl reads a text that starts with '{': a stream of JSON
+/// values (Go's json.Decoder: no comments, no trailing commas; a syntax error ends the stream, the values before it
+/// count), each turned into objects by <see cref="ManifestDocuments"/>. A list's items are built one at a time (each
+/// from its own slice of the text) and handed out before the next is read, so a 10,000-item dump never holds more
+/// than one item's tree, and every item knows its line. Nodes hold plain .NET values, like the YAML readers'; numbers
+/// are typed as kubectl ends up with them (integral values as integers).
 /// </summary>
 internal static class JsonManifestReader
 {
-    private static readonly JsonReaderOptions Options = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip };
+    private static readonly JsonReaderOptions StrictOptions = new() { MaxDepth = ManifestLimits.MaxNestingDepth };
 
-    public static IEnumerable<(JsonNode Node, int Line)> Read(string text, string source, Action<ManifestParseError> onError)
+    /// <summary>The objects of a JSON stream; problems go to the session.</summary>
+    public static IEnumerable<ManifestObject> Read(string text, ReadSession session)
     {
         byte[] utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(text));
         try
         {
             int length = Encoding.UTF8.GetBytes(text, utf8);
-            var layout = Scan(utf8.AsMemory(0, length), source, onError);
-            if (layout is null)
-            {
-                yield break;
-            }
-
             var lines = new LineCounter(utf8, length);
-            foreach (var value in layout.Values)
+            int offset = 0;
+            while (true)
             {
-                var node = Build(utf8.AsSpan(value.Start, value.Length));
-                if (node is null)
+                offset = SkipWhitespace(utf8, offset, length);
+                if (offset >= length)
                 {
+                    yield break;
+                }
+
+                TopLevelValue value;
+                try
+                {
+                    value = ReadValue(utf8, offset, length);
+                }
+                catch (JsonException ex)
+                {
+                    int line = (int)(ex.LineNumber ?? 0) + lines.LineAt(offset);
+                    session.Error(line, $"json: {ex.Message}");
+                    yield break;
+                }
+
+                int valueLine = lines.LineAt(offset);
+                offset = value.End;
+                string[]? valueDuplicates = null;
+                if (value.DuplicateOffsets is { } duplicateOffsets)
+                {
+                    var found = duplicateOffsets.Select(d => new DuplicateKey(d.Key, lines.LineAtAnyOrder(d.Offset))).ToList();
+                    session.Duplicates(found);
+                    valueDuplicates = ManifestReader.DuplicateKeyList(found);
+                }
+
+                if (value.Problem is not null)
+                {
+                    session.Error(valueLine, value.Problem);
                     continue;
                 }
 
-                if (layout.ListKind is not null && node is JsonObject item)
+                IEnumerable<ManifestObject> objects;
+                string[]? itemDuplicates = null;
+                if (value.Root is null)
                 {
-                    ManifestReader.RestoreListItemType(item, layout.ListKind, layout.ListApiVersion);
+                    objects = value.Other is null ? Array.Empty<ManifestObject>() : ManifestDocuments.Extract(value.Other, valueLine, null, session);
+                }
+                else if (value.Items is null)
+                {
+                    objects = ManifestDocuments.Single(value.Root, valueLine, session);
+                }
+                else
+                {
+                    var items = value.Items;
+                    var itemLines = items.Select(i => lines.LineAt(i.Start)).ToArray();
+                    objects = ManifestDocuments.List(
+                        value.Root,
+                        valueLine,
+                        new ListItems(
+                            items.Count,
+                            i => items[i].Shape,
+                            i => items[i].Shape.Equals(ItemShape.Null) ? null : BuildItem(utf8, items[i], lines, session, out itemDuplicates),
+                            i => itemLines[i]),
+                        session);
                 }
 
-                yield return (node, lines.LineAt(value.Start));
+                foreach (var item in objects)
+                {
+                    var duplicates = (valueDuplicates ?? Array.Empty<string>()).Concat(itemDuplicates ?? Array.Empty<string>()).ToArray();
+                    if (duplicates.Length > 0)
+                    {
+                        item.DuplicateKeys = duplicates;
+                    }
+
+                    itemDuplicates = null;
+                    yield return item;
+                }
             }
         }
         finally
@@ -60,13 +116,14 @@ internal static class JsonManifestReader
         try
         {
             int length = Encoding.UTF8.GetBytes(json, utf8);
-            var reader = new Utf8JsonReader(utf8.AsSpan(0, length), Options);
+            var reader = new Utf8JsonReader(utf8.AsSpan(0, length), StrictOptions);
             if (!reader.Read())
             {
                 return null;
             }
 
-            var node = BuildValue(ref reader);
+            var builder = new Builder(0);
+            var node = builder.Value(ref reader);
             reader.Read(); // throws when anything but whitespace follows the value
             return node;
         }
@@ -77,138 +134,309 @@ internal static class JsonManifestReader
     }
 
     /// <summary>
-    /// First pass: validates the whole text and finds what to build. A List (kind ending in "List" with an items
-    /// array; kubectl writes items before kind) yields one range per item and the list's kind and apiVersion; any
-    /// other value yields its own range. Null when the text is not valid JSON.
+    /// Reads one top-level value starting at <paramref name="offset"/>. An object is built except for its "items"
+    /// (recorded as ranges and checked: every item must be an object or null and not a list itself); anything else is
+    /// kept whole for <see cref="ManifestDocuments"/> to refuse. Throws <see cref="JsonException"/> on syntax errors.
     /// </summary>
-    private static Layout? Scan(ReadOnlyMemory<byte> utf8, string source, Action<ManifestParseError> onError)
+    private static TopLevelValue ReadValue(byte[] utf8, int offset, int length)
     {
-        var reader = new Utf8JsonReader(utf8.Span, Options);
-        try
+        var reader = new Utf8JsonReader(utf8.AsSpan(offset, length - offset), StrictOptions);
+        reader.Read();
+        var builder = new Builder(offset);
+        var value = new TopLevelValue();
+        if (reader.TokenType != JsonTokenType.StartObject)
         {
-            if (!reader.Read())
-            {
-                return new Layout(new List<ValueRange>(), null, null);
-            }
+            value.Other = builder.Value(ref reader);
+            value.End = offset + (int)reader.BytesConsumed;
+            value.Problem = builder.Problem;
+            value.DuplicateOffsets = builder.Duplicates;
+            return value;
+        }
 
-            var whole = new ValueRange((int)reader.TokenStartIndex, 0);
-            List<ValueRange>? items = null;
-            string? kind = null, apiVersion = null;
-            if (reader.TokenType == JsonTokenType.StartObject)
+        var root = new JsonObject();
+        int? itemsOffset = null;
+        string? itemsProblem = null;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string name = builder.String(ref reader);
+            int nameOffset = offset + (int)reader.TokenStartIndex;
+            reader.Read();
+            if (name == "items")
             {
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                if (itemsOffset is not null)
                 {
-                    string name = reader.GetString()!;
-                    reader.Read();
-                    if (name == "items" && reader.TokenType == JsonTokenType.StartArray)
-                    {
-                        items = Elements(ref reader, objectsOnly: true);
-                    }
-                    else if (name == "kind" && reader.TokenType == JsonTokenType.String)
-                    {
-                        kind = reader.GetString();
-                    }
-                    else if (name == "apiVersion" && reader.TokenType == JsonTokenType.String)
-                    {
-                        apiVersion = reader.GetString();
-                    }
-                    else
-                    {
-                        reader.Skip();
-                    }
+                    builder.Duplicate(name, nameOffset);
                 }
-            }
-            else if (reader.TokenType == JsonTokenType.StartArray)
-            {
-                // A bare array of manifests: each element on its own, like a List's items.
-                var elements = Elements(ref reader, objectsOnly: false);
-                reader.Read();
-                return new Layout(elements, null, null);
-            }
-            else
-            {
-                reader.Skip();
+
+                // The items are kept aside (the last "items" wins).
+                itemsOffset = nameOffset;
+                itemsProblem = null;
+                value.Items = reader.TokenType switch
+                {
+                    JsonTokenType.StartArray => Items(ref reader, offset, builder),
+                    JsonTokenType.Null => new List<ItemRange>(),
+                    _ => null,
+                };
+                if (value.Items is null)
+                {
+                    var items = builder.Value(ref reader)!;
+                    itemsProblem = $"'items' is {ManifestDocuments.Describe(items)}; a list's items must be an array (kubectl: cannot unmarshal it into Go struct field decodeList.items of type []json.RawMessage)";
+                    value.Items = new List<ItemRange>();
+                }
+
+                continue;
             }
 
-            whole = whole with { Length = (int)reader.BytesConsumed - whole.Start };
-            reader.Read(); // throws when anything but whitespace follows the value
+            builder.Set(root, name, builder.Value(ref reader), nameOffset);
+        }
 
-            return items is null || kind is null || !kind.EndsWith("List", StringComparison.Ordinal)
-                ? new Layout(new List<ValueRange> { whole }, null, null)
-                : new Layout(items, kind, apiVersion);
-        }
-        catch (JsonException ex)
-        {
-            onError(new ManifestParseError(source, (int)(ex.LineNumber ?? 0) + 1, ex.Message));
-            return null;
-        }
+        value.Root = root;
+        value.End = offset + (int)reader.BytesConsumed;
+        value.Problem = itemsProblem ?? builder.Problem;
+        value.DuplicateOffsets = builder.Duplicates;
+        return value;
     }
 
-    /// <summary>The ranges of an array's elements (the reader ends on the array's end); non-objects are dropped when asked.</summary>
-    private static List<ValueRange> Elements(ref Utf8JsonReader reader, bool objectsOnly)
+    // The entries of an "items" array: where each is, and whether it is an object, null, a nested list or else.
+    private static List<ItemRange> Items(ref Utf8JsonReader reader, int offset, Builder builder)
     {
-        var elements = new List<ValueRange>();
+        var items = new List<ItemRange>();
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            int start = (int)reader.TokenStartIndex;
-            bool isObject = reader.TokenType == JsonTokenType.StartObject;
-            reader.Skip();
-            if (isObject || !objectsOnly)
+            int start = offset + (int)reader.TokenStartIndex;
+            ItemShape shape;
+            switch (reader.TokenType)
             {
-                elements.Add(new ValueRange(start, (int)reader.BytesConsumed - start));
+                case JsonTokenType.StartObject:
+                    shape = ScanItem(ref reader, builder) ? ItemShape.List : ItemShape.Object;
+                    break;
+                case JsonTokenType.Null:
+                    shape = ItemShape.Null;
+                    break;
+                default:
+                    shape = ItemShape.Other(builder.Value(ref reader)!);
+                    break;
+            }
+
+            items.Add(new ItemRange(start, offset + (int)reader.BytesConsumed - start, shape));
+        }
+
+        return items;
+    }
+
+    // Walks an item object without building it (numbers are still checked); true when its own "items" is an array.
+    private static bool ScanItem(ref Utf8JsonReader reader, Builder builder)
+    {
+        int depth = reader.CurrentDepth;
+        bool nestedList = false;
+        bool itemsNext = false;
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth == depth + 1 && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                itemsNext = reader.ValueTextEquals("items"u8);
+                continue;
+            }
+
+            if (itemsNext && reader.CurrentDepth == depth + 1)
+            {
+                nestedList = reader.TokenType == JsonTokenType.StartArray; // the last "items" wins
+                itemsNext = false;
+            }
+
+            if (reader.TokenType == JsonTokenType.Number)
+            {
+                builder.CheckNumber(ref reader);
+            }
+
+            if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == depth)
+            {
+                break;
             }
         }
 
-        return elements;
+        return nestedList;
     }
 
-    private static JsonNode? Build(ReadOnlySpan<byte> utf8)
+    // Builds one list item from its own bytes; its duplicate keys are reported as it is built.
+    private static JsonObject? BuildItem(byte[] utf8, ItemRange item, LineCounter lines, ReadSession session, out string[]? duplicateKeys)
     {
-        var reader = new Utf8JsonReader(utf8, Options);
+        var reader = new Utf8JsonReader(utf8.AsSpan(item.Start, item.Length), StrictOptions);
         reader.Read();
-        return BuildValue(ref reader);
+        var builder = new Builder(item.Start);
+        var node = builder.Value(ref reader) as JsonObject;
+        duplicateKeys = null;
+        if (builder.Duplicates is { } duplicates)
+        {
+            var found = duplicates.Select(d => new DuplicateKey(d.Key, lines.LineAtAnyOrder(d.Offset))).ToList();
+            session.Duplicates(found);
+            duplicateKeys = ManifestReader.DuplicateKeyList(found);
+        }
+
+        return node;
     }
 
-    private static JsonNode? BuildValue(ref Utf8JsonReader reader)
+    private static int SkipWhitespace(byte[] utf8, int offset, int length)
     {
-        switch (reader.TokenType)
+        while (offset < length && utf8[offset] is (byte)' ' or (byte)'\t' or (byte)'\n' or (byte)'\r')
         {
-            case JsonTokenType.StartObject:
-                var obj = new JsonObject();
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            offset++;
+        }
+
+        return offset;
+    }
+
+    /// <summary>Builds nodes; records duplicate keys and numbers kubectl cannot hold without stopping the read.</summary>
+    private sealed class Builder
+    {
+        private readonly int offset;
+
+        public Builder(int offset) => this.offset = offset;
+
+        public List<(string Key, int Offset)>? Duplicates { get; private set; }
+
+        public string? Problem { get; private set; }
+
+        public JsonNode? Value(ref Utf8JsonReader reader)
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject:
+                    var obj = new JsonObject();
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        string name = String(ref reader);
+                        int nameOffset = offset + (int)reader.TokenStartIndex;
+                        reader.Read();
+                        Set(obj, name, Value(ref reader), nameOffset);
+                    }
+
+                    return obj;
+                case JsonTokenType.StartArray:
+                    var array = new JsonArray();
+                    while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                    {
+                        array.Add(Value(ref reader));
+                    }
+
+                    return array;
+                case JsonTokenType.String:
+                    return JsonValue.Create(String(ref reader));
+                case JsonTokenType.Number:
+                    return CheckNumber(ref reader);
+                case JsonTokenType.True:
+                    return JsonValue.Create(true);
+                case JsonTokenType.False:
+                    return JsonValue.Create(false);
+                default:
+                    return null;
+            }
+        }
+
+        // A repeated key keeps its last value, as in Go's encoding/json; it is reported.
+        public void Set(JsonObject obj, string name, JsonNode? value, int nameOffset)
+        {
+            if (obj.ContainsKey(name))
+            {
+                Duplicate(name, nameOffset);
+            }
+
+            obj[name] = value;
+        }
+
+        public void Duplicate(string name, int nameOffset) => (Duplicates ??= new()).Add((name, nameOffset));
+
+        public JsonNode? CheckNumber(ref Utf8JsonReader reader)
+        {
+            if (reader.TryGetInt64(out long integer))
+            {
+                return JsonValue.Create(integer);
+            }
+
+            if (reader.TryGetDouble(out double number) && !double.IsInfinity(number))
+            {
+                return YamlScalars.Number(number);
+            }
+
+            string literal = Encoding.UTF8.GetString(reader.ValueSpan);
+            Problem ??= $"the number {literal} is out of range (kubectl: cannot unmarshal number {literal} into Go value of type float64)";
+            return null;
+        }
+
+        // Go decodes a lone surrogate escape (\ud800) as U+FFFD where .NET refuses it.
+        public string String(ref Utf8JsonReader reader)
+        {
+            try
+            {
+                return reader.GetString()!;
+            }
+            catch (InvalidOperationException)
+            {
+                return UnescapeLeniently(Encoding.UTF8.GetString(reader.ValueSpan));
+            }
+        }
+
+        private static string UnescapeLeniently(string escaped)
+        {
+            var text = new StringBuilder(escaped.Length);
+            for (int i = 0; i < escaped.Length; i++)
+            {
+                char c = escaped[i];
+                if (c != '\\' || i + 1 >= escaped.Length)
                 {
-                    string name = reader.GetString()!;
-                    reader.Read();
-                    obj[name] = BuildValue(ref reader); // a repeated key keeps its last value
+                    text.Append(c);
+                    continue;
                 }
 
-                return obj;
-            case JsonTokenType.StartArray:
-                var array = new JsonArray();
-                while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+                char e = escaped[++i];
+                switch (e)
                 {
-                    array.Add(BuildValue(ref reader));
-                }
+                    case 'n': text.Append('\n'); break;
+                    case 't': text.Append('\t'); break;
+                    case 'r': text.Append('\r'); break;
+                    case 'b': text.Append('\b'); break;
+                    case 'f': text.Append('\f'); break;
+                    case 'u' when i + 4 < escaped.Length:
+                        char unit = (char)Convert.ToInt32(escaped.Substring(i + 1, 4), 16);
+                        i += 4;
+                        if (char.IsHighSurrogate(unit) && i + 6 < escaped.Length && escaped[i + 1] == '\\' && escaped[i + 2] == 'u'
+                            && char.IsLowSurrogate((char)Convert.ToInt32(escaped.Substring(i + 3, 4), 16)))
+                        {
+                            text.Append(unit).Append((char)Convert.ToInt32(escaped.Substring(i + 3, 4), 16));
+                            i += 6;
+                        }
+                        else
+                        {
+                            text.Append(char.IsSurrogate(unit) ? '\ufffd' : unit);
+                        }
 
-                return array;
-            case JsonTokenType.String:
-                return JsonValue.Create(reader.GetString());
-            case JsonTokenType.Number:
-                return reader.TryGetInt64(out long integer) ? JsonValue.Create(integer) : JsonValue.Create(reader.GetDouble());
-            case JsonTokenType.True:
-                return JsonValue.Create(true);
-            case JsonTokenType.False:
-                return JsonValue.Create(false);
-            default:
-                return null;
+                        break;
+                    default: text.Append(e); break;
+                }
+            }
+
+            return text.ToString();
         }
     }
 
-    /// <summary>A value's bytes in the text.</summary>
-    private readonly record struct ValueRange(int Start, int Length);
+    /// <summary>One top-level value of the stream.</summary>
+    private sealed class TopLevelValue
+    {
+        public JsonObject? Root { get; set; }
 
-    /// <summary>The values to build, and the List they are the items of (null kind when they are not).</summary>
-    private sealed record Layout(List<ValueRange> Values, string? ListKind, string? ListApiVersion);
+        public List<ItemRange>? Items { get; set; }
+
+        public JsonNode? Other { get; set; }
+
+        public int End { get; set; }
+
+        public string? Problem { get; set; }
+
+        public List<(string Key, int Offset)>? DuplicateOffsets { get; set; }
+    }
+
+    /// <summary>One entry of a list's items: its bytes in the text, and how it looks.</summary>
+    private readonly record struct ItemRange(int Start, int Length, ItemShape Shape);
 
     /// <summary>1-based line of a byte offset, counting newlines forward from the previous offset asked for.</summary>
     private sealed class LineCounter
@@ -236,5 +464,8 @@ internal static class JsonManifestReader
             offset = target;
             return line;
         }
+
+        // For the rare offsets asked out of order (duplicate keys): counts from the start, leaving the cursor alone.
+        public int LineAtAnyOrder(int target) => 1 + utf8.AsSpan(0, Math.Min(target, length)).Count((byte)'\n');
     }
 }

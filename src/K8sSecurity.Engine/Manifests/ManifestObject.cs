@@ -23,16 +23,26 @@ public sealed class ManifestObject
     /// <summary>1-based line of the document's first line in <see cref="Source"/>, 0 when not from a file.</summary>
     public int Line { get; }
 
-    public string? ApiVersion => Body["apiVersion"]?.GetValue<string>();
+    // Fields of the wrong type read as unset here (list items are not type-checked by kubectl); the checks that
+    // need them report the type error.
+    public string? ApiVersion => Text(Body["apiVersion"]);
 
-    public string? Kind => Body["kind"]?.GetValue<string>();
+    public string? Kind => Text(Body["kind"]);
 
-    public string? Name => (Body["metadata"] as JsonObject)?["name"]?.GetValue<string>();
+    public string? Name => Text((Body["metadata"] as JsonObject)?["name"]);
 
-    public string? Namespace => (Body["metadata"] as JsonObject)?["namespace"]?.GetValue<string>();
+    public string? Namespace => Text((Body["metadata"] as JsonObject)?["namespace"]);
+
+    /// <summary>
+    /// Keys written twice in the document this object was read from ("line 12: privileged"): kubectl used the last
+    /// value, and so was this object read; a gate treats them as a failure.
+    /// </summary>
+    public IReadOnlyList<string> DuplicateKeys { get; internal set; } = Array.Empty<string>();
 
     /// <summary>"file:line" for files, else the source name.</summary>
     public string Location => Line > 0 ? $"{Source}:{Line}" : Source;
+
+    private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue(out string? text) ? text : null;
 
     public override string ToString() => $"{Kind}/{(Namespace is null ? string.Empty : Namespace + "/")}{Name} ({Location})";
 }

@@ -1,385 +1,380 @@
-using System.Globalization;
-using System.Text.Json;
+using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Errors;
-using YamlDotNet.Core;
-using YamlDotNet.Core.Events;
+using K8sSecurity.Engine.IO;
 
 namespace K8sSecurity.Engine.Manifests;
 
 /// <summary>
-/// Reads Kubernetes manifests: YAML (multi-document), JSON, and `kind: List` / `*List` dumps from
-/// `kubectl get -o yaml|json`, from files, folders (recursive) and wildcards, or from text. Objects stream out one
-/// at a time so memory stays flat however many files there are. A document that fails to parse is reported
-/// through <see cref="ManifestParseError"/> and reading goes on.
+/// Reads Kubernetes manifests exactly as kubectl does: YAML (documents cut at "---" lines, scalars typed by YAML 1.1
+/// rules, anchors, aliases and merge keys), JSON streams, and lists (`kind: List`, `*List`, anything with items) from
+/// `kubectl get -o yaml|json`, from files, folders (recursive) and wildcards, or from text. Objects stream out one at
+/// a time so memory stays flat however many files there are. What kubectl refuses is reported through the issue
+/// callback as an error for that document (a syntax error ends its file) and reading goes on; duplicate keys (the last
+/// value is used, as in kubectl) and texts without any object are reported too.
 /// </summary>
 public static class ManifestReader
 {
     private static readonly string[] ManifestExtensions = { ".yaml", ".yml", ".json" };
 
-    /// <summary>Expands files, folders (recursively, *.yaml|*.yml|*.json) and wildcards into file paths.</summary>
-    public static IEnumerable<string> ExpandPaths(IEnumerable<string> paths)
+    /// <summary>
+    /// Expands files, folders (recursively, *.yaml|*.yml|*.json) and wildcards into file paths; throws for the first
+    /// path that cannot be expanded.
+    /// </summary>
+    public static IEnumerable<string> ExpandPaths(IEnumerable<string> paths) =>
+        ExpandPaths(paths, issue => throw new K8sOperationException(K8sErrorKind.FileSystem, issue.Message, issue.Source));
+
+    /// <summary>
+    /// Expands files, folders and wildcards into file paths, sorted. Folders are followed through links, each folder
+    /// once (by file identity), so link loops and `self -> .` links end; a folder that cannot be listed, a missing
+    /// path and a match that is not a regular file (FIFO, device, socket) are reported and the rest goes on.
+    /// </summary>
+    public static IEnumerable<string> ExpandPaths(IEnumerable<string> paths, Action<ManifestParseError> onIssue, CancellationToken cancellationToken = default)
     {
         foreach (string path in paths)
         {
-            if (Directory.Exists(path))
+            cancellationToken.ThrowIfCancellationRequested();
+            var (kind, key) = FileIdentity.Probe(path);
+            switch (kind)
             {
-                foreach (string file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
-                             .Where(f => ManifestExtensions.Contains(Path.GetExtension(f), StringComparer.OrdinalIgnoreCase))
-                             .Order(StringComparer.Ordinal))
-                {
-                    yield return file;
-                }
-            }
-            else if (File.Exists(path))
-            {
-                yield return path;
-            }
-            else if (path.IndexOfAny(new[] { '*', '?' }) >= 0)
-            {
-                string directory = Path.GetDirectoryName(path) is { Length: > 0 } d ? d : ".";
-                foreach (string file in Directory.Exists(directory)
-                             ? Directory.EnumerateFiles(directory, Path.GetFileName(path)).Order(StringComparer.Ordinal)
-                             : Enumerable.Empty<string>())
-                {
-                    yield return file;
-                }
-            }
-            else
-            {
-                throw new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot find path '{path}'.", path);
+                case FileKind.Directory:
+                    var files = new List<string>();
+                    Walk(path, key, new HashSet<string>(StringComparer.Ordinal), files, onIssue, cancellationToken);
+                    files.Sort(StringComparer.Ordinal);
+                    foreach (string file in files)
+                    {
+                        yield return file;
+                    }
+
+                    break;
+                case FileKind.RegularFile:
+                    yield return path;
+                    break;
+                case FileKind.Other:
+                    onIssue(NotRegular(path));
+                    break;
+                default:
+                    if (path.IndexOfAny(new[] { '*', '?' }) >= 0)
+                    {
+                        foreach (string file in Wildcard(path, onIssue))
+                        {
+                            yield return file;
+                        }
+                    }
+                    else
+                    {
+                        onIssue(new ManifestParseError(path, 0, $"Cannot find path '{path}'."));
+                    }
+
+                    break;
             }
         }
     }
 
-    /// <summary>Reads every object of one file; parse failures go to <paramref name="onError"/>.</summary>
-    public static IEnumerable<ManifestObject> ReadFile(string path, Action<ManifestParseError> onError)
+    /// <summary>
+    /// Reads every object of one file. Only regular files are opened (a FIFO or device is an error, never a hang);
+    /// a file larger than <paramref name="maxBytes"/> is an error; problems go to <paramref name="onIssue"/>.
+    /// </summary>
+    public static IEnumerable<ManifestObject> ReadFile(string path, Action<ManifestParseError> onIssue, long maxBytes = ManifestLimits.DefaultMaxFileBytes, CancellationToken cancellationToken = default)
     {
-        string text;
+        return TryReadFileText(path, onIssue, maxBytes, cancellationToken, out string? text, out int invalidUtf8Line)
+            ? ReadText(text!, path, onIssue, allowFastPath: true, invalidUtf8Line, cancellationToken)
+            : Array.Empty<ManifestObject>();
+    }
+
+    /// <summary>
+    /// The text of a manifest file, or false (with the problem reported) when it is not a regular file, is larger
+    /// than <paramref name="maxBytes"/> or cannot be read. <paramref name="invalidUtf8Line"/> is the line of its
+    /// first byte that is not UTF-8 (0 for none), which the YAML reader refuses as go-yaml does.
+    /// </summary>
+    internal static bool TryReadFileText(
+        string path, Action<ManifestParseError> onIssue, long maxBytes, CancellationToken cancellationToken, out string? text, out int invalidUtf8Line)
+    {
+        text = null;
+        invalidUtf8Line = 0;
+        var (kind, _) = FileIdentity.Probe(path);
+        if (kind != FileKind.RegularFile)
+        {
+            onIssue(kind == FileKind.Missing ? new ManifestParseError(path, 0, $"Cannot find path '{path}'.") : NotRegular(path));
+            return false;
+        }
+
         try
         {
-            text = File.ReadAllText(path);
+            (text, invalidUtf8Line) = ReadLimited(path, maxBytes, cancellationToken);
+            return true;
         }
-        catch (IOException ex)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ManifestDecodeException)
         {
-            onError(new ManifestParseError(path, 0, ex.Message));
-            yield break;
+            onIssue(new ManifestParseError(path, 0, $"Cannot read the file: {ex.Message}"));
+            return false;
         }
+    }
 
-        foreach (var item in ReadText(text, path, onError))
+    /// <summary>Reads YAML or JSON text (one or many documents, lists flattened).</summary>
+    public static IEnumerable<ManifestObject> ReadText(string text, string source, Action<ManifestParseError> onIssue, CancellationToken cancellationToken = default)
+        => ReadText(text, source, onIssue, allowFastPath: true, 0, cancellationToken);
+
+    /// <summary>
+    /// Reads YAML or JSON text; <paramref name="allowFastPath"/> false forces the full YAML path (the differential
+    /// tests compare both); <paramref name="invalidUtf8Line"/> is the 1-based line of the first byte that was not
+    /// UTF-8 (0 for none): go-yaml refuses the document holding it.
+    /// </summary>
+    internal static IEnumerable<ManifestObject> ReadText(
+        string text, string source, Action<ManifestParseError> onIssue, bool allowFastPath, int invalidUtf8Line = 0, CancellationToken cancellationToken = default)
+    {
+        var session = new ReadSession(source, onIssue);
+        var objects = YamlText.LooksLikeJson(text)
+            ? JsonManifestReader.Read(text, session)
+            : ReadYaml(text, session, allowFastPath, invalidUtf8Line);
+        foreach (var item in objects)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+            session.Objects++;
             yield return item;
         }
+
+        session.Finish();
     }
 
-    /// <summary>Reads YAML or JSON text (one or many documents, Lists flattened).</summary>
-    public static IEnumerable<ManifestObject> ReadText(string text, string source, Action<ManifestParseError> onError)
-        => ReadText(text, source, onError, allowFastPath: true);
-
-    /// <summary>
-    /// Reads YAML or JSON text; <paramref name="allowFastPath"/> false forces the YamlDotNet path (the differential
-    /// tests compare both).
-    /// </summary>
-    internal static IEnumerable<ManifestObject> ReadText(string text, string source, Action<ManifestParseError> onError, bool allowFastPath)
+    private static IEnumerable<ManifestObject> ReadYaml(string text, ReadSession session, bool allowFastPath, int invalidUtf8Line)
     {
-        // JSON is YAML, but System.Text.Json is much faster for kubectl -o json dumps.
-        var trimmed = text.AsSpan().TrimStart();
-        if (trimmed.StartsWith("{", StringComparison.Ordinal) || trimmed.StartsWith("[", StringComparison.Ordinal))
+        var yaml = new YamlText(text);
+        var fast = allowFastPath ? new FastYamlReader(yaml) : null;
+        var duplicates = new List<DuplicateKey>();
+        foreach (var chunk in yaml.Chunks())
         {
-            foreach (var (node, line) in JsonManifestReader.Read(text, source, onError))
+            if (chunk.SeparatorError is not null)
             {
-                foreach (var item in Flatten(node, source, line))
-                {
-                    yield return item;
-                }
-            }
-
-            yield break;
-        }
-
-        // Most manifests are plain block YAML: the hand-written reader streams them without YamlDotNet's
-        // allocations. When it meets something it does not handle, YamlDotNet takes over from that document on.
-        int resumeLine = 0;
-        if (allowFastPath)
-        {
-            var fast = new FastYamlReader(text);
-            FastReadResult result;
-            while ((result = fast.ReadNext(out var fastDocument, out int fastLine)) == FastReadResult.Document)
-            {
-                foreach (var item in Flatten(fastDocument!, source, fastLine, fast.ItemLines))
-                {
-                    yield return item;
-                }
-            }
-
-            if (result == FastReadResult.End)
-            {
+                session.Error(chunk.First + 1, chunk.SeparatorError);
                 yield break;
             }
 
-            resumeLine = fast.ResumeLine;
-        }
+            if (invalidUtf8Line > chunk.First && invalidUtf8Line <= chunk.End)
+            {
+                session.Error(invalidUtf8Line, "yaml: invalid UTF-8 in the text");
+                yield break;
+            }
 
-        var parser = new Parser(new StringReader(text));
-        bool more = true;
-        while (more)
-        {
+            duplicates.Clear();
             JsonNode? document = null;
-            int line = 0;
-            List<int>? itemLines = null;
-            string? error = null;
-            int errorLine = 0;
-            try
+            int line = chunk.First + 1;
+            var result = fast is null ? FastReadResult.GiveUp : fast.TryRead(chunk, out document, out line, duplicates);
+            IReadOnlyList<int>? itemLines = fast?.ItemLines;
+            if (result == FastReadResult.Empty)
             {
-                more = TryReadDocument(parser, out document, out line, out itemLines);
-            }
-            catch (YamlException ex)
-            {
-                error = ex.Message;
-                errorLine = (int)ex.Start.Line;
-                more = false; // the parser cannot resynchronise inside a broken stream
+                continue;
             }
 
-            if (error is not null)
+            if (result == FastReadResult.GiveUp)
             {
-                onError(new ManifestParseError(source, errorLine, error));
-                yield break;
-            }
-
-            if (document is not null && line >= resumeLine) // earlier documents came from the fast path
-            {
-                foreach (var item in Flatten(document, source, line, itemLines))
+                duplicates.Clear();
+                var lines = new List<int>();
+                try
                 {
-                    yield return item;
+                    document = YamlDocumentDecoder.Decode(yaml.DocumentText(chunk.First, chunk.End), chunk.First + 1, duplicates, out line, lines);
                 }
+                catch (ManifestDecodeException ex)
+                {
+                    session.Error(ex.Line, ex.Message);
+                    yield break; // kubectl stops reading a file at its first YAML error
+                }
+
+                itemLines = lines;
+            }
+
+            session.Duplicates(duplicates);
+            var duplicateKeys = DuplicateKeyList(duplicates);
+            foreach (var item in ManifestDocuments.Extract(document, line, itemLines, session))
+            {
+                if (duplicateKeys is not null)
+                {
+                    item.DuplicateKeys = duplicateKeys;
+                }
+
+                yield return item;
             }
         }
     }
 
-    /// <summary>
-    /// The objects of one document: itself, or a List's items (recursively). <paramref name="itemLines"/> holds the
-    /// line of each entry of the document's root items sequence, when the reader recorded them.
-    /// </summary>
-    private static IEnumerable<ManifestObject> Flatten(JsonNode node, string source, int line, IReadOnlyList<int>? itemLines = null)
+    /// <summary>"line 12: privileged" for each duplicate key, or null when there is none.</summary>
+    internal static string[]? DuplicateKeyList(IReadOnlyCollection<DuplicateKey> duplicates) =>
+        duplicates.Count == 0 ? null : duplicates.Select(d => $"line {d.Line}: {d.Key}").Distinct().ToArray();
+
+    // Reads at most maxBytes (the file may grow after it was measured) and decodes it: a BOM picks the encoding,
+    // otherwise UTF-8, where the first invalid byte's line is remembered for the YAML reader to refuse.
+    private static (string Text, int InvalidUtf8Line) ReadLimited(string path, long maxBytes, CancellationToken cancellationToken)
     {
-        if (node is JsonArray array)
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+        if (stream.CanSeek && stream.Length > maxBytes)
         {
-            foreach (var element in array)
+            throw new ManifestDecodeException(0, $"the file is {stream.Length:N0} bytes, larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
+        }
+
+        var buffer = new byte[stream.CanSeek ? Math.Min(stream.Length + 1, maxBytes + 1) : Math.Min(65536, maxBytes + 1)];
+        int total = 0;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (total == buffer.Length)
             {
-                if (element is not null)
+                if (buffer.Length > maxBytes)
                 {
-                    foreach (var item in Flatten(element, source, line))
-                    {
-                        yield return item;
-                    }
+                    throw new ManifestDecodeException(0, $"the file is larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
                 }
+
+                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
             }
 
-            yield break;
-        }
-
-        if (node is not JsonObject obj)
-        {
-            yield break;
-        }
-
-        string? kind = obj["kind"] is JsonValue k && k.TryGetValue<string>(out var s) ? s : null;
-        if (kind is not null && kind.EndsWith("List", StringComparison.Ordinal) && obj["items"] is JsonArray items)
-        {
-            bool linesMatch = itemLines is not null && itemLines.Count == items.Count;
-            for (int index = 0; index < items.Count; index++)
+            int read = stream.Read(buffer, total, buffer.Length - total);
+            if (read == 0)
             {
-                if (items[index] is not JsonObject child)
-                {
-                    continue;
-                }
-
-                RestoreListItemType(child, kind, obj["apiVersion"] is JsonValue v && v.TryGetValue<string>(out var apiVersion) ? apiVersion : null);
-                foreach (var item in Flatten(child, source, linesMatch ? itemLines![index] : line))
-                {
-                    yield return item;
-                }
+                break;
             }
 
-            yield break;
+            total += read;
         }
 
-        if (obj.Count > 0)
+        if (total > maxBytes)
         {
-            yield return new ManifestObject(obj, source, line);
+            throw new ManifestDecodeException(0, $"the file is larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
         }
+
+        var bytes = buffer.AsSpan(0, total);
+        if (bytes.StartsWith(new byte[] { 0xFF, 0xFE }) || bytes.StartsWith(new byte[] { 0xFE, 0xFF }))
+        {
+            using var reader = new StreamReader(new MemoryStream(buffer, 0, total), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+            return (reader.ReadToEnd(), 0);
+        }
+
+        if (bytes.StartsWith(new byte[] { 0xEF, 0xBB, 0xBF }))
+        {
+            bytes = bytes[3..];
+        }
+
+        int invalidLine = 0;
+        if (System.Text.Unicode.Utf8.IsValid(bytes) is false)
+        {
+            int offset = FirstInvalidUtf8(bytes);
+            invalidLine = 1 + bytes[..offset].Count((byte)'\n');
+        }
+
+        return (Encoding.UTF8.GetString(bytes), invalidLine);
     }
 
-    /// <summary>Typed lists (PodList…) may omit kind/apiVersion on their items; an item gets them from its list.</summary>
-    internal static void RestoreListItemType(JsonObject item, string listKind, string? listApiVersion)
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
     {
-        if (item["kind"] is not null || listKind == "List")
+        int offset = 0;
+        while (offset < bytes.Length)
         {
+            if (System.Text.Rune.DecodeFromUtf8(bytes[offset..], out _, out int consumed) != System.Buffers.OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return offset;
+    }
+
+    private static ManifestParseError NotRegular(string path) =>
+        new(path, 0, "not a regular file (a FIFO, device or socket): skipped, it could block or never end");
+
+    // Depth-first, each directory once by identity; unreadable folders and odd entries are reported, not fatal.
+    private static void Walk(string directory, string key, HashSet<string> visited, List<string> files, Action<ManifestParseError> onIssue, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (!visited.Add(key))
+        {
+            return; // reached again through a link: already read
+        }
+
+        string[] entries;
+        try
+        {
+            entries = Directory.GetFileSystemEntries(directory);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            onIssue(new ManifestParseError(directory, 0, $"Cannot list the folder: {ex.Message}"));
             return;
         }
 
-        item["kind"] = listKind[..^4];
-        if (item["apiVersion"] is null && listApiVersion is not null)
+        Array.Sort(entries, StringComparer.Ordinal);
+        foreach (string entry in entries)
         {
-            item["apiVersion"] = listApiVersion;
-        }
-    }
-
-    /// <summary>Reads the next document; false when the stream has ended.</summary>
-    private static bool TryReadDocument(Parser parser, out JsonNode? document, out int line, out List<int>? itemLines)
-    {
-        document = null;
-        line = 0;
-        itemLines = null;
-        while (parser.MoveNext())
-        {
-            switch (parser.Current)
+            var (kind, entryKey) = FileIdentity.Probe(entry);
+            if (kind == FileKind.Directory)
             {
-                case StreamStart:
-                    continue;
-                case StreamEnd:
-                    return false;
-                case DocumentStart start:
-                    line = (int)start.Start.Line;
-                    parser.MoveNext();
-                    if (parser.Current is DocumentEnd)
-                    {
-                        return true;
-                    }
-
-                    line = Math.Max(line, (int)parser.Current!.Start.Line);
-                    var lines = new List<int>();
-                    document = ReadNode(parser, root: true, lines);
-                    itemLines = lines.Count > 0 ? lines : null;
-                    parser.MoveNext(); // DocumentEnd
-                    return true;
-            }
-        }
-
-        return false;
-    }
-
-    // Builds a JsonNode from the event at parser.Current; leaves parser on the node's last event. For the root
-    // mapping's "items" sequence, the start line of each entry goes to itemLines (the same lines the fast reader records).
-    private static JsonNode? ReadNode(Parser parser, bool root = false, List<int>? itemLines = null)
-    {
-        switch (parser.Current)
-        {
-            case Scalar scalar:
-                return ScalarToNode(scalar);
-            case SequenceStart:
-                var array = new JsonArray();
-                while (parser.MoveNext() && parser.Current is not SequenceEnd)
-                {
-                    if (!root)
-                    {
-                        itemLines?.Add((int)parser.Current!.Start.Line);
-                    }
-
-                    array.Add(ReadNode(parser));
-                }
-
-                return array;
-            case MappingStart:
-                var obj = new JsonObject();
-                while (parser.MoveNext() && parser.Current is not MappingEnd)
-                {
-                    string key = parser.Current is Scalar k ? k.Value : throw new YamlException(parser.Current!.Start, parser.Current.End, "Only scalar mapping keys are supported.");
-                    parser.MoveNext();
-                    bool rootItems = root && key == "items" && parser.Current is SequenceStart;
-                    if (rootItems)
-                    {
-                        itemLines?.Clear(); // duplicate keys: the last sequence wins, and its lines
-                    }
-
-                    var value = ReadNode(parser, itemLines: rootItems ? itemLines : null);
-                    if (key == "<<" && value is JsonObject merge)
-                    {
-                        foreach (var (mk, mv) in merge)
-                        {
-                            if (!obj.ContainsKey(mk))
-                            {
-                                obj[mk] = mv?.DeepClone();
-                            }
-                        }
-
-                        continue;
-                    }
-
-                    obj[key] = value; // duplicate keys: last wins, like kubectl's decoder
-                }
-
-                return obj;
-            case AnchorAlias alias:
-                throw new YamlException(alias.Start, alias.End, $"YAML aliases (*{alias.Value}) are not supported in manifests.");
-            default:
-                return null;
-        }
-    }
-
-    private static JsonNode? ScalarToNode(Scalar scalar)
-        => ScalarToNode(scalar.Value, plain: scalar.Style == ScalarStyle.Plain && scalar.Tag != "tag:yaml.org,2002:str");
-
-    /// <summary>Types a scalar's text; shared by the YamlDotNet path and <see cref="FastYamlReader"/>.</summary>
-    internal static JsonNode? ScalarToNode(string value, bool plain)
-    {
-        if (!plain)
-        {
-            return JsonValue.Create(value);
-        }
-
-        // YAML 1.2 core schema resolution (what Kubernetes' sigs.k8s.io/yaml does, plus YAML 1.1 booleans it still reads).
-        switch (value)
-        {
-            case "" or "~" or "null" or "Null" or "NULL":
-                return null;
-            case "true" or "True" or "TRUE":
-                return JsonValue.Create(true);
-            case "false" or "False" or "FALSE":
-                return JsonValue.Create(false);
-        }
-
-        if (long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l) && !value.StartsWith('+'))
-        {
-            if (value.Length > 1 && value[0] == '0')
-            {
-                return JsonValue.Create(value); // octal-looking: keep as text
+                Walk(entry, entryKey, visited, files, onIssue, cancellationToken);
+                continue;
             }
 
-            return JsonValue.Create(l);
-        }
-
-        if (value.StartsWith("0x", StringComparison.Ordinal) && long.TryParse(value.AsSpan(2), NumberStyles.HexNumber, CultureInfo.InvariantCulture, out long hex))
-        {
-            return JsonValue.Create(hex);
-        }
-
-        if ((char.IsDigit(value[0]) || value[0] is '-' or '.') && ContainsDigit(value)
-            && double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && !double.IsInfinity(d))
-        {
-            return JsonValue.Create(d);
-        }
-
-        return JsonValue.Create(value);
-    }
-
-    // Same test as value.Any(char.IsDigit), without the LINQ enumerator and delegate.
-    private static bool ContainsDigit(string value)
-    {
-        foreach (char c in value)
-        {
-            if (char.IsDigit(c))
+            if (!ManifestExtensions.Contains(Path.GetExtension(entry), StringComparer.OrdinalIgnoreCase))
             {
-                return true;
+                continue;
+            }
+
+            if (kind == FileKind.RegularFile)
+            {
+                files.Add(entry);
+            }
+            else if (kind == FileKind.Other)
+            {
+                onIssue(NotRegular(entry));
+            }
+            else
+            {
+                onIssue(new ManifestParseError(entry, 0, "Cannot read the file: it is a link to nothing (or it vanished)."));
             }
         }
+    }
 
-        return false;
+    private static IEnumerable<string> Wildcard(string path, Action<ManifestParseError> onIssue)
+    {
+        string directory = Path.GetDirectoryName(path) is { Length: > 0 } d ? d : ".";
+        if (!Directory.Exists(directory))
+        {
+            onIssue(new ManifestParseError(path, 0, $"Cannot find path '{path}'."));
+            yield break;
+        }
+
+        foreach (string file in Directory.EnumerateFiles(directory, Path.GetFileName(path)).Order(StringComparer.Ordinal))
+        {
+            var (kind, _) = FileIdentity.Probe(file);
+            if (kind == FileKind.RegularFile)
+            {
+                yield return file;
+            }
+            else if (kind == FileKind.Other)
+            {
+                onIssue(NotRegular(file));
+            }
+        }
     }
 }
 
-/// <summary>A document that could not be parsed: which file, which line, why.</summary>
+/// <summary>What a problem found while reading is.</summary>
+public enum ManifestIssueKind
+{
+    /// <summary>A document (or the rest of a file, or a file) kubectl would refuse; it was not read.</summary>
+    Error,
+
+    /// <summary>A key written twice in one mapping: read with the last value, as kubectl does.</summary>
+    DuplicateKey,
+
+    /// <summary>The file or text holds no Kubernetes object at all.</summary>
+    NoObjects,
+}
+
+/// <summary>A problem found while reading: which file, which line (0 when it concerns the whole file), why.</summary>
 public sealed record ManifestParseError(string Source, int Line, string Message)
 {
-    public override string ToString() => $"{Source}:{Line}: {Message}";
+    public ManifestIssueKind Kind { get; init; } = ManifestIssueKind.Error;
+
+    /// <summary>True for problems that mean something was not read (errors), false for warnings.</summary>
+    public bool IsError => Kind == ManifestIssueKind.Error;
+
+    public override string ToString() => Line > 0 ? $"{Source}:{Line}: {Message}" : $"{Source}: {Message}";
 }

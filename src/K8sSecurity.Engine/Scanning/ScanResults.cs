@@ -139,6 +139,12 @@ public sealed class WorkloadScanResult : IReportable
 
     public ScanProfile Profile { get; init; }
 
+    /// <summary>
+    /// Keys written twice in the document the workload was read from ("line 12: privileged"): the verdict is on the
+    /// last values, as kubectl would apply them; Assert-K8sPodSecurity fails on them.
+    /// </summary>
+    public IReadOnlyList<string> DuplicateKeys { get; init; } = Array.Empty<string>();
+
     /// <summary>No check failed (skipped checks do not count). With -Profile PodSecurityStandards: the admission verdict.</summary>
     public bool Compliant => ViolationCount == 0;
 

@@ -147,14 +147,11 @@ public sealed class WorkloadScanner
     /// </summary>
     public IEnumerable<WorkloadScanResult> ScanBatch(IReadOnlyList<ManifestObject> batch, Action<string>? onSkip = null)
     {
-        var present = new HashSet<string>(
-            batch.Where(o => o.Kind is not null && ControllerKinds.Contains(o.Kind)).Select(o => Key(o.Kind!, o.Namespace, o.Name)),
-            StringComparer.Ordinal);
-        foreach (var item in batch)
+        foreach (var (item, owner) in ControllersInBatch(batch))
         {
-            if (ControllerOf(item.Body) is { } owner && ControllerKinds.Contains(owner.Kind) && present.Contains(Key(owner.Kind, item.Namespace, owner.Name)))
+            if (owner is not null)
             {
-                onSkip?.Invoke($"{item.Kind}/{item.Name} ({item.Location}) is reported through its controller {owner.Kind}/{owner.Name}.");
+                onSkip?.Invoke($"{item.Kind}/{item.Name} ({item.Location}) is reported through its controller {owner.Value.Kind}/{owner.Value.Name}.");
                 continue;
             }
 
@@ -162,6 +159,23 @@ public sealed class WorkloadScanner
             {
                 yield return result;
             }
+        }
+    }
+
+    /// <summary>
+    /// Each object of a batch with the controller (kind, name) it is reported through when that controller is in the
+    /// batch too, so each workload is reported once; null for the objects to scan themselves.
+    /// </summary>
+    public IEnumerable<(ManifestObject Item, (string Kind, string Name)? ReportedThrough)> ControllersInBatch(IReadOnlyList<ManifestObject> batch)
+    {
+        var present = new HashSet<string>(
+            batch.Where(o => o.Kind is not null && ControllerKinds.Contains(o.Kind)).Select(o => Key(o.Kind!, o.Namespace, o.Name)),
+            StringComparer.Ordinal);
+        foreach (var item in batch)
+        {
+            var owner = ControllerOf(item.Body);
+            bool throughController = owner is { } o && ControllerKinds.Contains(o.Kind) && present.Contains(Key(o.Kind, item.Namespace, o.Name));
+            yield return (item, throughController ? owner : null);
         }
     }
 
@@ -206,6 +220,7 @@ public sealed class WorkloadScanner
             Level = options.Level,
             Version = versionText,
             Profile = options.Profile,
+            DuplicateKeys = item.DuplicateKeys,
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Collections;
 using System.Management.Automation;
 using System.Text;
 using K8sSecurity.Engine.Errors;
@@ -8,15 +9,20 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>
-/// CI gate: scans like Test-K8sPodSecurity and throws one terminating error that lists every violation at or
-/// above -Severity (so `pwsh -c` exits non-zero); otherwise passes the scan results through.
+/// CI gate that fails closed: scans like Test-K8sPodSecurity (or takes its results from the pipeline without scanning
+/// again) and throws one terminating error, so `pwsh -File` exits non-zero, when any workload violates a check at or
+/// above -Severity, when any input could not be read or was refused, when an input had duplicate keys, or when no
+/// object was found at all. Otherwise it passes the results through.
 /// </summary>
 [Cmdlet(VerbsLifecycle.Assert, "K8sPodSecurity", DefaultParameterSetName = ClusterSet)]
 [OutputType(typeof(WorkloadScanResult))]
 public sealed class AssertK8sPodSecurityCommand : PodSecurityScanCmdlet
 {
-    private const int MaxListedViolations = 50;
+    private const int MaxListed = 50;
+    private const string TestCommandErrorSuffix = ",K8sSecurity.Commands.TestK8sPodSecurityCommand";
     private readonly List<WorkloadScanResult> results = new();
+    private readonly List<WorkloadCheckResult> rows = new();
+    private object? lastErrorBefore;
 
     /// <summary>Lowest severity that fails the gate: Info, Low, Medium (default), High or Critical.</summary>
     [Parameter]
@@ -25,37 +31,130 @@ public sealed class AssertK8sPodSecurityCommand : PodSecurityScanCmdlet
 
     protected override void OnResult(WorkloadScanResult result) => results.Add(result);
 
+    protected override void OnPipedResult(object result)
+    {
+        if (result is WorkloadScanResult scan)
+        {
+            results.Add(scan);
+        }
+        else
+        {
+            rows.Add((WorkloadCheckResult)result);
+        }
+    }
+
+    protected override void BeginProcessing()
+    {
+        // Errors Test-K8sPodSecurity writes upstream in this pipeline land in $Error after this point.
+        lastErrorBefore = ErrorList() is { Count: > 0 } errors ? errors[0] : null;
+        base.BeginProcessing();
+    }
+
     protected override void EndProcessing()
     {
         base.EndProcessing();
         var threshold = Enum.Parse<FindingSeverity>(Severity, ignoreCase: true);
         var blocking = results
-            .SelectMany(r => r.Violations.Where(v => v.Severity >= threshold).Select(v => (Workload: r, Violation: v)))
+            .SelectMany(r => r.Violations.Where(v => v.Severity >= threshold))
+            .Concat(rows.Where(r => r.Status == FindingStatus.Failed && r.Severity >= threshold))
             .ToList();
-        if (blocking.Count == 0)
+        var failures = ReadFailures.Concat(UpstreamScanErrors()).ToList();
+        var duplicates = DuplicateKeys
+            .Concat(results.Where(r => r.DuplicateKeys.Count > 0 && r.File is null).SelectMany(r => r.DuplicateKeys.Select(d => $"{r.Source}: {d}")))
+            .Concat(results.Where(r => r.DuplicateKeys.Count > 0 && r.File is not null).SelectMany(r => r.DuplicateKeys.Select(d => $"{r.File}: {d}")))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        bool nothing = ObjectsRead == 0 && results.Count == 0 && rows.Count == 0;
+        int workloads = results.Count + rows.Select(r => (r.Kind, r.Namespace, r.Name, r.Source)).Distinct().Count();
+        if (blocking.Count == 0 && failures.Count == 0 && duplicates.Count == 0 && !nothing)
         {
-            WriteVerbose($"{results.Count} workload(s) pass: no violation at or above {threshold}.");
+            WriteVerbose($"{workloads} workload(s) pass: no violation at or above {threshold}, every input read.");
             WriteObject(results, enumerateCollection: true);
+            WriteObject(rows, enumerateCollection: true);
             return;
         }
 
-        int workloads = blocking.Select(b => b.Workload).Distinct().Count();
-        var message = new StringBuilder()
-            .Append(FormattableString.Invariant($"Pod Security gate failed: {blocking.Count} violation(s) at or above {threshold} in {workloads} of {results.Count} workload(s) ({Scanner.Options.Level} {Scanner.Options.Version}, profile {Scanner.Options.Profile}):"));
-        foreach (var (workload, violation) in blocking.Take(MaxListedViolations))
+        var message = new StringBuilder("Pod Security gate failed:");
+        if (failures.Count > 0)
         {
-            message.Append('\n')
-                .Append("  ").Append(workload.Kind).Append('/').Append(workload.Namespace is null ? string.Empty : workload.Namespace + "/").Append(workload.Name)
-                .Append(" (").Append(workload.Source).Append("): [").Append(violation.Severity).Append("] ")
-                .Append(violation.CheckId).Append(' ').Append(violation.Message.Length > 0 ? violation.Message : violation.Title);
+            message.Append('\n').Append(FormattableString.Invariant($"{failures.Count} input(s) could not be read or were refused; they were not checked:"));
+            AppendList(message, failures);
         }
 
-        if (blocking.Count > MaxListedViolations)
+        if (duplicates.Count > 0)
         {
-            message.Append('\n').Append(FormattableString.Invariant($"  … and {blocking.Count - MaxListedViolations} more; run Test-K8sPodSecurity -Detailed for the full list."));
+            message.Append('\n').Append(FormattableString.Invariant($"{duplicates.Count} duplicate key(s): kubectl would apply only the last value; were two documents concatenated without '---'?"));
+            AppendList(message, duplicates);
         }
 
-        var exception = new K8sOperationException(K8sErrorKind.Invalid, message.ToString(), blocking[0].Workload.ToString());
-        ThrowTerminatingError(new ErrorRecord(exception, "K8sPodSecurityViolation", ErrorCategory.SecurityError, blocking.Select(b => b.Workload).Distinct().ToArray()));
+        if (nothing)
+        {
+            message.Append('\n').Append("no Kubernetes object was found in the input, so nothing was checked.");
+        }
+
+        if (blocking.Count > 0)
+        {
+            int failing = blocking.Select(b => (b.Kind, b.Namespace, b.Name, b.Source)).Distinct().Count();
+            message.Append('\n').Append(FormattableString.Invariant(
+                $"{blocking.Count} violation(s) at or above {threshold} in {failing} of {workloads} workload(s) ({Scanner.Options.Level} {Scanner.Options.Version}, profile {Scanner.Options.Profile}):"));
+            foreach (var violation in blocking.Take(MaxListed))
+            {
+                message.Append('\n')
+                    .Append("  ").Append(violation.Kind).Append('/').Append(violation.Namespace is null ? string.Empty : violation.Namespace + "/").Append(violation.Name)
+                    .Append(" (").Append(violation.Source).Append("): [").Append(violation.Severity).Append("] ")
+                    .Append(violation.CheckId).Append(' ').Append(violation.Message.Length > 0 ? violation.Message : violation.Title);
+            }
+
+            if (blocking.Count > MaxListed)
+            {
+                message.Append('\n').Append(FormattableString.Invariant($"  … and {blocking.Count - MaxListed} more; run Test-K8sPodSecurity -Detailed for the full list."));
+            }
+        }
+
+        var exception = new K8sOperationException(K8sErrorKind.Invalid, message.ToString(), "Assert-K8sPodSecurity");
+        bool inputsFailed = failures.Count > 0 || duplicates.Count > 0 || nothing;
+        ThrowTerminatingError(new ErrorRecord(
+            exception,
+            inputsFailed ? "K8sPodSecurityInputFailed" : "K8sPodSecurityViolation",
+            inputsFailed ? ErrorCategory.InvalidData : ErrorCategory.SecurityError,
+            blocking.Count > 0 ? blocking.Select(b => $"{b.Kind}/{b.Namespace}/{b.Name}").Distinct().ToArray() : failures.ToArray()));
     }
+
+    private static void AppendList(StringBuilder message, IReadOnlyList<string> items)
+    {
+        foreach (string item in items.Take(MaxListed))
+        {
+            message.Append("\n  ").Append(item);
+        }
+
+        if (items.Count > MaxListed)
+        {
+            message.Append('\n').Append(FormattableString.Invariant($"  … and {items.Count - MaxListed} more."));
+        }
+    }
+
+    // Results piped in from Test-K8sPodSecurity arrive without the errors it wrote for inputs it could not read; those
+    // errors are in $Error (even with -ErrorAction SilentlyContinue), written while this gate was running.
+    private IEnumerable<string> UpstreamScanErrors()
+    {
+        if (!MyInvocation.ExpectingInput || ErrorList() is not { } errors)
+        {
+            yield break;
+        }
+
+        foreach (object entry in errors)
+        {
+            if (ReferenceEquals(entry, lastErrorBefore))
+            {
+                yield break;
+            }
+
+            if (entry is ErrorRecord record && record.FullyQualifiedErrorId.EndsWith(TestCommandErrorSuffix, StringComparison.Ordinal))
+            {
+                yield return "Test-K8sPodSecurity: " + record.Exception.Message;
+            }
+        }
+    }
+
+    private IList? ErrorList() => SessionState.PSVariable.GetValue("Error") as IList;
 }

@@ -17,6 +17,18 @@ public sealed class TestK8sPodSecurityCommand : PodSecurityScanCmdlet
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
+    protected override void OnPipedResult(object result)
+    {
+        if (result is WorkloadScanResult scan)
+        {
+            OnResult(scan);
+        }
+        else
+        {
+            WriteObject(result);
+        }
+    }
+
     protected override void OnResult(WorkloadScanResult result)
     {
         if (Detailed)

@@ -9,7 +9,9 @@ namespace K8sSecurity.Infrastructure;
 
 /// <summary>
 /// Parameters and input handling shared by Test-K8sPodSecurity and Assert-K8sPodSecurity: manifest files,
-/// pipeline text (accumulated line by line and parsed at the end), pipeline objects, or the live cluster.
+/// pipeline text (accumulated line by line and parsed at the end), pipeline objects, or the live cluster (only when
+/// neither -Path nor pipeline input was given: an empty pipeline scans nothing). What cannot be read is a
+/// non-terminating error; duplicate keys and inputs without objects are warnings; all of it is counted for the gate.
 /// </summary>
 public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
 {
@@ -19,6 +21,7 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
 
     private readonly StringBuilder pipelineText = new();
     private WorkloadScanner? scanner;
+    private bool receivedInput;
 
     /// <summary>Manifest files or folders (recursive); wildcards allowed.</summary>
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipelineByPropertyName = true)]
@@ -71,10 +74,27 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
     [ArgumentCompleter(typeof(CheckIdCompleter))]
     public string[]? ExcludeCheck { get; set; }
 
+    /// <summary>Largest manifest file read, in bytes (default 256 MB); a larger file is an error, not read.</summary>
+    [Parameter]
+    [ValidateRange(1L, long.MaxValue)]
+    public long MaxFileSize { get; set; } = ManifestLimits.DefaultMaxFileBytes;
+
     protected WorkloadScanner Scanner => scanner!;
+
+    /// <summary>Inputs that could not be read or were refused, and workloads the API server would refuse (their messages).</summary>
+    protected List<string> ReadFailures { get; } = new();
+
+    /// <summary>Duplicate keys found ("file:line: message").</summary>
+    protected List<string> DuplicateKeys { get; } = new();
+
+    /// <summary>Kubernetes objects read (workloads or not), pipeline objects and scan results included.</summary>
+    protected int ObjectsRead { get; set; }
 
     /// <summary>Receives each workload verdict as soon as it is known.</summary>
     protected abstract void OnResult(WorkloadScanResult result);
+
+    /// <summary>Receives scan results and check rows that arrive from the pipeline; Test passes them on.</summary>
+    protected virtual void OnPipedResult(object result) => WriteObject(result);
 
     protected override void BeginProcessing()
     {
@@ -104,6 +124,7 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
 
     protected override void ProcessRecord()
     {
+        receivedInput |= MyInvocation.ExpectingInput;
         switch (ParameterSetName)
         {
             case PathSet:
@@ -120,12 +141,47 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
         if (ParameterSetName == InputObjectSet && pipelineText.Length > 0)
         {
             // Native commands (kubectl) send text line by line: parse it once it is complete.
-            Emit(ManifestScan.ScanText(Scanner, pipelineText.ToString(), "pipeline", WriteEngineError, WriteVerbose));
+            var context = ScanContext();
+            Emit(ManifestScan.ScanText(Scanner, pipelineText.ToString(), "pipeline", context), context);
+        }
+        else if (MyInvocation.ExpectingInput)
+        {
+            if (!receivedInput)
+            {
+                // Never a silent fall-through to the live cluster: that only happens without -Path and without a pipeline.
+                WriteWarning("No input arrived from the pipeline: nothing was scanned. (The cluster is scanned only when neither -Path nor pipeline input is given.)");
+            }
         }
         else if (ParameterSetName == ClusterSet)
         {
             ScanCluster();
         }
+    }
+
+    /// <summary>The callbacks a manifest scan reports to: errors and warnings are written and counted.</summary>
+    private ManifestScanContext ScanContext() => new()
+    {
+        OnError = ReadFailed,
+        OnWarning = ReadWarning,
+        OnVerbose = WriteVerbose,
+        MaxFileBytes = MaxFileSize,
+        CancellationToken = CancellationToken,
+    };
+
+    private void ReadFailed(K8sOperationException error)
+    {
+        ReadFailures.Add(error.Message);
+        WriteEngineError(error);
+    }
+
+    private void ReadWarning(ManifestParseError issue)
+    {
+        if (issue.Kind == ManifestIssueKind.DuplicateKey)
+        {
+            DuplicateKeys.Add(issue.ToString());
+        }
+
+        WriteWarning(issue.Kind == ManifestIssueKind.NoObjects ? $"'{issue.Source}' contains no Kubernetes object." : issue.ToString());
     }
 
     private void ScanPaths()
@@ -140,23 +196,27 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
                     : new System.Collections.ObjectModel.Collection<string> { GetUnresolvedProviderPathFromPSPath(path) };
                 if (resolved.Count == 0)
                 {
-                    WriteEngineError(new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot find path '{path}': no file matches.", path));
+                    ReadFailed(new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot find path '{path}': no file matches.", path));
                 }
 
-                files.AddRange(ManifestReader.ExpandPaths(resolved));
-            }
-            catch (K8sOperationException ex)
-            {
-                WriteEngineError(ex);
+                files.AddRange(ManifestReader.ExpandPaths(resolved, issue => ReadFailed(PathError(issue)), CancellationToken));
             }
             catch (ItemNotFoundException)
             {
-                WriteEngineError(new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot find path '{path}'.", path));
+                ReadFailed(new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot find path '{path}'.", path));
+            }
+            catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+            {
+                throw new PipelineStoppedException();
             }
         }
 
-        Emit(ManifestScan.ScanFiles(Scanner, files, WriteEngineError, WriteVerbose));
+        var context = ScanContext();
+        Emit(ManifestScan.ScanFiles(Scanner, files, context), context);
     }
+
+    private static K8sOperationException PathError(ManifestParseError issue) =>
+        new(K8sErrorKind.FileSystem, issue.Message.Contains(issue.Source, StringComparison.Ordinal) ? issue.Message : $"'{issue.Source}': {issue.Message}", issue.Source);
 
     private void AcceptInput(object? input)
     {
@@ -168,6 +228,10 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
             case string text:
                 pipelineText.Append(text).Append('\n');
                 return;
+            case WorkloadScanResult or WorkloadCheckResult:
+                ObjectsRead++;
+                OnPipedResult(value);
+                return;
             case ManifestObject manifest:
                 ScanOne(manifest);
                 return;
@@ -176,7 +240,8 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
                 return;
             case FileSystemInfo file:
                 // Get-ChildItem output binds here by value; scan the file like -Path would.
-                Emit(ManifestScan.ScanFiles(Scanner, ManifestReader.ExpandPaths(new[] { file.FullName }), WriteEngineError, WriteVerbose));
+                var context = ScanContext();
+                Emit(ManifestScan.ScanFiles(Scanner, ManifestReader.ExpandPaths(new[] { file.FullName }, issue => ReadFailed(PathError(issue)), CancellationToken), context), context);
                 return;
         }
 
@@ -186,15 +251,27 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
             return;
         }
 
-        WriteEngineError(new K8sOperationException(
+        ReadFailed(new K8sOperationException(
             K8sErrorKind.InvalidArgument,
-            $"Cannot scan the pipeline object '{value}': expected YAML/JSON text or a Kubernetes object with kind, metadata and spec.",
+            $"Cannot scan the pipeline object '{value}': expected YAML/JSON text, a Kubernetes object with kind, metadata and spec, or Test-K8sPodSecurity results.",
             value));
     }
 
     private void ScanOne(ManifestObject manifest)
     {
-        if (Scanner.Scan(manifest) is { } result)
+        ObjectsRead++;
+        WorkloadScanResult? result;
+        try
+        {
+            result = Scanner.Scan(manifest);
+        }
+        catch (K8sOperationException ex)
+        {
+            ReadFailed(ex);
+            return;
+        }
+
+        if (result is not null)
         {
             OnResult(result);
         }
@@ -226,12 +303,23 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
         WriteVerbose($"Read the cluster with {reader.Requests} list request(s).");
     }
 
-    private void Emit(IEnumerable<WorkloadScanResult> results)
+    private void Emit(IEnumerable<WorkloadScanResult> results, ManifestScanContext context)
     {
-        foreach (var result in results)
+        try
         {
-            FlushLog();
-            OnResult(result);
+            foreach (var result in results)
+            {
+                FlushLog();
+                OnResult(result);
+            }
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException();
+        }
+        finally
+        {
+            ObjectsRead += context.ObjectsRead;
         }
     }
 }

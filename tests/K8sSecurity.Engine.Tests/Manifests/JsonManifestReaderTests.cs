@@ -45,23 +45,39 @@ public sealed class JsonManifestReaderTests
     }
 
     [Fact]
-    public void AnObjectWithItemsThatIsNotAListIsOneObject()
+    public void AnyObjectWithItemsIsAListAsKubectlReadsIt()
     {
-        const string json = """{"items": [{"kind": "Pod", "metadata": {"name": "inner"}}], "apiVersion": "example.com/v1", "kind": "Basket", "metadata": {"name": "b"}}""";
-        var only = Assert.Single(ManifestReader.ReadText(json, "basket.json", e => Assert.Fail(e.Message)));
+        // kubectl's decoder treats every document with "items" as a list, whatever its kind: the Basket is not an
+        // object of its own, its items are; an item with neither kind nor apiVersion gets them from the list.
+        const string json = """{"items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "inner"}}, {"metadata": {"name": "bare"}}], "apiVersion": "example.com/v1", "kind": "Basket", "metadata": {"name": "b"}}""";
+        var objects = ManifestReader.ReadText(json, "basket.json", e => Assert.Fail(e.Message)).ToList();
 
-        Assert.Equal(("Basket", "b"), (only.Kind, only.Name));
-        Assert.Equal("inner", only.Body["items"]![0]!["metadata"]!["name"]!.GetValue<string>());
+        Assert.Equal(new[] { ("Pod", "inner"), ("Basket", "bare") }, objects.Select(o => (o.Kind!, o.Name!)));
+        Assert.Equal("example.com/v1", objects[1].ApiVersion);
+        KubectlAgreement.Check(json, ".json");
     }
 
     [Fact]
-    public void ABareArrayOfManifestsAndNestedListsAreFlattened()
+    public void ABareArrayIsRefusedAsKubectlRefusesIt()
     {
-        string json = "[\n" + Pod("a").ToJsonString() + ",\n" + Dump("List", "v1", Pod("b"), Pod("c")) + ",\n42,\nnull\n]";
-        var objects = ManifestReader.ReadText(json, "array.json", e => Assert.Fail(e.Message)).ToList();
+        // kubectl reads a text that starts with "[" as YAML, and a sequence is not an object: refused.
+        string json = "[\n" + Pod("a").ToJsonString() + "\n]";
+        var errors = new List<ManifestParseError>();
+        Assert.Empty(ManifestReader.ReadText(json, "array.json", errors.Add));
+        Assert.Contains("not a Kubernetes object", Assert.Single(errors).Message, StringComparison.Ordinal);
+        KubectlAgreement.Check(json, ".json");
+    }
 
-        Assert.Equal(new[] { "a", "b", "c" }, objects.Select(o => o.Name));
-        Assert.Equal(new[] { 2, 3, 3 }, objects.Select(o => o.Line)); // a nested List's items share its line
+    [Fact]
+    public void AJsonStreamOfObjectsIsReadObjectByObjectUntilASyntaxError()
+    {
+        const string json = "{\"apiVersion\": \"v1\", \"kind\": \"Pod\", \"metadata\": {\"name\": \"a\"}}\n{\"kind\": \"Pod\", \"metadata\": {\"name\": \"b\"}}{\"kind\": \"Pod\"}\n---\n{}";
+        var errors = new List<ManifestParseError>();
+        var objects = ManifestReader.ReadText(json, "stream.json", errors.Add).ToList();
+
+        Assert.Equal(new[] { "a", "b", null }, objects.Select(o => o.Name));
+        Assert.Equal(3, Assert.Single(errors).Line); // the "---" line
+        KubectlAgreement.Check(json, ".json");
     }
 
     [Fact]
@@ -97,7 +113,7 @@ public sealed class JsonManifestReaderTests
 
     [Theory]
     [InlineData("{\"kind\": \"Pod\",\n \"metadata\": {\"name\": \"x\"}\n", 3)]
-    [InlineData("{\"kind\": \"Pod\"}\n{\"kind\": \"Pod\"}", 2)]
+    [InlineData("{\"kind\": \"Pod\",\n}\n{\"kind\": \"Pod\"}", 2)]
     [InlineData("{\"items\": [{\"a\": 1},\n {\"b\": tru}], \"kind\": \"List\"}", 2)]
     public void BrokenJsonIsOneErrorWithItsLineAndNoObjects(string json, int line)
     {

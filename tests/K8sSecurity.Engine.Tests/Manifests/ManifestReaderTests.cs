@@ -83,6 +83,7 @@ public sealed class ManifestReaderTests
     public void ItemsOfAYamlListReportTheLineWhereEachItemStarts(bool fastPath)
     {
         // kubectl get -o yaml writes one List: each item should point at its own lines, not at the List's first line.
+        // An item of a plain List without kind is refused on its own (kubectl: "Object 'Kind' is missing"), the others are read.
         const string yaml = """
             apiVersion: v1
             items:
@@ -98,7 +99,6 @@ public sealed class ManifestReaderTests
               apiVersion: v1
               kind: Pod
               metadata: {name: loose}
-            - just a string
             - metadata: {name: typed-elsewhere}
             kind: List
             metadata:
@@ -110,11 +110,16 @@ public sealed class ManifestReaderTests
             - metadata: {name: reader}
               rules: []
             """;
-        var objects = ManifestReader.ReadText(yaml, "dump.yaml", e => Assert.Fail(e.Message), fastPath).ToList();
+        var errors = new List<ManifestParseError>();
+        var objects = ManifestReader.ReadText(yaml, "dump.yaml", errors.Add, fastPath).ToList();
 
-        Assert.Equal(new[] { "web", "api", "loose", "typed-elsewhere", "reader" }, objects.Select(o => o.Name));
-        Assert.Equal(new[] { 3, 7, 12, 16, 24 }, objects.Select(o => o.Line));
+        Assert.Equal(new[] { "web", "api", "loose", "reader" }, objects.Select(o => o.Name));
+        Assert.Equal(new[] { 3, 7, 12, 23 }, objects.Select(o => o.Line));
         Assert.Equal("dump.yaml:7", objects[1].Location);
-        Assert.Equal("Role", objects[4].Kind);
+        Assert.Equal(("Role", "rbac.authorization.k8s.io/v1"), (objects[3].Kind, objects[3].ApiVersion));
+        var error = Assert.Single(errors);
+        Assert.Equal(15, error.Line);
+        Assert.Contains("Object 'Kind' is missing", error.Message, StringComparison.Ordinal);
+        KubectlAgreement.Check(yaml);
     }
 }
