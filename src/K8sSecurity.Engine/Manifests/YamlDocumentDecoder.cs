@@ -17,7 +17,25 @@ internal static class YamlDocumentDecoder
     /// <summary>Decodes the chunk's document; null for an empty one. Throws <see cref="ManifestDecodeException"/>.</summary>
     public static JsonNode? Decode(string documentText, int firstLine, List<DuplicateKey> duplicates, out int documentLine, List<int>? itemLines)
     {
-        var root = Parse(documentText, firstLine, out documentLine);
+        Node? root;
+        try
+        {
+            root = Parse(documentText, firstLine, out documentLine);
+        }
+        catch (ManifestDecodeException ex) when (ex.FromParser && YamlIndentRelaxer.Relax(documentText) is { } relaxed)
+        {
+            // libyaml accepts under-indented continuation lines of flow collections and quoted scalars; YamlDotNet
+            // does not. Read once more with those lines indented; if that fails too, the first error stands.
+            try
+            {
+                root = Parse(relaxed, firstLine, out documentLine);
+            }
+            catch (ManifestDecodeException)
+            {
+                throw ex;
+            }
+        }
+
         if (root is null)
         {
             return null;
@@ -70,7 +88,7 @@ internal static class YamlDocumentDecoder
                         }
 
                         documentLine = firstLine + (int)parser.Current!.Start.Line - 1;
-                        var root = Build(parser, anchors, firstLine, 1);
+                        var root = Build(parser, anchors, firstLine, 1, documentText);
                         parser.MoveNext(); // DocumentEnd; anything after it is ignored, like go-yaml's Unmarshal
                         return root;
                 }
@@ -81,12 +99,13 @@ internal static class YamlDocumentDecoder
         catch (YamlException ex)
         {
             int line = firstLine + Math.Max(0, (int)ex.Start.Line - 1);
-            throw new ManifestDecodeException(line, "yaml: " + ex.Message);
+            throw new ManifestDecodeException(line, "yaml: " + ex.Message) { FromParser = true };
         }
         catch (InvalidOperationException ex)
         {
-            // YamlDotNet's parser reports some malformed streams (a directive with no document) this way.
-            throw new ManifestDecodeException(firstLine, "yaml: " + ex.Message);
+            // YamlDotNet's parser reports some malformed streams (a directive with no document, an under-indented
+            // flow collection) this way.
+            throw new ManifestDecodeException(firstLine, "yaml: " + ex.Message) { FromParser = true };
         }
     }
 
@@ -118,7 +137,7 @@ internal static class YamlDocumentDecoder
     }
 
     // Builds the node at parser.Current; leaves the parser on the node's last event.
-    private static Node Build(Parser parser, Dictionary<string, Node> anchors, int firstLine, int depth)
+    private static Node Build(Parser parser, Dictionary<string, Node> anchors, int firstLine, int depth, string text)
     {
         var current = parser.Current!;
         int line = firstLine + (int)current.Start.Line - 1;
@@ -130,30 +149,41 @@ internal static class YamlDocumentDecoder
         switch (current)
         {
             case YamlDotNet.Core.Events.Scalar scalar:
+                if (scalar.Style == ScalarStyle.DoubleQuoted)
+                {
+                    RefuseYaml12Escapes(scalar, text, line);
+                }
+
                 string? tag = scalar.Tag.IsEmpty ? null : scalar.Tag.IsNonSpecific ? "!" : scalar.Tag.Value;
                 var node = new Scalar(line, scalar.Value, tag, (tag is null && scalar.Style == ScalarStyle.Plain) || tag == "!");
-                Anchor(scalar.Anchor, node, anchors);
+                Anchor(scalar.Anchor, node, anchors, line);
                 return node;
             case SequenceStart start:
                 var sequence = new Sequence(line);
-                Anchor(start.Anchor, sequence, anchors);
+                Anchor(start.Anchor, sequence, anchors, line);
                 while (parser.MoveNext() && parser.Current is not SequenceEnd)
                 {
-                    sequence.Items.Add(Build(parser, anchors, firstLine, depth + 1));
+                    sequence.Items.Add(Build(parser, anchors, firstLine, depth + 1, text));
                 }
 
                 return sequence;
             case MappingStart start:
                 var mapping = new Mapping(line);
-                Anchor(start.Anchor, mapping, anchors);
+                Anchor(start.Anchor, mapping, anchors, line);
                 while (parser.MoveNext() && parser.Current is not MappingEnd)
                 {
-                    mapping.Children.Add(Build(parser, anchors, firstLine, depth + 1));
+                    if (mapping.Children.Count % 2 == 0 && parser.Current is YamlDotNet.Core.Events.Scalar key)
+                    {
+                        RefuseLongImplicitKey(key, text, firstLine);
+                    }
+
+                    mapping.Children.Add(Build(parser, anchors, firstLine, depth + 1, text));
                 }
 
                 return mapping;
             case AnchorAlias alias:
                 string name = alias.Value.Value;
+                CheckAnchorName(name, line);
                 return anchors.TryGetValue(name, out var target)
                     ? new Alias(line, name, target)
                     : throw new ManifestDecodeException(line, $"yaml: unknown anchor '{name}' referenced");
@@ -162,13 +192,71 @@ internal static class YamlDocumentDecoder
         }
     }
 
+    // YAML (and libyaml) limit an implicit key to 1,024 characters up to its ':'; YamlDotNet does not enforce it.
+    private static void RefuseLongImplicitKey(YamlDotNet.Core.Events.Scalar key, string text, int firstLine)
+    {
+        int start = (int)key.Start.Index;
+        int end = (int)key.End.Index;
+        if (end - start <= 1024 || start > text.Length || end > text.Length)
+        {
+            return;
+        }
+
+        int before = start - 1;
+        while (before >= 0 && text[before] == ' ')
+        {
+            before--;
+        }
+
+        if (before >= 0 && text[before] == '?')
+        {
+            return; // an explicit key may be longer
+        }
+
+        throw new ManifestDecodeException(firstLine + (int)key.Start.Line - 1, "yaml: could not find expected ':' (an implicit key longer than 1024 characters)");
+    }
+
     private static ManifestDecodeException TooDeep(int line, string how) =>
         new(line, $"mappings and sequences nested deeper than {ManifestLimits.MaxNestingDepth} levels{how}: refused, so hostile input cannot exhaust the stack");
 
-    private static void Anchor(AnchorName anchor, Node node, Dictionary<string, Node> anchors)
+    // libyaml's anchor and alias names are letters, digits, '-' and '_' only.
+    private static void CheckAnchorName(string name, int line)
+    {
+        foreach (char c in name)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                throw new ManifestDecodeException(line, "yaml: did not find expected alphabetic or numeric character (an anchor or alias name may hold letters, digits, '-' and '_')");
+            }
+        }
+    }
+
+    // "\/" is a YAML 1.2 escape that go-yaml v2 (YAML 1.1) does not know.
+    private static void RefuseYaml12Escapes(YamlDotNet.Core.Events.Scalar scalar, string text, int line)
+    {
+        int start = (int)scalar.Start.Index;
+        int end = Math.Min((int)scalar.End.Index, text.Length);
+        for (int i = start; i + 1 < end; i++)
+        {
+            if (text[i] != '\\')
+            {
+                continue;
+            }
+
+            if (text[i + 1] == '/')
+            {
+                throw new ManifestDecodeException(line, "yaml: found unknown escape character ('\\/' is not a YAML 1.1 escape)");
+            }
+
+            i++; // the escaped character
+        }
+    }
+
+    private static void Anchor(AnchorName anchor, Node node, Dictionary<string, Node> anchors, int line)
     {
         if (!anchor.IsEmpty)
         {
+            CheckAnchorName(anchor.Value, line);
             anchors[anchor.Value] = node; // a later anchor of the same name replaces it for the aliases that follow
         }
     }
@@ -444,6 +532,9 @@ internal sealed class ManifestDecodeException : Exception
     }
 
     public int Line { get; }
+
+    /// <summary>True when YamlDotNet's parser refused the text (as opposed to the decoding rules).</summary>
+    public bool FromParser { get; init; }
 }
 
 /// <summary>A key written twice in one mapping (the last value wins, as in kubectl).</summary>

@@ -25,7 +25,9 @@ public sealed class KubectlDifferentialTests : IDisposable
     [KubectlFact]
     public void GeneratedCorpusDecodesExactlyAsKubectlDoes()
     {
-        var files = new ManifestCorpus(seed: 20240611).Write(directory, CorpusFiles);
+        // K8SSECURITY_CORPUS_SEED explores other corpora locally; the suite always runs the same one.
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("K8SSECURITY_CORPUS_SEED"), out int chosen) ? chosen : 20240611;
+        var files = new ManifestCorpus(seed).Write(directory, CorpusFiles);
         var oracle = Kubectl.Decode(files);
 
         var mismatches = new List<string>();
@@ -49,6 +51,13 @@ public sealed class KubectlDifferentialTests : IDisposable
         }
 
         output.WriteLine($"Corpus: {files.Count} files, about {documents} documents; kubectl decoded {objects} objects and refused something in {refused} files.");
+        if (mismatches.Count > 0)
+        {
+            string report = Path.Combine(Path.GetTempPath(), "k8ssecurity-kubectl-disagreements.txt");
+            File.WriteAllText(report, string.Join("\n\n=====\n", mismatches));
+            output.WriteLine($"Every disagreement: {report}");
+        }
+
         Assert.True(mismatches.Count == 0, $"{mismatches.Count} disagreement(s) with kubectl:\n" + string.Join("\n\n", mismatches.Take(15)));
         Assert.True(objects > CorpusFiles, $"the corpus should yield objects ({objects})");
         Assert.True(refused > CorpusFiles / 100, $"the corpus should hold inputs kubectl refuses ({refused})");

@@ -81,6 +81,9 @@ public sealed class ManifestCorpus
                 case 3 or 4:
                     text.Append(List());
                     break;
+                case >= 5 and <= 10:
+                    text.Append(Exotic());
+                    break;
                 default:
                     text.Append(Document());
                     break;
@@ -414,6 +417,59 @@ public sealed class ManifestCorpus
         var text = new StringBuilder();
         Write(text, list, 0, flow: false);
         return text.ToString();
+    }
+
+    // A Pod written with the rarer parts of YAML: keys that resolve to booleans and numbers, folded and indicated
+    // block scalars, multi-line plain and quoted scalars, escapes, complex keys, tags on collections, anchors on
+    // scalars and keys, nested merges, explicit document starts, unusual indentation, tabs and non-ASCII text.
+    private string Exotic()
+    {
+        string name = Name();
+        var fields = new List<string>();
+        int count = 2 + random.Next(4);
+        for (int i = 0; i < count; i++)
+        {
+            fields.Add(Pick(
+                "  extra:\n    y: 1\n    on: 2\n    1: a\n    0x10: b\n    1.5: c\n    1e7: d\n    true: e\n    2001-12-14: f\n    .inf: g\n",
+                "  folded: >\n    one\n    two\n\n    three\n",
+                "  kept: |+\n    line\n\n",
+                "  indicated: |2\n     two spaces kept\n",
+                "  stripped: >-\n    a\n     b\n    c\n",
+                "  plain: this is\n    a multi-line\n    plain scalar\n",
+                "  quoted: \"tab\\there\\nnewline \\u00e9 \\x41 \\\\ end\"\n",
+                "  single: 'it''s\n    folded'\n",
+                "  ? complex key\n  : value\n",
+                "  tagged: !!map {a: !!seq [1, 2], b: !custom {c: d}}\n",
+                "  binary: !!binary aGVsbG8gd29ybGQ=\n",
+                "  anchoredScalar: &v yes\n  reused: *v\n",
+                "  &k keyAnchor: 1\n  *k : 2\n",
+                "  flowMultiLine: [a,\n    b, {c: d,\n      e: f}]\n",
+                "  emptyValues: {a: , b: ~, c: null, d: }\n",
+                "  tabs: \"a\tb\"\n",
+                "  unicode: héllo wörld ✓\n",
+                "  nested: &n\n    deep: &d\n      deeper: [*v, 1]\n  nestedCopy: *n\n",
+                "  merged:\n    <<: [{a: 1, b: 1}, {b: 2, c: 2}]\n    c: 3\n",
+                "  mergedTwice:\n    <<: {x: 1}\n    <<: {x: 2, y: 2}\n",
+                "  longKey: {" + new string('k', 1100) + ": 1}\n",
+                "  seqOfMaps:\n      - a: 1\n        b: 2\n      -   c: 3\n",
+                "  number: 0x_Ff\n  octal: 0o7_7\n  sign: -0b1_1\n  float: 6.02e+23\n  under: 1_000.5\n",
+                "  strings: [\"y\", 'n', \"0x10\", '1e3', \"~\", '']\n",
+                "  command: [\"sh\", \"-c\",\n  \"echo hi\"]\n",
+                "  message: \"a long\n  message\"\n"));
+        }
+
+        string securityContext = Pick(
+            "    securityContext: !!map {privileged: !!bool yes}\n",
+            "    securityContext:\n      privileged: >-\n        true\n",
+            "    securityContext:\n      ? privileged\n      : on\n",
+            "    securityContext: {\n      privileged: y,\n      runAsUser: 0\n    }\n",
+            "    securityContext:\n        runAsNonRoot: yes\n        runAsUser: !!int 1000\n",
+            "    securityContext:\n      privileged: \"true\"\n",
+            "    securityContext: &sc {allowPrivilegeEscalation: no}\n",
+            "    securityContext: !custom\n      privileged: TRUE\n");
+        string start = Pick(string.Empty, string.Empty, "--- # explicit\n", "--- \n");
+        return start + $"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n" + string.Concat(fields)
+            + "  containers:\n  - name: c\n    image: nginx:1\n" + securityContext;
     }
 
     private string Broken() => Pick(

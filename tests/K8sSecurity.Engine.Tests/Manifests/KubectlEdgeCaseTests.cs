@@ -1,0 +1,120 @@
+using Xunit;
+
+namespace K8sSecurity.Engine.Tests.Manifests;
+
+/// <summary>
+/// Hand-picked corners of YAML and JSON where parsers disagree, each checked against kubectl's own decoding (same
+/// objects, same refusals) through both reading paths.
+/// </summary>
+public sealed class KubectlEdgeCaseTests
+{
+    private const string Head = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n";
+
+    public static TheoryData<string> YamlCases() => new()
+    {
+        Head + "spec:\n  a:\tb\n",
+        Head + "spec:\n  a: b\t# comment\n",
+        Head + "spec:\n  a: b # c\n  c: d#e\n",
+        Head + "spec:\n  x: [a: b]\n",
+        Head + "spec:\n  x:\n  - - a\n    - b\n  - - c\n",
+        Head + "spec:\n  x: &a.b 1\n  y: *a.b\n",
+        Head + "spec:\n  x: !!int 0x1F\n  y: !!float 1_000\n  z: !!bool 'yes'\n",
+        Head + "spec:\n  ? - a\n  : b\n",
+        Head + "spec:\n  \"k\\tey\": 1\n  'q''k': 2\n",
+        Head + "spec:\n  x: 'a\n    b'\n",
+        Head + "spec:\n  x: \"a\n    b\"\n",
+        Head + "spec:\n  x: a: b\n",
+        Head + "spec:\n  x: |1-\n    indented\n",
+        Head + "spec:\n  x: !!binary |\n    aGVs\n    bG8=\n",
+        Head + "spec:\n  a: &x 1\n  a: *x\n",
+        Head + "spec:\n  x: >\n    folded\n    text\n\n    more\n",
+        Head + "spec:\n  empty:\n  nulls: [~, null, Null, NULL, ]\n",
+        Head + "spec:\n  x: [1, 2,\n    3]\n",
+        Head + "spec:\n  x: {a: 1,\n  b: 2}\n",
+        Head + "spec:\n  command: [\"sh\", \"-c\",\n  \"echo hi\"]\n  args:\n  - [a,\n  b]\n",
+        Head + "spec:\n  x: \"a\n  b\"\n  y: 'c\nd'\n",
+        Head + "spec:\n  x: { a: [1,\n2], b: \"c\nd\" }\n",
+        Head + "spec:\n  x: \"it\\'s\"\n",
+        Head + "spec:\n  x: &é 1\n",
+        Head + "spec:\n  x: -\n  y: - a\n",
+        Head + "spec:\n  x: @a\n",
+        Head + "spec:\n  x: `a\n",
+        Head + "spec:\n  x: %a\n",
+        Head + "spec:\n  x: 'unterminated\n",
+        Head + "spec:\n  x: [a, b\n",
+        Head + "spec:\n    a: 1\n  b: 2\n",
+        Head + "spec:\n  x: *undefined\n",
+        Head + "spec:\n  <<: *undefined\n",
+        Head + "spec:\n  !!str <<: {a: 1}\n",
+        Head + "spec:\n  !!merge <<: {a: 1}\n",
+        Head + "spec:\n  x: !!timestamp 2001-12-14T21:59:43.10-05:00\n",
+        Head + "spec:\n  x: !!timestamp 2001-12-14 21:59:43.10 -5\n",
+        Head + "spec:\n  0.1: a\n  123456789.5: b\n  -0.0: c\n  1e39: d\n",
+        Head + "spec:\n  x: \"\\u00e9\\x41\\t\\\"\\\\ \\/ \\0 \\a \\e \\N \\_ \\L \\P\"\n",
+        Head + "spec:\n  x: \"\\ud800\"\n",
+        Head + "spec:\n  x: 'é' # non-ASCII\n  ü: 1\n",
+        "\ufeff" + Head,
+        Head + "spec:\n  x: 1\r  y: 2\n",
+        Head + "---\n--- # twice\n" + Head,
+        "---\n---\n" + Head,
+        Head + "--- |\n  text\n",
+        Head + "---x\n",
+        Head + "----\n",
+        Head + "...\n---\n" + Head + "...\n...\n",
+        "...\n" + Head,
+        "--- !!map\n" + Head,
+        "%YAML 1.1\n--- \n" + Head,
+        "%TAG ! tag:example.com,2000:\n---\n" + Head,
+        Head + "spec: !!str\n",
+        Head + "spec: !!null\n",
+        Head + "spec: !foo {a: 1}\n",
+        Head + "spec: &s\n  a: 1\nother: *s\n",
+        Head + "items: ~\n",
+        Head + "items: []\n",
+        "apiVersion: v1\nkind: List\nitems:\n- ~\n",
+        "apiVersion: v1\nkind: FooList\nitems:\n- ~\n- {kind: 5}\n",
+        "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: 5}}\n",
+        "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: List, items: []}\n",
+        Head + "  labels: {a: ~}\n  generation: 1.0\n  creationTimestamp: 2001-12-14T21:59:43Z\n",
+        Head + "  creationTimestamp: \"2001-12-14T21:59:43.5+01:00\"\n",
+        Head + "  creationTimestamp: \"2001-12-14\"\n",
+        Head + "  ownerReferences: [{uid: 5}]\n",
+        Head + "  finalizers: [a, ~]\n",
+        Head + "  Name: 5\n",
+        "apiVersion: 5\nkind: Pod\n",
+        "kind: ''\n",
+        "kind: !!str 5\n",
+        "kind: [Pod]\n",
+        Head + "spec:\n  k: " + new string('v', 5000) + "\n",
+        Head + "spec:\n  " + new string('k', 1030) + ": 1\n",
+        Head + "spec:\n  ? " + new string('k', 1030) + "\n  : 1\n",
+        Head + "spec:\n  \"" + new string('k', 1030) + "\": 1\n",
+    };
+
+    public static TheoryData<string> JsonCases() => new()
+    {
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":\"\\ud800\",\"y\":\"\\ud83d\\ude00\",\"z\":\"\\u0000\"}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":1e400}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":[1.0,-0,-0.0,1e3,12345678901234567890,1E2,0.1,1e-400]}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":1,\"x\":{\"a\":1}}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"} {\"apiVersion\":\"v1\",\"kind\":\"Pod\"}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}\n42\n\"s\"\nnull\n[]\n{\"kind\":\"Pod\"}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\"},1]}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"x\":1e400}]}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":{}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":null}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"List\",\"items\":[1],\"items\":[{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}]}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"a\"}}\n/* comment */",
+        "  \n\t{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":01}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":\"a\tb\"}}",
+    };
+
+    [KubectlTheory]
+    [MemberData(nameof(YamlCases))]
+    public void YamlCornersDecodeAsKubectlDoes(string yaml) => KubectlAgreement.Check(yaml);
+
+    [KubectlTheory]
+    [MemberData(nameof(JsonCases))]
+    public void JsonCornersDecodeAsKubectlDoes(string json) => KubectlAgreement.Check(json, ".json");
+}
