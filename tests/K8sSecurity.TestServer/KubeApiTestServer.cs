@@ -78,7 +78,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
         WireStore(context);
         Seed(context);
 
-        var serverCert = ca.IssueServerCertificate();
+        var serverCert = options.ServerCertificate?.Invoke(ca) ?? ca.IssueServerCertificate();
         var sslOptions = BuildSslOptions(serverCert, ca.Certificate);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

@@ -1,3 +1,5 @@
+using System.Security.Cryptography.X509Certificates;
+
 namespace K8sSecurity.TestServer;
 
 public sealed class KubeApiTestServerOptions
@@ -13,4 +15,10 @@ public sealed class KubeApiTestServerOptions
 
     /// <summary>Zero: sign synchronously right after the approval is stored. Otherwise sign in the background after this delay.</summary>
     public TimeSpan SignerDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>
+    /// The serving certificate, issued by the server's CA (the one kubeconfigs pin). Null: the usual one for
+    /// 127.0.0.1, localhost and the kubernetes.default names. Tests of client-side TLS checks set other names or usages.
+    /// </summary>
+    public Func<CertificateAuthority, X509Certificate2>? ServerCertificate { get; set; }
 }

@@ -151,13 +151,29 @@ public sealed class SecurityAuditor
                 {
                     using var cluster = ClusterClient.Create(item.Target);
                     name = cluster.Context.Name;
+                    foreach (string warning in cluster.Warnings)
+                    {
+                        log.Warning(warning);
+                    }
+
                     var result = await AuditClusterAsync(cluster, options, log, ct).ConfigureAwait(false);
                     outcomes[item.Index] = new FleetAuditOutcome { Context = name, Result = result };
                 }
-                catch (K8sOperationException ex)
+                catch (Exception ex) when (ex is K8sOperationException || ApiErrorTranslator.Translate(ex, "Auditing") is not null)
                 {
-                    log.Verbose($"Audit of '{name}' failed: {ex.Message}");
-                    outcomes[item.Index] = new FleetAuditOutcome { Context = name, Error = ex };
+                    // One unreachable or refusing cluster is that context's error; the others complete.
+                    var error = ex as K8sOperationException ?? ApiErrorTranslator.Translate(ex, "Auditing")!;
+                    if (!error.Message.Contains($"'{name}'", StringComparison.Ordinal))
+                    {
+                        error = new K8sOperationException(error.Kind, $"Auditing context '{name}': {error.Message}", name)
+                        {
+                            StatusCode = error.StatusCode,
+                            Reason = error.Reason,
+                        };
+                    }
+
+                    log.Verbose($"Audit of '{name}' failed: {error.Message}");
+                    outcomes[item.Index] = new FleetAuditOutcome { Context = name, Error = error };
                 }
             }).ConfigureAwait(false);
         return outcomes.OrderBy(o => o.Key).Select(o => o.Value).ToList();

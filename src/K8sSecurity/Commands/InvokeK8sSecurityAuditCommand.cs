@@ -67,6 +67,20 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 4;
 
+    /// <summary>Seconds to establish a connection to each cluster (TCP, proxy tunnel, TLS handshake).</summary>
+    [Parameter(ParameterSetName = ClusterSet)]
+    [ValidateRange(1, 3600)]
+    public int ConnectTimeout { get; set; } = (int)ConnectionRequest.DefaultConnectTimeout.TotalSeconds;
+
+    /// <summary>Seconds for one request and its whole answer, 0 for no limit.</summary>
+    [Parameter(ParameterSetName = ClusterSet)]
+    [ValidateRange(0, 86400)]
+    public int RequestTimeout { get; set; } = (int)ConnectionRequest.DefaultRequestTimeout.TotalSeconds;
+
+    /// <summary>Send tokens and passwords to http:// servers in clear text instead of refusing those contexts.</summary>
+    [Parameter(ParameterSetName = ClusterSet)]
+    public SwitchParameter AllowUnencryptedAuthentication { get; set; }
+
     /// <summary>Write only the summary objects, not the findings.</summary>
     [Parameter]
     public SwitchParameter Summary { get; set; }
@@ -111,13 +125,13 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             {
                 if (!targets.Any(t => t.Context == context && t.KubeconfigPath == kubeconfig))
                 {
-                    targets.Add(new ConnectionRequest { KubeconfigPath = kubeconfig, Context = context });
+                    targets.Add(Target() with { KubeconfigPath = kubeconfig, Context = context });
                 }
             }
         }
         else if (kubeconfig is not null)
         {
-            targets.Add(new ConnectionRequest { KubeconfigPath = kubeconfig });
+            targets.Add(Target() with { KubeconfigPath = kubeconfig });
         }
     }
 
@@ -145,7 +159,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         }
         else
         {
-            var fleet = targets.Count == 0 ? new List<ConnectionRequest> { new() } : targets;
+            var fleet = targets.Count == 0 ? new List<ConnectionRequest> { Target() } : targets;
             IReadOnlyList<FleetAuditOutcome> outcomes;
             try
             {
@@ -192,6 +206,22 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         }
 
         WriteObject(result.Summary);
+    }
+
+    /// <summary>How to reach each cluster: the session's transport settings unless timeouts or the switch are given here.</summary>
+    private ConnectionRequest Target()
+    {
+        var request = SessionConnections.Current?.Request is { } session
+            ? new ConnectionRequest { ConnectTimeout = session.ConnectTimeout, RequestTimeout = session.RequestTimeout, AllowUnencryptedAuthentication = session.AllowUnencryptedAuthentication }
+            : new ConnectionRequest();
+        var bound = MyInvocation.BoundParameters;
+        return request with
+        {
+            ConnectTimeout = bound.ContainsKey(nameof(ConnectTimeout)) ? TimeSpan.FromSeconds(ConnectTimeout) : request.ConnectTimeout,
+            RequestTimeout = !bound.ContainsKey(nameof(RequestTimeout)) ? request.RequestTimeout
+                : RequestTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(RequestTimeout),
+            AllowUnencryptedAuthentication = AllowUnencryptedAuthentication || request.AllowUnencryptedAuthentication,
+        };
     }
 
     private AuditOptions Options()
