@@ -191,6 +191,7 @@ public sealed class ClusterClient : IDisposable
             throw new K8sOperationException(K8sErrorKind.Configuration, $"{where}: the client certificate cannot be used: {FirstLine(ex.Message)}", contextName);
         }
 
+        var proxy = Proxy(proxyUrl, clusterName, contextName);
         var settings = new TransportSettings
         {
             Server = server,
@@ -200,7 +201,8 @@ public sealed class ClusterClient : IDisposable
             SkipTlsVerify = configuration.SkipTlsVerify,
             ServerName = string.IsNullOrWhiteSpace(configuration.TlsServerName) ? server.IdnHost : configuration.TlsServerName,
             ClientCertificate = clientCertificate,
-            Proxy = Proxy(proxyUrl, clusterName, contextName),
+            Proxy = proxy,
+            HttpsProxyHost = proxy?.Address is { Scheme: "https" } proxyAddress ? proxyAddress.IdnHost : null,
             ConnectTimeout = request.ConnectTimeout,
             RequestTimeout = request.RequestTimeout,
             AllowUnencryptedAuthentication = request.AllowUnencryptedAuthentication,

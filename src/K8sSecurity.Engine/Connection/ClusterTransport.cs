@@ -32,6 +32,12 @@ internal sealed record TransportSettings
     /// <summary>The kubeconfig's proxy-url; null means the environment's proxy settings (HTTPS_PROXY, NO_PROXY), as in kubectl.</summary>
     public IWebProxy? Proxy { get; init; }
 
+    /// <summary>
+    /// Host of an https:// proxy-url. Its certificate is verified like Go does: same roots as the cluster, the
+    /// proxy's own name.
+    /// </summary>
+    public string? HttpsProxyHost { get; init; }
+
     public TimeSpan ConnectTimeout { get; init; } = ConnectionRequest.DefaultConnectTimeout;
 
     public TimeSpan RequestTimeout { get; init; } = ConnectionRequest.DefaultRequestTimeout;
@@ -156,6 +162,12 @@ internal sealed class ClusterTransport : DelegatingHandler
             response?.Dispose();
             throw new ClusterTransportException(K8sErrorKind.Connection, "the connection to the API server broke: " + ex.Message);
         }
+        catch (NotSupportedException ex)
+        {
+            // e.g. an https:// proxy-url on a .NET runtime that cannot speak TLS to proxies.
+            response?.Dispose();
+            throw new ClusterTransportException(K8sErrorKind.Configuration, "this connection is not supported here: " + ex.Message);
+        }
     }
 
     /// <summary>One pooled HTTP stack per client certificate (an exec plugin may rotate it).</summary>
@@ -215,9 +227,18 @@ internal sealed class ClusterTransport : DelegatingHandler
             return false;
         }
 
+        // The TLS session to an https:// proxy is verified against the proxy's name, with the same roots.
+        string name = settings.ServerName;
+        if (settings.HttpsProxyHost is { } proxyHost && sender is SslStream { TargetHostName: { } target }
+            && string.Equals(target, proxyHost, StringComparison.OrdinalIgnoreCase)
+            && !string.Equals(target, settings.ServerName, StringComparison.OrdinalIgnoreCase))
+        {
+            name = proxyHost;
+        }
+
         var leaf = certificate as X509Certificate2 ?? new X509Certificate2(certificate);
         var presented = chain?.ChainPolicy.ExtraStore.Cast<X509Certificate2>().ToList() ?? new List<X509Certificate2>();
-        string? problem = ServerCertificateVerifier.Verify(leaf, presented, settings.Roots, settings.ServerName, DateTime.UtcNow);
+        string? problem = ServerCertificateVerifier.Verify(leaf, presented, settings.Roots, name, DateTime.UtcNow);
         if (problem is not null)
         {
             lastCertificateProblem = "tls: failed to verify certificate: " + problem;

@@ -129,14 +129,24 @@ public sealed class PlainHttpApiServer : TestEndpoint
     }
 }
 
-/// <summary>A forward proxy speaking HTTP CONNECT and SOCKS5 (no authentication) that records each tunnel's target.</summary>
-public sealed class TunnelProxy : TestEndpoint
+/// <summary>
+/// A forward proxy speaking HTTP CONNECT and SOCKS5 (no authentication) that records each tunnel's target; with a
+/// certificate, clients reach it over TLS (an https:// proxy).
+/// </summary>
+public sealed class TunnelProxy(X509Certificate2? certificate = null) : TestEndpoint
 {
     public ConcurrentQueue<string> Tunnels { get; } = new();
 
     protected override async Task ServeAsync(TcpClient client, CancellationToken cancellationToken)
     {
-        var stream = client.GetStream();
+        Stream stream = client.GetStream();
+        if (certificate is not null)
+        {
+            var tls = new SslStream(stream);
+            await tls.AuthenticateAsServerAsync(new SslServerAuthenticationOptions { ServerCertificate = certificate }, cancellationToken);
+            stream = tls;
+        }
+
         var first = new byte[1];
         await stream.ReadExactlyAsync(first, cancellationToken);
         string host;

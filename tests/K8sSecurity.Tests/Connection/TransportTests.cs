@@ -129,6 +129,26 @@ public sealed class TransportTests : IAsyncLifetime
     }
 
     [Fact]
+    public void HttpsProxyUrlIsReachedOverVerifiedTls()
+    {
+        // Like Go: the proxy's certificate is checked with the kubeconfig's roots against the proxy's own name.
+        using var proxyCertificate = server.Context.Ca.IssueServingCertificate("CN=proxy", new[] { "localhost" }, Array.Empty<IPAddress>(), new[] { "1.3.6.1.5.5.7.3.1" });
+        using var proxy = new TunnelProxy(proxyCertificate);
+        string kubeconfig = server.WriteKubeconfig(Path.Combine(directory, "proxied-https"));
+        File.WriteAllText(kubeconfig, File.ReadAllText(kubeconfig).Replace("    server: ", $"    proxy-url: https://localhost:{proxy.Port}\n    server: ", StringComparison.Ordinal));
+
+        Assert.Single(session.Invoke("Connect-K8sCluster -Kubeconfig $args[0]", kubeconfig).AssertNoErrors().Output);
+        Assert.EndsWith($"127.0.0.1:{server.BaseAddress.Port}", Assert.Single(proxy.Tunnels.Distinct()), StringComparison.Ordinal);
+
+        int before = proxy.Tunnels.Count;
+        if (Kubectl(kubeconfig, "get", "--raw", "/version") is { } kubectl)
+        {
+            Assert.True(kubectl.Exit == 0, kubectl.Err);
+            Assert.True(proxy.Tunnels.Count > before, "kubectl did not use the proxy");
+        }
+    }
+
+    [Fact]
     public void UnsupportedProxySchemeIsRefusedLikeKubectl()
     {
         string kubeconfig = server.WriteKubeconfig(Path.Combine(directory, "socks4"));
