@@ -92,7 +92,7 @@ internal sealed class ClusterTransport : DelegatingHandler
             var response = await SendWithTimeoutsAsync(Invoker(credential?.ClientCertificate), request, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.Unauthorized && credential is not null)
             {
-                settings.Exec!.Invalidate(credential);
+                await settings.Exec!.InvalidateAsync(credential).ConfigureAwait(false);
             }
 
             return response;

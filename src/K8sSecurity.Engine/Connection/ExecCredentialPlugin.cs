@@ -122,9 +122,9 @@ internal sealed class ExecCredentialPlugin : IDisposable
     }
 
     /// <summary>After a 401 the next request runs the plugin again, unless another request already did (client-go).</summary>
-    public void Invalidate(ExecCredential rejected)
+    public async Task InvalidateAsync(ExecCredential rejected)
     {
-        gate.Wait();
+        await gate.WaitAsync().ConfigureAwait(false);
         try
         {
             if (ReferenceEquals(cached, rejected))
@@ -202,14 +202,22 @@ internal sealed class ExecCredentialPlugin : IDisposable
 
         if (!interactive)
         {
-            process.StandardInput.Close();
+            try
+            {
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // The plugin already exited.
+            }
         }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         using var stopReadingErrors = new CancellationTokenSource();
         var output = ReadBoundedAsync(process.StandardOutput.BaseStream, deadline.Token);
-        var errors = KeepTailAsync(process.StandardError, stopReadingErrors.Token);
+        // An interactive plugin talks to the user on standard error (login URLs, device codes): show it as it comes.
+        var errors = KeepTailAsync(process.StandardError, interactive ? Console.Error : null, stopReadingErrors.Token);
         byte[]? stdout;
         try
         {
@@ -335,7 +343,7 @@ internal sealed class ExecCredentialPlugin : IDisposable
     }
 
     /// <summary>Drains standard error (so the plugin never blocks on it), keeping only its end.</summary>
-    private static async Task<string> KeepTailAsync(StreamReader reader, CancellationToken cancellationToken)
+    private static async Task<string> KeepTailAsync(StreamReader reader, TextWriter? echo, CancellationToken cancellationToken)
     {
         var tail = new StringBuilder();
         char[] chunk = new char[4096];
@@ -345,6 +353,11 @@ internal sealed class ExecCredentialPlugin : IDisposable
             while ((read = await reader.ReadAsync(chunk, cancellationToken).ConfigureAwait(false)) > 0)
             {
                 tail.Append(chunk, 0, read);
+                if (echo is not null)
+                {
+                    await echo.WriteAsync(chunk.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
+                }
+
                 if (tail.Length > KeptErrorChars * 2)
                 {
                     tail.Remove(0, tail.Length - KeptErrorChars);

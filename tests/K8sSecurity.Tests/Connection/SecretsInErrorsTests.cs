@@ -117,6 +117,7 @@ public sealed class SecretsInErrorsTests : IAsyncLifetime
         var result = session.Invoke(
             """
             Get-K8sContext -Kubeconfig $args[0] | ForEach-Object Server
+            Get-K8sKubeconfig -Path $args[0] | ForEach-Object Server
             Connect-K8sCluster -Kubeconfig $args[0] -Verbose | ForEach-Object Server
             Disconnect-K8sCluster
             Connect-K8sCluster -Kubeconfig $args[1] -Verbose
@@ -125,7 +126,8 @@ public sealed class SecretsInErrorsTests : IAsyncLifetime
             closed);
 
         Assert.Equal($"https://admin:***@127.0.0.1:{server.BaseAddress.Port}", result.Output[0].ToString());
-        Assert.Equal($"https://admin:***@127.0.0.1:{server.BaseAddress.Port}", result.Output[1].ToString()!.TrimEnd('/'));
+        Assert.Equal($"https://admin:***@127.0.0.1:{server.BaseAddress.Port}", result.Output[1].ToString());
+        Assert.Equal($"https://admin:***@127.0.0.1:{server.BaseAddress.Port}", result.Output[2].ToString()!.TrimEnd('/'));
         Assert.StartsWith("K8sConnectionFailed,", result.TerminatingError!.FullyQualifiedErrorId, StringComparison.Ordinal);
         Assert.Contains("admin:***@", result.TerminatingError.Exception.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(password, result.AllText(), StringComparison.Ordinal);
