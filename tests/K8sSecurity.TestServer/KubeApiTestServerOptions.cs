@@ -13,4 +13,16 @@ public sealed class KubeApiTestServerOptions
 
     /// <summary>Zero: sign synchronously right after the approval is stored. Otherwise sign in the background after this delay.</summary>
     public TimeSpan SignerDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>What the serviceaccount and root-ca-cert-publisher controllers do: a new namespace gets its
+    /// <c>default</c> ServiceAccount and the <c>kube-root-ca.crt</c> ConfigMap. Off: neither appears.</summary>
+    public bool ServiceAccountController { get; set; } = true;
+
+    /// <summary>What the namespace controller does with a deleted (Terminating) namespace: remove its contents, then the
+    /// namespace, after <see cref="NamespaceFinalizationDelay"/>. Off: the namespace stays Terminating.</summary>
+    public bool NamespaceController { get; set; } = true;
+
+    /// <summary>Zero: the namespace is finalized as part of the DELETE (its answer still says Terminating). Otherwise in
+    /// the background after this delay, so GET shows Terminating and creates in it are refused meanwhile.</summary>
+    public TimeSpan NamespaceFinalizationDelay { get; set; } = TimeSpan.Zero;
 }
