@@ -457,8 +457,59 @@ public sealed class ApiStore
             return false;
         }
 
-        Notify("DELETED", type, removed.Object);
+        Notify("DELETED", type, Deleted(removed.Object));
         return true;
+    }
+
+    /// <summary>The object as a DELETED event carries it: with the resourceVersion of the deletion (etcd bumps it).</summary>
+    private JsonObject Deleted(JsonObject obj)
+    {
+        var copy = obj.Clone();
+        copy.Metadata()["resourceVersion"] = NextResourceVersion().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return copy;
+    }
+
+    /// <summary>How many change events the watch history keeps (the watch cache's window).</summary>
+    internal const int HistoryLimit = 10_000;
+
+    private readonly Queue<WatchEvent> _history = new();
+    private long _oldestRetained;
+    private long _compacted;
+
+    /// <summary>
+    /// Like a cluster that moved on and had etcd compact it: every resourceVersion handed out so far becomes history that
+    /// can no longer be read. Continue tokens issued before answer 410 Expired, and watches from an older
+    /// resourceVersion get a 410 Expired ERROR event.
+    /// </summary>
+    public void Compact()
+    {
+        lock (SyncRoot)
+        {
+            _compacted = NextResourceVersion();
+            while (_history.Count > 0 && _history.Peek().ResourceVersion <= _compacted)
+            {
+                _history.Dequeue();
+            }
+
+            _oldestRetained = Math.Max(_oldestRetained, _compacted);
+        }
+    }
+
+    /// <summary>The resourceVersion up to which history is gone (0: nothing compacted).</summary>
+    internal long CompactedResourceVersion => _compacted;
+
+    /// <summary>
+    /// Events after <paramref name="resourceVersion"/> in order, or null when some of them are no longer kept (the
+    /// caller answers 410 Expired "too old resource version").
+    /// </summary>
+    internal List<WatchEvent>? EventsAfter(long resourceVersion)
+    {
+        if (resourceVersion < _oldestRetained)
+        {
+            return null;
+        }
+
+        return _history.Where(e => e.ResourceVersion > resourceVersion).ToList();
     }
 
     /// <summary>Watchers (called under the lock; they must only enqueue).</summary>
@@ -466,6 +517,13 @@ public sealed class ApiStore
 
     private void Notify(string eventType, ResourceType type, JsonObject obj)
     {
+        _history.Enqueue(new WatchEvent(long.Parse(obj.Str("metadata", "resourceVersion") ?? "0", System.Globalization.CultureInfo.InvariantCulture), eventType, type, obj));
+        while (_history.Count > HistoryLimit)
+        {
+            var dropped = _history.Dequeue();
+            _oldestRetained = Math.Max(_oldestRetained, dropped.ResourceVersion);
+        }
+
         Changed?.Invoke(eventType, type, obj);
         if (type.Namespaced && obj.Str("metadata", "namespace") is { Length: > 0 } ns)
         {
@@ -483,13 +541,16 @@ public sealed class ApiStore
                 {
                     if (m.Remove(k, out var removed))
                     {
-                        Notify("DELETED", t, removed.Object);
+                        Notify("DELETED", t, Deleted(removed.Object));
                     }
                 }
             }
         }
     }
 }
+
+/// <summary>One change as watchers see it.</summary>
+internal sealed record WatchEvent(long ResourceVersion, string Type, ResourceType ResourceType, JsonObject Object);
 
 /// <summary>A stored object plus its field managers (kept beside the object, rendered into metadata.managedFields).</summary>
 internal sealed class StoredObject(JsonObject obj)

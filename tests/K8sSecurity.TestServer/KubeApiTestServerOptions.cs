@@ -25,4 +25,7 @@ public sealed class KubeApiTestServerOptions
     /// <summary>Zero: the namespace is finalized as part of the DELETE (its answer still says Terminating). Otherwise in
     /// the background after this delay, so GET shows Terminating and creates in it are refused meanwhile.</summary>
     public TimeSpan NamespaceFinalizationDelay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>How often a watch with allowWatchBookmarks=true gets a BOOKMARK event (the real watch cache: about a minute).</summary>
+    public TimeSpan WatchBookmarkInterval { get; set; } = TimeSpan.FromSeconds(60);
 }

@@ -20,6 +20,12 @@ public sealed class ServerContext
     public Authentication Authentication { get; }
     public RbacAuthorizer Authorizer { get; }
 
+    /// <summary>
+    /// Called for every resource request after authorization, under the store lock, before it is handled: tests use it
+    /// to interleave a change at an exact point (another writer's update, a deletion, a compaction) with the request.
+    /// </summary>
+    public Action<Handlers.RequestContext>? BeforeRequest { get; set; }
+
     /// <summary>Admission plugins in order; tests may insert their own (e.g. a PodSecurity plugin).</summary>
     public List<IAdmissionPlugin> AdmissionPlugins { get; } = AdmissionChain.Default();
 

@@ -49,7 +49,17 @@ internal static class Generic
         var labels = LabelSelector.Parse(rc.QueryValue("labelSelector"));
         var fields = FieldSelector.Parse(rc.QueryValue("fieldSelector"), type);
         var limit = long.TryParse(rc.QueryValue("limit"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : long.MaxValue;
-        var start = DecodeContinue(rc.QueryValue("continue"));
+        var (start, tokenVersion) = DecodeContinue(rc.QueryValue("continue"));
+        if (start is not null && tokenVersion >= 0 && tokenVersion < store.CompactedResourceVersion)
+        {
+            // etcd3's list with a compacted continue token: 410 Expired, with a token to go on inconsistently.
+            throw new ApiException(410, "Expired",
+                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+            {
+                ListContinue = EncodeContinue(-1, start),
+            };
+        }
+
         var scoped = type.Namespaced && rc.Namespace.Length > 0;
 
         var matching = new List<(string Key, JsonObject Obj)>();
@@ -105,11 +115,12 @@ internal static class Generic
         Convert.ToBase64String(Encoding.UTF8.GetBytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = rv, ["start"] = start }.ToJsonString()))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string? DecodeContinue(string token)
+    /// <summary>The start key and resourceVersion of a continue token (null start: no token).</summary>
+    private static (string? Start, long ResourceVersion) DecodeContinue(string token)
     {
         if (token.Length == 0)
         {
-            return null;
+            return (null, 0);
         }
 
         try
@@ -117,7 +128,7 @@ internal static class Generic
             var b64 = token.Replace('-', '+').Replace('_', '/');
             b64 = b64.PadRight(b64.Length + ((4 - (b64.Length % 4)) % 4), '=');
             var node = JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(b64)));
-            return node.Str("start") ?? throw new FormatException();
+            return (node.Str("start") ?? throw new FormatException(), node.Long("rv") ?? 0);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
         {

@@ -181,6 +181,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         {
             try
             {
+                server.BeforeRequest?.Invoke(rc);
                 return Locked(rc, type, verb, sub);
             }
             finally
