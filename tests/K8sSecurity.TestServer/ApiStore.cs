@@ -187,6 +187,23 @@ public sealed class ApiStore
         }
     }
 
+    /// <summary>
+    /// Another writer's update (tests: a concurrent change): applies <paramref name="change"/> to the stored object and
+    /// stores it as field manager <paramref name="manager"/> with a new resourceVersion. Returns the stored copy.
+    /// </summary>
+    public JsonObject Update(string apiVersion, string kind, string? @namespace, string name, Action<JsonObject> change, string manager = "other-writer")
+    {
+        var type = ResourceCatalog.Require(apiVersion, kind);
+        lock (SyncRoot)
+        {
+            var current = GetRaw(type, @namespace, name)?.Clone() ?? throw StatusResponses.NotFound(type, name);
+            change(current);
+            var stored = Replace(type, current, manager).Clone();
+            RunControllers();
+            return stored;
+        }
+    }
+
     public int Count(string apiVersion, string kind)
     {
         var type = ResourceCatalog.Require(apiVersion, kind);

@@ -21,8 +21,9 @@ public sealed class ServerContext
     public RbacAuthorizer Authorizer { get; }
 
     /// <summary>
-    /// Called for every resource request after authorization, under the store lock, before it is handled: tests use it
-    /// to interleave a change at an exact point (another writer's update, a deletion, a compaction) with the request.
+    /// Called for every resource request (not watches) after authorization, before it is handled and before the store
+    /// lock is taken: tests use it to interleave a change at an exact point (another writer's update, a deletion, a
+    /// compaction) or to hold requests until several clients have read the same state. Runs on the request's thread.
     /// </summary>
     public Action<Handlers.RequestContext>? BeforeRequest { get; set; }
 

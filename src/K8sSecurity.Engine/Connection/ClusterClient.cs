@@ -55,7 +55,7 @@ public sealed class ClusterClient : IDisposable
         }
 
         string ns = request.Namespace ?? info.Namespace ?? "default";
-        return new ClusterClient(new Kubernetes(configuration), info, ns);
+        return new ClusterClient(new Kubernetes(configuration, new StrictFieldValidationHandler()), info, ns);
     }
 
     private static ClusterClient CreateInCluster(ConnectionRequest request)
@@ -80,7 +80,7 @@ public sealed class ClusterClient : IDisposable
             AuthKind = K8sAuthKind.InCluster,
             IsCurrent = true,
         };
-        return new ClusterClient(new Kubernetes(configuration), info, request.Namespace ?? configuration.Namespace ?? "default");
+        return new ClusterClient(new Kubernetes(configuration, new StrictFieldValidationHandler()), info, request.Namespace ?? configuration.Namespace ?? "default");
     }
 
     /// <summary>Asks the server who we are and what it runs; fails with a clear error when it cannot.</summary>

@@ -177,11 +177,11 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             return new WatchResult(rc);
         }
 
+        server.BeforeRequest?.Invoke(rc);
         lock (server.Store.SyncRoot)
         {
             try
             {
-                server.BeforeRequest?.Invoke(rc);
                 return Locked(rc, type, verb, sub);
             }
             finally
