@@ -218,7 +218,7 @@ public sealed class ClusterClient : IDisposable
         configuration.ClientCertificateFilePath = null;
         configuration.ClientKeyFilePath = null;
         configuration.HttpClientTimeout = Timeout.InfiniteTimeSpan;
-        return (new Kubernetes(configuration, new ClusterTransport(settings)), warnings);
+        return (new Kubernetes(configuration, new StrictFieldValidationHandler(), new ClusterTransport(settings)), warnings);
     }
 
     /// <summary>proxy-url as client-go reads it: http, https or socks5, with optional user:password.</summary>

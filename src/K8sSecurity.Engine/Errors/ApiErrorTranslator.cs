@@ -120,6 +120,10 @@ public static class ApiErrorTranslator
         {
             message = "the server rejected the credentials (401 Unauthorized): " + message;
         }
+        else if (kind == K8sErrorKind.Forbidden && RbacEscalationMessage.Matches(message))
+        {
+            message = RbacEscalationMessage.Explain(message);
+        }
 
         return new K8sOperationException(kind, $"{operation}: {message}", target)
         {

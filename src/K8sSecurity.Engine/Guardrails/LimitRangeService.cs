@@ -184,21 +184,23 @@ public static class LimitRangeService
         return new PlannedChange
         {
             Action = action, Kind = "LimitRange", Namespace = request.Namespace, Name = request.Name, Description = description, Desired = desired,
+            Replan = ct => PlanAsync(cluster, request, log, ct), Log = log,
         };
     }
 
+    /// <summary>Sends the planned change with the read resourceVersion; planned again from a fresh read when another writer was first.</summary>
     public static async Task<IReadOnlyList<LimitRangeRow>> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
-        V1LimitRange result = plan.Action switch
+        V1LimitRange result = await GuardrailApi.ApplyAsync(plan, current => current.Action switch
         {
-            ChangeAction.Create => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.CoreV1.CreateNamespacedLimitRangeAsync((V1LimitRange)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
-                $"Creating LimitRange {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            ChangeAction.Update => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.CoreV1.ReplaceNamespacedLimitRangeAsync((V1LimitRange)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
-                $"Updating LimitRange {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            _ => (V1LimitRange)plan.Desired!,
-        };
+            ChangeAction.Create => ReadModifyWrite.WriteAsync(WriteKind.Create,
+                () => cluster.Api.CoreV1.CreateNamespacedLimitRangeAsync((V1LimitRange)current.Desired!, current.Namespace, cancellationToken: cancellationToken),
+                $"Creating LimitRange {current.Namespace}/{current.Name}", current.Name),
+            ChangeAction.Update => ReadModifyWrite.WriteAsync(WriteKind.Update,
+                () => cluster.Api.CoreV1.ReplaceNamespacedLimitRangeAsync((V1LimitRange)current.Desired!, current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Updating LimitRange {current.Namespace}/{current.Name}", current.Name),
+            _ => Task.FromResult((V1LimitRange)current.Desired!),
+        }, cancellationToken).ConfigureAwait(false);
         return ToRows(result);
     }
 

@@ -236,23 +236,28 @@ public static class NetworkPolicyService
         }
 
         log.Verbose($"NetworkPolicy {ns}/{name}: {description}");
-        return new PlannedChange { Action = action, Kind = "NetworkPolicy", Namespace = ns, Name = name, Description = description, Desired = desired };
+        return new PlannedChange
+        {
+            Action = action, Kind = "NetworkPolicy", Namespace = ns, Name = name, Description = description, Desired = desired,
+            Replan = ct => PlanAsync(cluster, desired, force, log, ct), Log = log,
+        };
     }
 
+    /// <summary>Sends the planned change with the read resourceVersion; planned again from a fresh read when another writer was first.</summary>
     public static async Task<NetworkPolicyInfo> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
-        var result = plan.Action switch
+        var result = await GuardrailApi.ApplyAsync(plan, current => current.Action switch
         {
-            ChangeAction.Create => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.CreateNamespacedNetworkPolicyAsync((V1NetworkPolicy)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
-                $"Creating NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            ChangeAction.Update => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync((V1NetworkPolicy)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
-                $"Replacing NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            _ => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.ReadNamespacedNetworkPolicyAsync(plan.Name, plan.Namespace, cancellationToken: cancellationToken),
-                $"Reading NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-        };
+            ChangeAction.Create => ReadModifyWrite.WriteAsync(WriteKind.Create,
+                () => cluster.Api.NetworkingV1.CreateNamespacedNetworkPolicyAsync((V1NetworkPolicy)current.Desired!, current.Namespace, cancellationToken: cancellationToken),
+                $"Creating NetworkPolicy {current.Namespace}/{current.Name}", current.Name),
+            ChangeAction.Update => ReadModifyWrite.WriteAsync(WriteKind.Update,
+                () => cluster.Api.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync((V1NetworkPolicy)current.Desired!, current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Replacing NetworkPolicy {current.Namespace}/{current.Name}", current.Name),
+            _ => ApiErrorTranslator.CallAsync(
+                () => cluster.Api.NetworkingV1.ReadNamespacedNetworkPolicyAsync(current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Reading NetworkPolicy {current.Namespace}/{current.Name}", current.Name),
+        }, cancellationToken).ConfigureAwait(false);
         return ToInfo(result);
     }
 

@@ -135,28 +135,27 @@ public static class QuotaService
         return new PlannedChange
         {
             Action = action, Kind = "ResourceQuota", Namespace = request.Namespace, Name = request.Name, Description = description, Desired = desired,
+            Replan = ct => PlanAsync(cluster, request, log, ct), Log = log,
         };
     }
 
-    /// <summary>Sends the planned change (or nothing when unchanged) and returns the quota's rows.</summary>
+    /// <summary>
+    /// Sends the planned change (or nothing when unchanged) and returns the quota's rows. The update carries the
+    /// resourceVersion the plan read; when another writer changed the quota first, the request is planned again on the
+    /// fresh quota (so its other resources stay) and sent again.
+    /// </summary>
     public static async Task<IReadOnlyList<NamespaceQuotaRow>> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
-        V1ResourceQuota result;
-        string operation = $"{(plan.Action == ChangeAction.Create ? "Creating" : "Updating")} ResourceQuota {plan.Namespace}/{plan.Name}";
-        switch (plan.Action)
+        var result = await GuardrailApi.ApplyAsync(plan, current => current.Action switch
         {
-            case ChangeAction.Create:
-                result = await ApiErrorTranslator.CallAsync(
-                    () => cluster.Api.CoreV1.CreateNamespacedResourceQuotaAsync((V1ResourceQuota)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
-                break;
-            case ChangeAction.Update:
-                result = await ApiErrorTranslator.CallAsync(
-                    () => cluster.Api.CoreV1.ReplaceNamespacedResourceQuotaAsync((V1ResourceQuota)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
-                break;
-            default:
-                result = (V1ResourceQuota)plan.Desired!;
-                break;
-        }
+            ChangeAction.Create => ReadModifyWrite.WriteAsync(WriteKind.Create,
+                () => cluster.Api.CoreV1.CreateNamespacedResourceQuotaAsync((V1ResourceQuota)current.Desired!, current.Namespace, cancellationToken: cancellationToken),
+                $"Creating ResourceQuota {current.Namespace}/{current.Name}", current.Name),
+            ChangeAction.Update => ReadModifyWrite.WriteAsync(WriteKind.Update,
+                () => cluster.Api.CoreV1.ReplaceNamespacedResourceQuotaAsync((V1ResourceQuota)current.Desired!, current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Updating ResourceQuota {current.Namespace}/{current.Name}", current.Name),
+            _ => Task.FromResult((V1ResourceQuota)current.Desired!),
+        }, cancellationToken).ConfigureAwait(false);
 
         // The create/update answer has no usage yet; read it back so rows show Used like Get does.
         var fresh = await GuardrailApi.GetOrNullAsync(
@@ -288,6 +287,17 @@ public static class QuotaService
 /// <summary>Small helpers shared by the guardrail services.</summary>
 internal static class GuardrailApi
 {
+    /// <summary>
+    /// Applies a plan with <see cref="ReadModifyWrite"/>: the first attempt sends the plan the user confirmed, later
+    /// attempts (after another writer got there first) the same request planned again from a fresh read.
+    /// </summary>
+    public static Task<T> ApplyAsync<T>(PlannedChange plan, Func<PlannedChange, Task<T>> send, CancellationToken cancellationToken) =>
+        ReadModifyWrite.RunAsync($"Applying {plan.Target}", plan.Name, async attempt =>
+        {
+            var current = attempt == 1 || plan.Replan is null ? plan : await plan.Replan(cancellationToken).ConfigureAwait(false);
+            return await send(current).ConfigureAwait(false);
+        }, plan.Log, cancellationToken);
+
     /// <summary>GET that answers null for 404 instead of failing.</summary>
     public static async Task<T?> GetOrNullAsync<T>(Func<Task<T>> call, string operation, object? target)
         where T : class

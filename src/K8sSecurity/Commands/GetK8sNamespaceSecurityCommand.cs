@@ -34,7 +34,7 @@ public sealed class GetK8sNamespaceSecurityCommand : K8sClusterCmdlet
     protected override void EndProcessing()
     {
         IReadOnlyList<string>? filter = ParameterSetName == "Namespace" ? names : null;
-        var rows = RunOrThrow(ct => NamespaceSecurityService.GetAsync(Cluster, filter, ct));
+        var rows = RunOrThrow(ct => NamespaceSecurityService.GetAsync(Cluster, filter, Log, ct));
         WriteObject(rows, enumerateCollection: true);
         foreach (string name in names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !rows.Any(r => r.Namespace == n)).Distinct(StringComparer.Ordinal))
         {
