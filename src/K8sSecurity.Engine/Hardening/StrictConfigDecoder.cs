@@ -11,7 +11,16 @@ namespace K8sSecurity.Engine.Hardening;
 /// </summary>
 internal sealed class StrictConfigDecoder
 {
+    /// <param name="unknownFieldsAreErrors">False for files a component decodes leniently (the audit policy): unknown
+    /// fields are then collected in <see cref="UnknownFields"/> instead, because the component silently ignores them.</param>
+    public StrictConfigDecoder(bool unknownFieldsAreErrors = true) => this.unknownFieldsAreErrors = unknownFieldsAreErrors;
+
+    private readonly bool unknownFieldsAreErrors;
+
     public List<string> Errors { get; } = new();
+
+    /// <summary>Fields the component ignores (lenient decoding only).</summary>
+    public List<string> UnknownFields { get; } = new();
 
     public bool HasErrors => Errors.Count > 0;
 
@@ -22,7 +31,7 @@ internal sealed class StrictConfigDecoder
         {
             if (Array.IndexOf(known, name) < 0)
             {
-                Errors.Add($"unknown field \"{Join(path, name)}\"");
+                (unknownFieldsAreErrors ? Errors : UnknownFields).Add($"unknown field \"{Join(path, name)}\"");
             }
         }
     }
