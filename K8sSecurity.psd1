@@ -87,6 +87,8 @@
         # Hardening: encryption at rest, audit policy, control plane and node configuration
         'New-K8sEncryptionConfiguration'
         'Test-K8sEncryptionConfiguration'
+        'New-K8sAuditPolicy'
+        'Test-K8sAuditPolicy'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
