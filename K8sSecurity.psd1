@@ -89,6 +89,7 @@
         'Test-K8sEncryptionConfiguration'
         'New-K8sAuditPolicy'
         'Test-K8sAuditPolicy'
+        'Test-K8sNodeConfiguration'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
