@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using K8sSecurity.Engine.Errors;
 
 namespace K8sSecurity.Engine.Hardening;
 
@@ -74,9 +75,20 @@ internal sealed class NodeFileStat
     private static (uint Uid, uint Gid) Owners(string path)
     {
         var buffer = new byte[256];
-        if (NativeMethods.statx(NativeMethods.AtFdCwd, path, NativeMethods.AtSymlinkNoFollow, NativeMethods.StatxBasicStats, buffer) != 0)
+        int status;
+        try
         {
-            throw new IOException($"Cannot read the owner of '{path}' (statx failed with errno {Marshal.GetLastPInvokeError()}).");
+            status = NativeMethods.statx(NativeMethods.AtFdCwd, path, NativeMethods.AtSymlinkNoFollow, NativeMethods.StatxBasicStats, buffer);
+        }
+        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
+        {
+            throw new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot read file owners here (statx is Linux's): run the check on Linux.", path, ex);
+        }
+
+        if (status != 0)
+        {
+            // Never guess an owner: a file whose owner cannot be read makes the check fail, not pass.
+            throw new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot read the owner of '{path}' (statx failed with errno {Marshal.GetLastPInvokeError()}).", path);
         }
 
         // struct statx: u32 mask, u32 blksize, u64 attributes, u32 nlink, u32 uid, u32 gid, u16 mode, ...
