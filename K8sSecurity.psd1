@@ -17,6 +17,7 @@
         'K8sSecurity.Guardrails.format.ps1xml'
         'K8sSecurity.Scanning.format.ps1xml'
         'K8sSecurity.Audit.format.ps1xml'
+        'K8sSecurity.Hardening.format.ps1xml'
     )
 
     # Every cmdlet is listed explicitly (a test keeps this list and the code in step).
@@ -82,6 +83,13 @@
         # Audit: cluster audit and comparison
         'Invoke-K8sSecurityAudit'
         'Compare-K8sSecurityAudit'
+
+        # Hardening: encryption at rest, audit policy, control plane and node configuration
+        'New-K8sEncryptionConfiguration'
+        'Test-K8sEncryptionConfiguration'
+        'New-K8sAuditPolicy'
+        'Test-K8sAuditPolicy'
+        'Test-K8sNodeConfiguration'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

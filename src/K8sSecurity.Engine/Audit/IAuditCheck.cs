@@ -56,14 +56,20 @@ public sealed class AuditOptions
     /// <summary>Certificates expiring within this many days are High findings (expired ones are Critical).</summary>
     public int CertificateWarningDays { get; init; } = 30;
 
+    /// <summary>Root of a node's file system (or a copy of it) whose control-plane and kubelet configuration is checked.</summary>
+    public string? NodePath { get; init; }
+
     /// <summary>Namespaces the namespace, workload and service-account checks skip (system namespaces by default).</summary>
     public IReadOnlyCollection<string> ExcludedNamespaces { get; init; } = DefaultExcludedNamespaces;
 
     /// <summary>The clock, so expiry checks are testable.</summary>
     public DateTimeOffset? Now { get; init; }
 
+    /// <summary>The categories to run: all when none were chosen (NodeConfiguration only with a <see cref="NodePath"/>).</summary>
     public IReadOnlyCollection<AuditCategory> EffectiveCategories =>
-        Categories.Count == 0 ? Enum.GetValues<AuditCategory>() : Categories.Distinct().Order().ToArray();
+        Categories.Count == 0
+            ? Enum.GetValues<AuditCategory>().Where(c => c != AuditCategory.NodeConfiguration || NodePath is not null).ToArray()
+            : Categories.Distinct().Order().ToArray();
 
     public bool IsExcluded(string? ns) => ns is not null && ExcludedNamespaces.Contains(ns, StringComparer.Ordinal);
 }

@@ -50,6 +50,7 @@ public sealed class SecurityAuditor
         new CertificateExpiryCheck(),
         new AnonymousAccessCheck(),
         new ServerVersionCheck(),
+        new NodeConfigurationCheck(),
     };
 
     /// <summary>Kinds the selected categories read: what an audit lists (and what its ClusterRole must allow).</summary>
@@ -62,6 +63,11 @@ public sealed class SecurityAuditor
         if (options.PkiPath is { } pki && !Directory.Exists(pki))
         {
             throw K8sOperationException.InvalidArgument("PkiPath", pki, "the folder does not exist.");
+        }
+
+        if (options.NodePath is { } node && !Directory.Exists(node))
+        {
+            throw K8sOperationException.InvalidArgument("NodePath", node, "the folder does not exist.");
         }
 
         if (options.CertificateWarningDays is < 0 or > 3650)

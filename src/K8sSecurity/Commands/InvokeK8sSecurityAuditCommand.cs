@@ -55,6 +55,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
     [ValidateNotNullOrEmpty]
     public string? PkiPath { get; set; }
 
+    /// <summary>A node's root folder (or a copy of it): its control-plane and kubelet configuration is checked too.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? NodePath { get; set; }
+
     [Parameter]
     [ValidateRange(0, 3650)]
     public int CertificateWarningDays { get; set; } = 30;
@@ -233,6 +238,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             Categories = Category ?? Array.Empty<AuditCategory>(),
             PodSecurityLevel = string.Equals(PodSecurityLevel, "Restricted", StringComparison.OrdinalIgnoreCase) ? PodSecurityAuditLevel.Restricted : PodSecurityAuditLevel.Baseline,
             PkiPath = pkiFullPath,
+            NodePath = NodePath is null ? null : GetUnresolvedProviderPathFromPSPath(NodePath),
             CertificateWarningDays = CertificateWarningDays,
             ExcludedNamespaces = ExcludeNamespace,
         };
