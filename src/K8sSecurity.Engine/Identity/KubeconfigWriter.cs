@@ -4,6 +4,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
+using K8sSecurity.Engine.Validation;
 using YamlDotNet.RepresentationModel;
 
 namespace K8sSecurity.Engine.Identity;
@@ -22,6 +23,14 @@ public static class KubeconfigWriter
     {
         string full = merge ? SecureFile.ResolveExistingLink(path) : Path.GetFullPath(path);
         ValidateServer(spec.Cluster.Server);
+        KubernetesNames.ValidateKubeconfigName("ClusterName", spec.Cluster.Name);
+        KubernetesNames.ValidateKubeconfigName("UserName", spec.UserName);
+        KubernetesNames.ValidateKubeconfigName("ContextName", spec.ContextName);
+        if (!string.IsNullOrEmpty(spec.Namespace))
+        {
+            KubernetesNames.ValidateNamespace("Namespace", spec.Namespace);
+        }
+
         int kinds = (spec.ClientCertificatePath is not null ? 1 : 0) + (spec.Token is not null ? 1 : 0) + (spec.OidcIssuerUrl is not null ? 1 : 0);
         if (kinds != 1)
         {

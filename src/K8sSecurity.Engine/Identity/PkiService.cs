@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -95,6 +96,13 @@ public static class PkiService
     /// <summary>The subject, SANs, profile and file name a request resolves to (kubeadm presets applied).</summary>
     public static (LeafCertificateSpec Spec, string FileName) Resolve(LeafCertificateRequest request)
     {
+        // A node is a Node object (a DNS-1123 subdomain name); kubeadm checks the cluster domain the same way.
+        if (!string.IsNullOrEmpty(request.NodeName))
+        {
+            KubernetesNames.ValidateObjectName("NodeName", request.NodeName);
+        }
+
+        KubernetesNames.ValidateObjectName("ClusterDomain", request.ClusterDomain);
         var dns = new List<string>();
         var ips = new List<IPAddress>();
         string? commonName;

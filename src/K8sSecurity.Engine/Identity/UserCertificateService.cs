@@ -4,6 +4,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -95,11 +96,7 @@ public static class UserCertificateService
 
         if (request.Mode == UserCertificateMode.Submit)
         {
-            string name = request.RequestName ?? DefaultRequestName(request.UserName);
-            if (name.Length > 253 || name.Contains('/') || name.Contains('%') || name is "." or "..")
-            {
-                throw K8sOperationException.InvalidArgument("RequestName", name, "a CertificateSigningRequest name may not contain '/' or '%' and has at most 253 characters");
-            }
+            KubernetesNames.ValidatePathSegmentName("RequestName", request.RequestName ?? DefaultRequestName(request.UserName));
 
             if (request.Approve && request.Groups.Contains(CertificateRequestService.SystemMasters, StringComparer.Ordinal) && !request.Force)
             {
@@ -117,6 +114,11 @@ public static class UserCertificateService
         if (request.Mode == UserCertificateMode.LocalCA && (request.CACertificatePath is null || request.CAKeyPath is null))
         {
             throw K8sOperationException.InvalidArgument("CAKeyPath", request.CAKeyPath, "local signing needs both -CACertificatePath and -CAKeyPath");
+        }
+
+        if (request.KubeconfigNamespace is not null)
+        {
+            KubernetesNames.ValidateNamespace("Namespace", request.KubeconfigNamespace);
         }
 
         if (request.KubeconfigPath is not null && !ProducesCertificate(request))
@@ -321,6 +323,12 @@ public static class UserCertificateService
         EngineLog log,
         CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidatePathSegmentName("Name", requestName);
+        if (kubeconfigNamespace is not null)
+        {
+            KubernetesNames.ValidateNamespace("Namespace", kubeconfigNamespace);
+        }
+
         if (kubeconfigPath is not null && keyPath is null)
         {
             throw K8sOperationException.InvalidArgument("KeyPath", null, "writing a kubeconfig needs the private key file of the request (-KeyPath)");
