@@ -3,6 +3,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Authorization;
 
@@ -32,7 +33,7 @@ public sealed class RoleGrantRequest
     /// <summary>Fails before anything is sent when the combination cannot be expressed in RBAC.</summary>
     public void Validate()
     {
-        RbacNames.ValidateRoleName(RoleKind == RbacRoleKind.Role ? "Role" : "ClusterRole", RoleName);
+        KubernetesNames.ValidatePathSegmentName(RoleKind == RbacRoleKind.Role ? "Role" : "ClusterRole", RoleName);
         if (RoleKind == RbacRoleKind.Role && Namespace is null)
         {
             throw K8sOperationException.InvalidArgument("Role", RoleName, "a Role is namespaced: give -Namespace (or use -ClusterRole).");
@@ -40,12 +41,12 @@ public sealed class RoleGrantRequest
 
         if (Namespace is not null)
         {
-            RbacNames.ValidateNamespace("Namespace", Namespace);
+            KubernetesNames.ValidateNamespace("Namespace", Namespace);
         }
 
         if (BindingName is not null)
         {
-            RbacNames.ValidateRoleName("BindingName", BindingName);
+            KubernetesNames.ValidatePathSegmentName("BindingName", BindingName);
         }
 
         if (Subjects.Count == 0)
@@ -206,6 +207,7 @@ public static class RbacManagement
     public static async Task<IReadOnlyList<RbacBindingRow>> GetBindingRowsAsync(
         ClusterClient cluster, string? ns, Func<RbacSubject, bool> subjectFilter, Func<RbacBinding, bool> roleFilter, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var rbac = cluster.Api.RbacAuthorizationV1;
         var clusterBindings = await ListBindingsAsync(cluster, null, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<RbacBinding> roleBindings = ns is null
@@ -251,6 +253,7 @@ public static class RbacManagement
     /// <summary>ClusterRoles (aggregated rules resolved) and Roles of one namespace or all.</summary>
     public static async Task<IReadOnlyList<RbacRole>> GetRolesAsync(ClusterClient cluster, string? ns, bool includeRoles, bool includeClusterRoles, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var rbac = cluster.Api.RbacAuthorizationV1;
         var roles = new List<RbacRole>();
         if (includeClusterRoles)
@@ -362,11 +365,10 @@ public static class RbacManagement
 
     public static void ValidateRole(RbacRole role)
     {
-        string parameter = role.Kind == RbacRoleKind.Role ? "Name" : "Name";
-        RbacNames.ValidateRoleName(parameter, role.Name);
+        KubernetesNames.ValidatePathSegmentName("Name", role.Name);
         if (role.Kind == RbacRoleKind.Role)
         {
-            RbacNames.ValidateNamespace("Namespace", role.Namespace ?? string.Empty);
+            KubernetesNames.ValidateNamespace("Namespace", role.Namespace ?? string.Empty);
         }
 
         if (role.Rules.Count == 0 && !role.IsAggregated)
@@ -383,11 +385,13 @@ public static class RbacManagement
             }
         }
 
-        foreach (var (key, value) in role.Labels)
+        KubernetesNames.ValidateLabels("Label", role.Labels);
+        foreach (var selector in role.AggregationSelectors ?? Array.Empty<RbacLabelSelector>())
         {
-            if (key.Length == 0 || key.Length > 316 || value.Length > 63)
+            KubernetesNames.ValidateLabels("AggregationSelector", selector.MatchLabels);
+            foreach (var requirement in selector.MatchExpressions)
             {
-                throw K8sOperationException.InvalidArgument("Label", $"{key}={value}", "label keys are at most 253+63 characters and values at most 63.");
+                KubernetesNames.ValidateSelectorRequirement("AggregationSelector", requirement.Key, requirement.Operator, requirement.Values);
             }
         }
     }

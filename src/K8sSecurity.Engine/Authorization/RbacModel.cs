@@ -1,3 +1,5 @@
+using K8sSecurity.Engine.Validation;
+
 namespace K8sSecurity.Engine.Authorization;
 
 /// <summary>One RBAC policy rule (rbac.authorization.k8s.io/v1 PolicyRule), immutable.</summary>
@@ -99,15 +101,13 @@ public sealed record RbacSubject(RbacSubjectKind Kind, string Name, string? Name
             name = trimmed[(colon + 1)..];
         }
 
-        if (string.IsNullOrEmpty(ns) || !RbacNames.IsDnsLabel(ns))
+        if (string.IsNullOrEmpty(ns))
         {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "expected 'namespace:name' or a name with -Namespace; the namespace must be a DNS label.");
+            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "expected 'namespace:name' or a name with -Namespace.");
         }
 
-        if (!RbacNames.IsDnsSubdomain(name))
-        {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "a service account name must be a lowercase DNS subdomain (a-z, 0-9, '-', '.').");
-        }
+        KubernetesNames.ValidateNamespace(parameterName, ns);
+        KubernetesNames.ValidateObjectName(parameterName, name);
 
         return new RbacSubject(RbacSubjectKind.ServiceAccount, name, ns);
     }
@@ -251,35 +251,4 @@ public sealed class RbacBinding
     public string Scope => Namespace ?? "(cluster)";
 
     public override string ToString() => Namespace is null ? $"{Kind}/{Name}" : $"{Kind}/{Namespace}/{Name}";
-}
-
-/// <summary>Name validation shared by the authorization commands (kube-apiserver's rules).</summary>
-public static class RbacNames
-{
-    private static readonly System.Text.RegularExpressions.Regex DnsLabel = new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-    private static readonly System.Text.RegularExpressions.Regex DnsSubdomain = new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-
-    public static bool IsDnsLabel(string value) => value.Length <= 63 && DnsLabel.IsMatch(value);
-
-    public static bool IsDnsSubdomain(string value) => value.Length <= 253 && DnsSubdomain.IsMatch(value);
-
-    /// <summary>Role and binding names are path segment names: anything but empty, ".", "..", '/' and '%'.</summary>
-    public static bool IsPathSegmentName(string value) =>
-        value.Length is > 0 and <= 253 && value != "." && value != ".." && value.IndexOfAny(new[] { '/', '%' }) < 0;
-
-    public static void ValidateRoleName(string parameterName, string value)
-    {
-        if (!IsPathSegmentName(value))
-        {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "a role or binding name must be non-empty, at most 253 characters, and contain no '/' or '%'.");
-        }
-    }
-
-    public static void ValidateNamespace(string parameterName, string value)
-    {
-        if (!IsDnsLabel(value))
-        {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "a namespace must be a DNS label (lowercase a-z, 0-9 and '-', at most 63 characters).");
-        }
-    }
 }

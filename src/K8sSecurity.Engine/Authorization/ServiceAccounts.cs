@@ -8,6 +8,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Authorization;
 
@@ -25,8 +26,8 @@ public static class ServiceAccounts
     /// </summary>
     public static async Task<ServiceAccountInfo> CreateAsync(ClusterClient cluster, string ns, string name, bool automountToken, bool force, bool dryRun, EngineLog log, CancellationToken cancellationToken)
     {
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("Name", name);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
         var core = cluster.Api.CoreV1;
         string? dry = dryRun ? "All" : null;
         return await ReadModifyWrite.RunAsync($"Writing service account '{ns}:{name}'", name, async _ =>
@@ -61,6 +62,7 @@ public static class ServiceAccounts
     /// <summary>Service accounts of a namespace (or all) with their bindings, workloads and legacy token secrets.</summary>
     public static async Task<IReadOnlyList<ServiceAccountInfo>> GetAsync(ClusterClient cluster, string? ns, Func<string, bool> nameFilter, EngineLog log, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var core = cluster.Api.CoreV1;
         var accounts = ns is null
             ? await ApiErrorTranslator.CallAsync(() => core.ListServiceAccountForAllNamespacesAsync(cancellationToken: cancellationToken), "Listing service accounts").ConfigureAwait(false)
@@ -97,9 +99,9 @@ public static class ServiceAccounts
     {
         string canonicalKind = WorkloadKinds.FirstOrDefault(k => k.Equals(kind, StringComparison.OrdinalIgnoreCase))
             ?? throw K8sOperationException.InvalidArgument("Kind", kind, $"expected one of {string.Join(", ", WorkloadKinds)}.");
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("Name", name);
-        ValidateName("ServiceAccount", serviceAccount);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
+        KubernetesNames.ValidateObjectName("ServiceAccount", serviceAccount);
         var api = cluster.Api;
         string target = $"{canonicalKind} '{ns}/{name}'";
         var account = await RbacManagement.GetOrNullAsync(() => api.CoreV1.ReadNamespacedServiceAccountAsync(serviceAccount, ns, cancellationToken: cancellationToken), $"Reading service account '{ns}:{serviceAccount}'").ConfigureAwait(false);
@@ -185,8 +187,8 @@ public static class ServiceAccounts
     public static async Task<ServiceAccountToken> CreateTokenAsync(
         ClusterClient cluster, string ns, string serviceAccount, TimeSpan? duration, IReadOnlyList<string>? audiences, string? boundObject, EngineLog log, CancellationToken cancellationToken)
     {
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("ServiceAccount", serviceAccount);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("ServiceAccount", serviceAccount);
         if (duration is { } d && (d < TimeSpan.FromMinutes(10) || d.TotalSeconds > (1L << 32)))
         {
             throw K8sOperationException.InvalidArgument("Duration", d, "the API accepts 10 minutes up to 2^32 seconds.");
@@ -199,7 +201,7 @@ public static class ServiceAccounts
             string boundKind = parts[0].Equals("pod", StringComparison.OrdinalIgnoreCase) ? "Pod"
                 : parts[0].Equals("secret", StringComparison.OrdinalIgnoreCase) ? "Secret"
                 : parts[0].Equals("node", StringComparison.OrdinalIgnoreCase) ? "Node" : string.Empty;
-            if (parts.Length != 2 || boundKind.Length == 0 || !RbacNames.IsDnsSubdomain(parts[1]))
+            if (parts.Length != 2 || boundKind.Length == 0 || !KubernetesNames.IsDns1123Subdomain(parts[1]))
             {
                 throw K8sOperationException.InvalidArgument("BoundObject", boundObject, "expected Pod/<name>, Secret/<name> or Node/<name>.");
             }
@@ -255,8 +257,8 @@ public static class ServiceAccounts
         ClusterClient cluster, string ns, string name, string server, NetworkCredential credential, string? email, IReadOnlyList<string> serviceAccounts,
         bool force, bool dryRun, EngineLog log, CancellationToken cancellationToken)
     {
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("Name", name);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
         if (string.IsNullOrWhiteSpace(server) || server.Any(char.IsWhiteSpace))
         {
             throw K8sOperationException.InvalidArgument("Server", server, "give the registry host, e.g. registry.example.com or https://index.docker.io/v1/.");
@@ -269,7 +271,7 @@ public static class ServiceAccounts
 
         foreach (string account in serviceAccounts)
         {
-            ValidateName("ServiceAccount", account);
+            KubernetesNames.ValidateObjectName("ServiceAccount", account);
         }
 
         var core = cluster.Api.CoreV1;
@@ -510,14 +512,6 @@ public static class ServiceAccounts
 
     private static async Task<T> ReadAsync<T>(Func<Task<T>> call, string what) =>
         await ApiErrorTranslator.CallAsync(call, $"Reading {what}", what).ConfigureAwait(false);
-
-    private static void ValidateName(string parameter, string name)
-    {
-        if (!RbacNames.IsDnsSubdomain(name))
-        {
-            throw K8sOperationException.InvalidArgument(parameter, name, "must be a lowercase DNS subdomain (a-z, 0-9, '-', '.', at most 253 characters).");
-        }
-    }
 
     private static string DryRunNote(bool dryRun) => dryRun ? " (server dry run: nothing is stored)" : string.Empty;
 }

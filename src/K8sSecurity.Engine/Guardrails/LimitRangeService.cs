@@ -4,6 +4,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -92,8 +93,8 @@ public static class LimitRangeService
     /// <summary>Parses and checks the request alone (before any call): names, quantities, type rules, ranges.</summary>
     public static void Validate(LimitRangeRequest request)
     {
-        GuardrailNames.ValidateName("Name", request.Name);
-        GuardrailNames.ValidateName("Namespace", request.Namespace);
+        KubernetesNames.ValidateObjectName("Name", request.Name);
+        KubernetesNames.ValidateNamespace("Namespace", request.Namespace);
         var item = Parse(request);
         if (item.Maps().All(m => m.Values.Count == 0))
         {
@@ -206,6 +207,7 @@ public static class LimitRangeService
 
     public static async Task<IReadOnlyList<LimitRangeRow>> GetAsync(ClusterClient cluster, string? ns, string? name, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var list = ns is null
             ? await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListLimitRangeForAllNamespacesAsync(cancellationToken: cancellationToken), "Listing limit ranges").ConfigureAwait(false)
             : await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListNamespacedLimitRangeAsync(ns, cancellationToken: cancellationToken), $"Listing limit ranges in {ns}", ns).ConfigureAwait(false);
@@ -215,10 +217,14 @@ public static class LimitRangeService
             .SelectMany(ToRows).ToList();
     }
 
-    public static Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken) =>
-        ApiErrorTranslator.CallAsync(
+    public static Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
+    {
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
+        return ApiErrorTranslator.CallAsync(
             () => cluster.Api.CoreV1.DeleteNamespacedLimitRangeAsync(name, ns, cancellationToken: cancellationToken),
             $"Deleting LimitRange {ns}/{name}", name);
+    }
 
     internal static IReadOnlyList<LimitRangeRow> ToRows(V1LimitRange range)
     {
@@ -263,11 +269,7 @@ public static class LimitRangeService
             foreach (var (resource, text) in values)
             {
                 ValidateResourceName(map, resource);
-                if (!Quantity.TryParse(text?.Trim(), out var quantity, out string? error))
-                {
-                    throw K8sOperationException.InvalidArgument(map, $"{resource}={text}", error!);
-                }
-
+                var quantity = KubernetesNames.ParseQuantity(map, text, $"{resource}={text}");
                 if (quantity.Sign < 0)
                 {
                     throw K8sOperationException.InvalidArgument(map, $"{resource}={text}", "must be greater than or equal to 0");
@@ -410,6 +412,8 @@ public static class LimitRangeService
         {
             throw K8sOperationException.InvalidArgument(parameter, resource, "must be a standard limit type or fully qualified (cpu, memory, ephemeral-storage, storage, hugepages-<size>, <domain>/<name>)");
         }
+
+        KubernetesNames.ValidateLabelKey(parameter, resource); // validateResourceName: a qualified name
     }
 
     /// <summary>

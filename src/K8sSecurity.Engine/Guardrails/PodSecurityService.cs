@@ -6,6 +6,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -60,7 +61,7 @@ public static class PodSecurityService
 
     public static void Validate(PodSecurityRequest request)
     {
-        GuardrailNames.ValidateName("Namespace", request.Namespace);
+        KubernetesNames.ValidateNamespace("Namespace", request.Namespace);
         if (request.Enforce is null && request.Audit is null && request.Warn is null)
         {
             throw K8sOperationException.InvalidArgument("Enforce", null, "give at least one of -Enforce, -Audit, -Warn");

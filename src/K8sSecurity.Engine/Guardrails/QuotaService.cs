@@ -4,6 +4,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -15,8 +16,8 @@ public static class QuotaService
     /// <summary>Checks names, quantities and scopes like the apiserver does; nothing is sent.</summary>
     public static void Validate(QuotaRequest request)
     {
-        GuardrailNames.ValidateName("Name", request.Name);
-        GuardrailNames.ValidateName("Namespace", request.Namespace);
+        KubernetesNames.ValidateObjectName("Name", request.Name);
+        KubernetesNames.ValidateNamespace("Namespace", request.Namespace);
         foreach (var (resource, value) in request.Hard)
         {
             ResourceNames.ValidateQuotaResourceName("Hard", resource);
@@ -166,6 +167,7 @@ public static class QuotaService
 
     public static async Task<IReadOnlyList<NamespaceQuotaRow>> GetAsync(ClusterClient cluster, string? ns, string? name, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var list = ns is null
             ? await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListResourceQuotaForAllNamespacesAsync(cancellationToken: cancellationToken), "Listing resource quotas").ConfigureAwait(false)
             : await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListNamespacedResourceQuotaAsync(ns, cancellationToken: cancellationToken), $"Listing resource quotas in {ns}", ns).ConfigureAwait(false);
@@ -175,13 +177,19 @@ public static class QuotaService
             .SelectMany(ToRows).ToList();
     }
 
-    public static async Task<bool> ExistsAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken) =>
-        await GuardrailApi.GetOrNullAsync(
+    public static async Task<bool> ExistsAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
+    {
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
+        return await GuardrailApi.GetOrNullAsync(
             () => cluster.Api.CoreV1.ReadNamespacedResourceQuotaAsync(name, ns, cancellationToken: cancellationToken),
             $"Reading ResourceQuota {ns}/{name}", name).ConfigureAwait(false) is not null;
+    }
 
     public static async Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
         try
         {
             await ApiErrorTranslator.CallAsync(
@@ -313,29 +321,9 @@ internal static class GuardrailApi
     }
 }
 
-/// <summary>DNS-1123 names and wildcard matching used by the guardrail cmdlets.</summary>
+/// <summary>Wildcard matching used by the guardrail cmdlets (names are checked by KubernetesNames).</summary>
 public static class GuardrailNames
 {
-    public static void ValidateName(string parameter, string? name)
-    {
-        if (string.IsNullOrEmpty(name) || name.Length > 253
-            || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '.')
-            || !char.IsAsciiLetterOrDigit(name[0]) || !char.IsAsciiLetterOrDigit(name[^1]))
-        {
-            throw K8sOperationException.InvalidArgument(parameter, name, "must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-', '.', starting and ending with an alphanumeric character)");
-        }
-    }
-
-    public static void ValidateLabelName(string parameter, string? name)
-    {
-        if (string.IsNullOrEmpty(name) || name.Length > 63
-            || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
-            || !char.IsAsciiLetterOrDigit(name[0]) || !char.IsAsciiLetterOrDigit(name[^1]))
-        {
-            throw K8sOperationException.InvalidArgument(parameter, name, "must be a lowercase RFC 1123 label (a-z, 0-9, '-', at most 63 characters)");
-        }
-    }
-
     /// <summary>'*' and '?' wildcards, case-sensitive like Kubernetes names.</summary>
     public static bool Matches(string pattern, string value)
     {

@@ -4,6 +4,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -90,8 +91,8 @@ public static class SecureNamespaceService
     public static async Task<SecureNamespaceResult> PlanAsync(ClusterClient cluster, SecureNamespaceRequest request, EngineLog log, CancellationToken cancellationToken)
     {
         // Validate everything first: nothing is sent for a bad request.
-        GuardrailNames.ValidateLabelName("Name", request.Name);
-        GuardrailNames.ValidateName("ServiceAccountName", request.ServiceAccountName);
+        KubernetesNames.ValidateLabelName("Name", request.Name);
+        KubernetesNames.ValidateObjectName("ServiceAccountName", request.ServiceAccountName);
         var psa = new PodSecurityRequest { Namespace = request.Name, Enforce = request.PodSecurity, Audit = request.PodSecurity, Warn = request.PodSecurity, Version = request.PodSecurityVersion };
         PodSecurityService.Validate(psa);
         var quotaRequest = request.Quota is null ? null : new QuotaRequest { Namespace = request.Name, Hard = request.Quota };

@@ -5,6 +5,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Scanning;
 
@@ -30,6 +31,11 @@ public sealed class ClusterWorkloadReader
     {
         this.cluster = cluster;
         this.log = log;
+        foreach (string ns in namespaces ?? Array.Empty<string>())
+        {
+            KubernetesNames.ValidateNamespace("Namespace", ns);
+        }
+
         foreach (string? ns in namespaces is null ? new string?[] { null } : namespaces.Select(n => (string?)n))
         {
             foreach (string kind in WorkloadScanner.WorkloadKinds)

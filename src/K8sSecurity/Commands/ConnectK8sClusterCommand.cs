@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
@@ -55,6 +56,7 @@ public sealed class ConnectK8sClusterCommand : K8sCmdlet
         ClusterClient? client = null;
         try
         {
+            KubernetesNames.ValidateNamespace("Namespace", Namespace, optional: true);
             client = ClusterClient.Create(request);
             foreach (string warning in client.Warnings)
             {

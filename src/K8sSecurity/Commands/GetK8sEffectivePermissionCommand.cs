@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
@@ -34,7 +35,7 @@ public sealed class GetK8sEffectivePermissionCommand : RbacQueryCmdlet
         {
             if (!string.IsNullOrEmpty(Namespace))
             {
-                RbacNames.ValidateNamespace("Namespace", Namespace);
+                KubernetesNames.ValidateNamespace("Namespace", Namespace);
             }
 
             identity = SubjectIdentity(User, Group, ServiceAccount, ServiceAccountNamespace(Namespace, Path));

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
@@ -35,11 +36,8 @@ public sealed class NewK8sServiceAccountCommand : K8sClusterCmdlet
         {
             if (!TryInvoke(() =>
             {
-                RbacNames.ValidateNamespace("Namespace", ns);
-                if (!RbacNames.IsDnsSubdomain(name))
-                {
-                    throw Engine.Errors.K8sOperationException.InvalidArgument("Name", name, "must be a lowercase DNS subdomain (a-z, 0-9, '-', '.').");
-                }
+                KubernetesNames.ValidateNamespace("Namespace", ns);
+                KubernetesNames.ValidateObjectName("Name", name);
             }))
             {
                 continue;

@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Net;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Guardrails;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
@@ -59,6 +60,19 @@ public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
 
     protected override void EndProcessing()
     {
+        try
+        {
+            foreach (var (parameter, value) in new[] { ("Namespace", Namespace), ("FromNamespace", FromNamespace), ("ToNamespace", ToNamespace) })
+            {
+                KubernetesNames.ValidateNamespace(parameter, value, optional: true);
+            }
+        }
+        catch (K8sOperationException ex)
+        {
+            ThrowTerminating(ex);
+            return;
+        }
+
         string defaultNamespace = Namespace ?? (Path is null ? ResolveNamespace(null) : "default");
         IReadOnlyList<NetworkPolicyModel> policies;
         IReadOnlyList<EndpointModel> pods;
