@@ -28,6 +28,7 @@ public sealed partial class DefaultRbacPolicy
 
     private readonly Dictionary<(RbacRoleKind Kind, string Namespace, string Name), RbacRole> rolesByKey = new();
     private readonly Dictionary<(RbacBindingKind Kind, string Namespace, string Name), RbacBinding> bindingsByKey = new();
+    private readonly ConcurrentDictionary<(RbacSubject Subject, string Namespace), List<RbacPolicyRule>> defaultRulesBySubject = new();
 
     private DefaultRbacPolicy(int minor, string origin)
     {
@@ -132,15 +133,18 @@ public sealed partial class DefaultRbacPolicy
     /// </summary>
     public bool GrantsByDefault(RbacSubject subject, string? ns, RbacPolicyRule rule)
     {
-        var identity = IdentityOf(subject);
-        var defaultRules = Bindings
-            .Where(b => (b.Kind == RbacBindingKind.ClusterRoleBinding || b.Namespace == ns) && RbacPolicy.AppliesTo(identity, b) is not null)
-            .Select(b => b.RoleKind == RbacRoleKind.ClusterRole
-                ? rolesByKey.GetValueOrDefault((RbacRoleKind.ClusterRole, string.Empty, b.RoleName))
-                : rolesByKey.GetValueOrDefault((RbacRoleKind.Role, b.Namespace ?? string.Empty, b.RoleName)))
-            .OfType<RbacRole>()
-            .SelectMany(r => r.Rules)
-            .ToList();
+        var defaultRules = defaultRulesBySubject.GetOrAdd((subject, ns ?? string.Empty), key =>
+        {
+            var identity = IdentityOf(key.Subject);
+            return Bindings
+                .Where(b => (b.Kind == RbacBindingKind.ClusterRoleBinding || b.Namespace == ns) && RbacPolicy.AppliesTo(identity, b) is not null)
+                .Select(b => b.RoleKind == RbacRoleKind.ClusterRole
+                    ? rolesByKey.GetValueOrDefault((RbacRoleKind.ClusterRole, string.Empty, b.RoleName))
+                    : rolesByKey.GetValueOrDefault((RbacRoleKind.Role, b.Namespace ?? string.Empty, b.RoleName)))
+                .OfType<RbacRole>()
+                .SelectMany(r => r.Rules)
+                .ToList();
+        });
         if (defaultRules.Count == 0 || rule.Verbs.Count == 0)
         {
             return false;

@@ -204,28 +204,31 @@ public static class RbacRiskAnalyzer
                     : $"{binding.RoleKind}/{binding.RoleName}";
                 string who = $"{subject} (through {binding} → {roleText})";
 
-                // Rights the default policy does not already give this subject (everyone-groups get some by default).
-                var beyondDefaults = role.Rules.Where(r => !defaults.GrantsByDefault(subject, clusterWide ? null : binding.Namespace, r)).ToList();
+                // Rights the default policy does not already give this subject (everyone-groups get some by default);
+                // only asked for the everyone-subjects, the only ones the default policy gives rights to.
+                List<RbacPolicyRule>? beyond = null;
+                List<RbacPolicyRule> BeyondDefaults() => beyond ??= role.Rules.Where(r => !defaults.GrantsByDefault(subject, clusterWide ? null : binding.Namespace, r)).ToList();
+                bool isAllServiceAccounts = IsDefaultOrAllServiceAccounts(subject, out string what);
 
                 // Rights given to everyone who is not logged in, to every logged-in user, or to every / default service accounts.
-                if (IsAnonymous(subject) && beyondDefaults.FirstOrDefault() is { } anonymousRule)
+                if (IsAnonymous(subject) && BeyondDefaults().FirstOrDefault() is { } anonymousRule)
                 {
                     Add("RBAC-ANONYMOUS", "Rights granted to unauthenticated users", clusterWide ? FindingSeverity.Critical : FindingSeverity.High, anonymousRule,
                         $"{who} grants '{anonymousRule}' {where} to anyone who can reach the API server without credentials.",
                         "Remove the subject from the binding; disable anonymous auth (--anonymous-auth=false) if it is not needed.");
                 }
 
-                if (IsAllAuthenticated(subject) && beyondDefaults.FirstOrDefault() is { } authenticatedRule)
+                if (IsAllAuthenticated(subject) && BeyondDefaults().FirstOrDefault() is { } authenticatedRule)
                 {
                     Add("RBAC-ALL-AUTHENTICATED", "Rights granted to every authenticated user", clusterWide ? FindingSeverity.High : FindingSeverity.Medium, authenticatedRule,
                         $"{who} grants '{authenticatedRule}' {where} to every user and service account that can log in, beyond what the default policy gives them.",
                         "Bind the role to the groups or service accounts that need it, not to system:authenticated.");
                 }
 
-                if (IsDefaultOrAllServiceAccounts(subject, out string what) && beyondDefaults.FirstOrDefault() is { } serviceAccountRule)
+                if (isAllServiceAccounts && BeyondDefaults().FirstOrDefault() is { } serviceAccountRule)
                 {
                     Add("RBAC-DEFAULT-SERVICEACCOUNT", $"Rights granted to {what}", clusterWide ? FindingSeverity.High : FindingSeverity.Medium, serviceAccountRule,
-                        $"{who} gives {what} {where} {beyondDefaults.Count} rule(s), e.g. '{serviceAccountRule}'; every pod that does not choose a service account gets them.",
+                        $"{who} gives {what} {where} {BeyondDefaults().Count} rule(s), e.g. '{serviceAccountRule}'; every pod that does not choose a service account gets them.",
                         "Bind the rights to a dedicated service account and set automountServiceAccountToken: false on default service accounts.");
                 }
 
