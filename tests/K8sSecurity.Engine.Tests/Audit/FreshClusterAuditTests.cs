@@ -52,6 +52,18 @@ public sealed class FreshClusterAuditTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TheTestServersOwnSmallerDefaultPolicyIsRecognisedToo()
+    {
+        // The test server seeds a subset of the default policy (cluster-admin, admin/edit/view, discovery, basic-user,
+        // public-info-viewer) with the real objects' content: a fresh test server is a fresh cluster as well.
+        await using var plain = await KubeApiTestServer.StartAsync();
+        string config = plain.WriteKubeconfig(Path.Combine(Path.GetTempPath(), "k8ssec-audit-tests", Guid.NewGuid().ToString("N"), "config"));
+        using var cluster = ClusterClient.Create(new ConnectionRequest { KubeconfigPath = config });
+        var result = await new SecurityAuditor().AuditClusterAsync(cluster, new AuditOptions(), EngineLog.None, CancellationToken.None);
+        Assert.Equal(new[] { "VERSION-UNSUPPORTED" }, result.Findings.Select(f => f.Id));
+    }
+
+    [Fact]
     public async Task TheSystemNamespacesComeBackWhenAskedFor()
     {
         using var cluster = ClusterClient.Create(new ConnectionRequest { KubeconfigPath = kubeconfig });
