@@ -74,6 +74,11 @@ public sealed class SecurityAuditor
         {
             throw K8sOperationException.InvalidArgument("CertificateWarningDays", options.CertificateWarningDays, "use a number of days between 0 and 3650.");
         }
+
+        if (options.KubernetesVersion is { } version)
+        {
+            Authorization.DefaultRbacPolicy.For(version);
+        }
     }
 
     public async Task<AuditResult> AuditClusterAsync(ClusterClient cluster, AuditOptions options, EngineLog log, CancellationToken cancellationToken)
@@ -196,6 +201,13 @@ public sealed class SecurityAuditor
         var checks = SelectedChecks(context.Options).ToList();
         var findings = new List<AuditFinding>();
         var scores = new List<AuditCategoryScore>();
+        var excludedNamespaces = context.Options.ExcludedNamespaces.Distinct(StringComparer.Ordinal).ToList();
+        var excluded = new List<string>();
+        if (excludedNamespaces.Count > 0)
+        {
+            excluded.Add($"namespaces {string.Join(", ", excludedNamespaces)}");
+        }
+
         for (int i = 0; i < checks.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -209,6 +221,7 @@ public sealed class SecurityAuditor
                 .ThenBy(f => f.Id, StringComparer.Ordinal)
                 .ToList();
             findings.AddRange(ordered);
+            excluded.AddRange(result.ExcludedDefaults.Where(e => !excluded.Contains(e, StringComparer.Ordinal)));
             scores.Add(AuditScoring.Summarize(check.Category, ordered, result.Evaluated, result.SkippedReason));
             context.Log.Verbose(result.SkippedReason is null
                 ? $"{check.Category}: {ordered.Count} finding(s) over {result.Evaluated} evaluated."
@@ -233,6 +246,9 @@ public sealed class SecurityAuditor
             StartedAt = started,
             Duration = clock.Elapsed,
             Offline = context.Cluster is null,
+            ExcludedNamespaces = excludedNamespaces,
+            DefaultPolicy = context.DefaultPolicy?.Version,
+            Excluded = excluded,
         };
         return new AuditResult { Summary = summary, Findings = findings };
     }

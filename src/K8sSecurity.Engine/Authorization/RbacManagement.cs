@@ -616,9 +616,13 @@ public static class RbacRules
 {
     /// <summary>
     /// A rule from user input. "deployments.apps" style resources put their group into apiGroups; resources without a
-    /// group default to the core group "". Verbs and URLs are kept as given (RBAC is case-sensitive).
+    /// group default to the core group "". Verbs and URLs are kept as given (RBAC is case-sensitive). Verbs the API
+    /// server does not use are refused unless <paramref name="allowCustomVerb"/>; with a <paramref name="catalog"/>,
+    /// resources that no group of the rule serves are refused (they would grant nothing), naming the group that does.
     /// </summary>
-    public static RbacPolicyRule Create(IEnumerable<string>? verbs, IEnumerable<string>? resources, IEnumerable<string>? apiGroups, IEnumerable<string>? resourceNames, IEnumerable<string>? nonResourceUrls)
+    public static RbacPolicyRule Create(
+        IEnumerable<string>? verbs, IEnumerable<string>? resources, IEnumerable<string>? apiGroups, IEnumerable<string>? resourceNames, IEnumerable<string>? nonResourceUrls,
+        ApiResourceCatalog? catalog = null, bool allowCustomVerb = false)
     {
         var verbList = Clean(verbs);
         var resourceList = new List<string>();
@@ -657,6 +661,25 @@ public static class RbacRules
             NonResourceUrls = Clean(nonResourceUrls),
         };
         Validate(rule);
+        if (!allowCustomVerb)
+        {
+            foreach (string verb in rule.Verbs)
+            {
+                if (ApiResourceCatalog.CheckVerb(verb, rule.IsNonResourceRule) is { } problem)
+                {
+                    throw K8sOperationException.InvalidArgument("Verb", verb, problem);
+                }
+            }
+        }
+
+        foreach (string resource in catalog is null ? Enumerable.Empty<string>() : rule.Resources)
+        {
+            if (catalog!.Check(rule.ApiGroups, resource) is { } problem)
+            {
+                throw K8sOperationException.InvalidArgument("Resource", resource, problem + " A resource this table does not know needs -AllowUnknownResource.");
+            }
+        }
+
         return rule;
     }
 

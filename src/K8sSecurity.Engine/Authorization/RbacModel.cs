@@ -199,13 +199,34 @@ public sealed class RbacRole
     /// <summary>The ClusterRoles whose rules were aggregated into this one (empty unless aggregated).</summary>
     public IReadOnlyList<string> AggregatedFrom { get; init; } = Array.Empty<string>();
 
-    /// <summary>"cluster", or "file:line" for roles read from manifests.</summary>
+    /// <summary>"cluster", "file:line" for roles read from manifests, or "default policy v1.32" for a default object added offline.</summary>
     public string Source { get; init; } = "cluster";
+
+    /// <summary>
+    /// True when the role is one of the cluster's default (bootstrap) objects, unchanged: added offline from the
+    /// default policy, or read from the cluster or a dump with the default policy's content.
+    /// </summary>
+    public bool IsDefault { get; init; }
 
     /// <summary>True when the API server answered a server-side dry run only: nothing was stored.</summary>
     public bool DryRun { get; init; }
 
     public string Scope => Namespace ?? "(cluster)";
+
+    /// <summary>The same role with other aggregated rules, default mark or source.</summary>
+    internal RbacRole With(IReadOnlyList<RbacPolicyRule>? rules = null, IReadOnlyList<string>? aggregatedFrom = null, bool? isDefault = null, string? source = null) => new()
+    {
+        Kind = Kind,
+        Name = Name,
+        Namespace = Namespace,
+        Rules = rules ?? Rules,
+        Labels = Labels,
+        AggregationSelectors = AggregationSelectors,
+        AggregatedFrom = aggregatedFrom ?? AggregatedFrom,
+        Source = source ?? Source,
+        IsDefault = isDefault ?? IsDefault,
+        DryRun = DryRun,
+    };
 
     public override string ToString() => Namespace is null ? $"{Kind}/{Name}" : $"{Kind}/{Namespace}/{Name}";
 }
@@ -237,7 +258,11 @@ public sealed class RbacBinding
 
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>"cluster", "file:line" for bindings read from manifests, or "default policy v1.32" for a default object added offline.</summary>
     public string Source { get; init; } = "cluster";
+
+    /// <summary>True when the binding is one of the cluster's default (bootstrap) objects, unchanged.</summary>
+    public bool IsDefault { get; init; }
 
     /// <summary>What the last Grant/Revoke did (Unchanged for objects that were only read).</summary>
     public RbacBindingChange Change { get; init; }
@@ -249,6 +274,22 @@ public sealed class RbacBinding
     public string Role => $"{RoleKind}/{RoleName}";
 
     public string Scope => Namespace ?? "(cluster)";
+
+    /// <summary>The same binding with another default mark or source.</summary>
+    internal RbacBinding With(bool isDefault, string? source = null) => new()
+    {
+        Kind = Kind,
+        Name = Name,
+        Namespace = Namespace,
+        RoleKind = RoleKind,
+        RoleName = RoleName,
+        Subjects = Subjects,
+        Labels = Labels,
+        Source = source ?? Source,
+        IsDefault = isDefault,
+        Change = Change,
+        DryRun = DryRun,
+    };
 
     public override string ToString() => Namespace is null ? $"{Kind}/{Name}" : $"{Kind}/{Namespace}/{Name}";
 }

@@ -64,9 +64,24 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
     [ValidateRange(0, 3650)]
     public int CertificateWarningDays { get; set; } = 30;
 
+    /// <summary>Namespaces to skip; the system namespaces (kube-system, kube-public, kube-node-lease) by default.</summary>
     [Parameter]
     [AllowEmptyCollection]
-    public string[] ExcludeNamespace { get; set; } = AuditOptions.DefaultExcludedNamespaces.ToArray();
+    public string[] ExcludeNamespace { get; set; } = AuditOptions.SystemNamespaces.ToArray();
+
+    /// <summary>Audit kube-system, kube-public and kube-node-lease too (they are skipped by default).</summary>
+    [Parameter]
+    public SwitchParameter IncludeSystemNamespace { get; set; }
+
+    /// <summary>Whose default RBAC policy the audit compares with (and adds to manifest dumps): "v1.32".</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DefaultPolicyVersionCompleter))]
+    public string? KubernetesVersion { get; set; }
+
+    /// <summary>Judge the RBAC objects read alone: no default objects are added to dumps, none is treated as default.</summary>
+    [Parameter]
+    public SwitchParameter ExcludeDefaultPolicy { get; set; }
 
     [Parameter(ParameterSetName = ClusterSet)]
     [ValidateRange(1, 64)]
@@ -103,6 +118,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         var options = Options();
         try
         {
+            if (ExcludeDefaultPolicy && KubernetesVersion is not null)
+            {
+                throw K8sOperationException.InvalidArgument("KubernetesVersion", KubernetesVersion, "give -KubernetesVersion or -ExcludeDefaultPolicy, not both.");
+            }
+
             SecurityAuditor.Validate(options);
             if (outputFullPath is not null)
             {
@@ -240,7 +260,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             PkiPath = pkiFullPath,
             NodePath = NodePath is null ? null : GetUnresolvedProviderPathFromPSPath(NodePath),
             CertificateWarningDays = CertificateWarningDays,
-            ExcludedNamespaces = ExcludeNamespace,
+            ExcludedNamespaces = IncludeSystemNamespace
+                ? ExcludeNamespace.Where(ns => !AuditOptions.SystemNamespaces.Contains(ns, StringComparer.Ordinal)).ToArray()
+                : ExcludeNamespace,
+            KubernetesVersion = KubernetesVersion,
+            ExcludeDefaultPolicy = ExcludeDefaultPolicy,
         };
     }
 }

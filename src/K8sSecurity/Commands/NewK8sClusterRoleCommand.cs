@@ -50,6 +50,14 @@ public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
     [Parameter]
     public Hashtable? Label { get; set; }
 
+    /// <summary>Accept verbs the API server does not use itself (for an aggregated API or a webhook authorizer).</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowCustomVerb { get; set; }
+
+    /// <summary>Accept resources the built-in API table does not know in a built-in API group.</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowUnknownResource { get; set; }
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -83,7 +91,7 @@ public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
                     allRules.AddRange(rules);
                     break;
                 case "Inline":
-                    allRules.Add(RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, NonResourceUrl));
+                    allRules.Add(RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, NonResourceUrl, AllowUnknownResource ? null : ApiResourceCatalog.BuiltIn, AllowCustomVerb));
                     break;
                 default:
                     selectors = AggregationSelector

@@ -41,6 +41,14 @@ public sealed class NewK8sRoleCommand : K8sClusterCmdlet
     [Parameter]
     public Hashtable? Label { get; set; }
 
+    /// <summary>Accept verbs the API server does not use itself (for an aggregated API or a webhook authorizer).</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowCustomVerb { get; set; }
+
+    /// <summary>Accept resources the built-in API table does not know in a built-in API group.</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowUnknownResource { get; set; }
+
     [Parameter]
     public SwitchParameter Force { get; set; }
 
@@ -60,7 +68,7 @@ public sealed class NewK8sRoleCommand : K8sClusterCmdlet
         RbacRole? role = null;
         if (!TryInvoke(() =>
         {
-            var allRules = ParameterSetName == "Rules" ? rules : new List<RbacPolicyRule> { RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, null) };
+            var allRules = ParameterSetName == "Rules" ? rules : new List<RbacPolicyRule> { RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, null, AllowUnknownResource ? null : ApiResourceCatalog.BuiltIn, AllowCustomVerb) };
             role = new RbacRole
             {
                 Kind = RbacRoleKind.Role,

@@ -114,8 +114,13 @@ public sealed class ClusterAuditTests : IClassFixture<FlawedClusterServer>
         Assert.All(result.Findings, f => Assert.Equal(AuditCategory.Namespaces, f.Category));
         Assert.Equal(fixture.Cluster.FlawedNamespaces.Count, result.Findings.Count);
         var listed = fixture.Server.Requests.Where(r => r.Method == "GET" && !r.Path.StartsWith("/version", StringComparison.Ordinal)).Select(r => r.Path).Distinct().Order().ToList();
+        // The guardrail kinds, and the workload kinds that tell whether the default namespace is in use.
         Assert.Equal(
-            new[] { "/api/v1/limitranges", "/api/v1/namespaces", "/api/v1/resourcequotas", "/apis/networking.k8s.io/v1/networkpolicies" },
+            new[]
+            {
+                "/api/v1/limitranges", "/api/v1/namespaces", "/api/v1/pods", "/api/v1/resourcequotas", "/apis/apps/v1/daemonsets", "/apis/apps/v1/deployments",
+                "/apis/apps/v1/replicasets", "/apis/apps/v1/statefulsets", "/apis/batch/v1/cronjobs", "/apis/batch/v1/jobs", "/apis/networking.k8s.io/v1/networkpolicies",
+            },
             listed);
         Assert.Single(result.Summary.Categories);
     }

@@ -14,13 +14,15 @@ public sealed class AuditExamplesTests : IClassFixture<AuditServer>, IDisposable
 {
     // The filters of ClusterBaseline.Tests.ps1, each producing the lines Pester's Should -BeNullOrEmpty would see.
     private const string BaselineChecks = """
-        $findings = @(Invoke-K8sSecurityAudit -Kubeconfig $args[0] -Category PodSecurity, Rbac, Namespaces, Certificates -CertificateWarningDays 30 |
+        $audit = if ([System.IO.Directory]::Exists($args[0])) { @{ Path = $args[0] } } else { @{ Kubeconfig = $args[0] } }
+        $findings = @(Invoke-K8sSecurityAudit @audit -Category PodSecurity, Rbac, Namespaces, Certificates -CertificateWarningDays 30 |
             Where-Object { $_.PSTypeNames -contains 'K8sSecurity.Engine.Audit.AuditFinding' })
         $findings | Where-Object Id -EQ 'PSS-BASELINE-PRIVILEGED' | ForEach-Object { "privileged $($_.Namespace)" }
         foreach ($rule in 'NS-NO-QUOTA', 'NS-NO-LIMITRANGE', 'NS-NO-DEFAULT-DENY') {
             $findings | Where-Object Id -EQ $rule | ForEach-Object { "$rule $($_.Namespace)" }
         }
         $findings | Where-Object { $_.Id -eq 'RBAC-WILDCARD-ADMIN' -and $_.Evidence['subjectKind'] -match 'User|Group' } | ForEach-Object { "admin $($_.Evidence['subject'])" }
+        $findings | Where-Object Id -EQ 'RBAC-ANONYMOUS' | ForEach-Object { "anonymous $($_.Resource)" }
         $findings | Where-Object Id -In 'CERT-EXPIRED', 'CERT-EXPIRING' | ForEach-Object { "cert $($_.Namespace) $($_.Evidence['notAfter'])" }
         """;
 
@@ -38,7 +40,18 @@ public sealed class AuditExamplesTests : IClassFixture<AuditServer>, IDisposable
         Assert.Equal(planted.Count(p => p.Id is "NS-NO-QUOTA" or "NS-NO-LIMITRANGE" or "NS-NO-DEFAULT-DENY"), lines.Count(l => l.StartsWith("NS-", StringComparison.Ordinal)));
         Assert.Equal(planted.Count(p => p.Id == "RBAC-WILDCARD-ADMIN"), lines.Count(l => l.StartsWith("admin User:alice-", StringComparison.Ordinal)));
         Assert.Equal(planted.Count(p => p.Id is "CERT-EXPIRED" or "CERT-EXPIRING"), lines.Count(l => l.StartsWith("cert ", StringComparison.Ordinal)));
+        Assert.Equal(planted.Count(p => p.Id == "RBAC-ANONYMOUS"), lines.Count(l => l.StartsWith("anonymous ", StringComparison.Ordinal)));
         Assert.True(lines.Count > 10);
+    }
+
+    [Fact]
+    public void BaselineAssertionsFailOnAFolderThatBindsDefaultRolesOffline()
+    {
+        // Issue 12's folder binds cluster-admin to dave and the ops group and view to system:anonymous; it does not
+        // contain those roles (no repository of manifests does), yet the suite must fail as it would on the cluster.
+        string folder = Path.Combine(TestPaths.RepoRoot, "tests", "TestData", "rbac-folder");
+        var lines = session.Invoke(BaselineChecks, folder).AssertNoErrors().Output.Select(o => o.ToString()).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(new[] { "admin Group:ops", "admin User:dave", "anonymous ClusterRoleBinding/public-view" }, lines);
     }
 
     [Fact]

@@ -25,7 +25,17 @@ public static class TestPaths
 
     public static string Shared(params string[] parts)
     {
+        // ../shared next to the repository root; a git worktree (/work/wt/<name>) finds it further up.
         string shared = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+        for (var dir = new DirectoryInfo(RepoRoot).Parent; !Directory.Exists(shared) && dir?.Parent is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.Parent.FullName, "shared");
+            if (Directory.Exists(candidate))
+            {
+                shared = candidate;
+            }
+        }
+
         if (!Directory.Exists(shared))
         {
             throw new DirectoryNotFoundException(
