@@ -119,6 +119,7 @@ function Invoke-TestTask {
             $pester = Get-Content -Raw $pesterFile | ConvertFrom-Json
             Write-Host "Pester: $($pester.Passed) passed, $($pester.Failed) failed, $($pester.Skipped) skipped"
             $passed += $pester.Passed; $failed += $pester.Failed; $skipped += $pester.Skipped
+            if ($pesterExit -ne 0 -and $pester.Failed -eq 0) { Write-Host "The Pester run exited ${pesterExit}: counted as one failure"; $failed++ }
         } else {
             Write-Host "The Pester run ended (exit $pesterExit) without results: counted as one failure"
             $failed++
@@ -150,12 +151,14 @@ foreach ($step in $Task) {
             if ($summary.Failed -gt 0) { exit 1 }
         }
         'Package' {
-            Invoke-Dotnet build src/K8sSecurity -c Release
+            # A Release build staged apart from out/K8sSecurity (which the tests import), then packed from there.
+            $packageStage = Join-Path $PSScriptRoot "out/package/K8sSecurity/$version/"
+            Invoke-Dotnet build src/K8sSecurity -c Release "-p:ModuleStageDir=$packageStage" --verbosity quiet
             $package = "out/K8sSecurity.$version.nupkg"
             Remove-Item -Force -ErrorAction SilentlyContinue $package
             # PSResourceGet (shipped with pwsh) writes the .nuspec from the manifest, exactly as Publish-PSResource does.
             Import-Module Microsoft.PowerShell.PSResourceGet
-            Compress-PSResource -Path "$stage" -DestinationPath out
+            Compress-PSResource -Path $packageStage -DestinationPath out
             if (-not (Test-Path $package)) { throw "Compress-PSResource wrote no $package" }
             Write-Host "Wrote $package"
         }

@@ -1,6 +1,6 @@
 # K8sSecurity quick start: runs offline on the bundled examples, no cluster needed.
 #   dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo     (builds the module, then runs this script)
-#   pwsh -File examples/quickstart.ps1                             (pwsh 7.4+, after ./build.ps1)
+#   pwsh -File examples/quickstart.ps1                             (pwsh 7.6+, after ./build.ps1)
 param(
     # Where the throwaway CA, sammy's key, certificate and kubeconfig, and the reports go.
     [string] $WorkDirectory = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'k8ssecurity-quickstart')

@@ -16,7 +16,10 @@ Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1')
 $version = (Get-PesterVersions).Runner
 Import-Module (Get-PesterManifest $version)
 $null = New-Item -ItemType Directory -Force -Path (Split-Path $ResultFile)
-$files = Get-ChildItem -Path $PSScriptRoot -Filter '*.Tests.ps1' | Where-Object { $name = $_.Name; $Filter.Where({ $name -like "*$_*" }) }
+# -File passes "a,b" as one string.
+$Filter = @($Filter | ForEach-Object { $_ -split ',' } | Where-Object { $_ })
+$files = @(Get-ChildItem -Path $PSScriptRoot -Filter '*.Tests.ps1' | Where-Object { $name = $_.Name; $Filter.Where({ $name -like "*$_*" }) })
+if ($files.Count -eq 0) { throw "No test file in tests/Pester matches $($Filter -join ', ')." }
 
 $configuration = New-PesterConfiguration
 $configuration.Run.Path = @($files.FullName)
@@ -26,9 +29,12 @@ $configuration.TestResult.Enabled = $true
 $configuration.TestResult.OutputPath = [IO.Path]::ChangeExtension($ResultFile, '.xml')
 Write-Host "Pester ${version}: $($files.Count) test files in tests/Pester"
 $run = Invoke-Pester -Configuration $configuration
-# A failure outside a test (a BeforeAll that threw, a file that does not parse) fails its tests' block: count each.
+if ($null -eq $run) { throw 'Invoke-Pester returned no result.' }
+# A failure outside a test (a BeforeAll that threw, a file that does not parse) fails its block or file: count each.
+$failed = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount
+if ($run.Result -ne 'Passed' -and $failed -eq 0) { $failed = 1 }
 [pscustomobject]@{
     Passed  = $run.PassedCount
-    Failed  = $run.FailedCount + $run.FailedBlocksCount + $run.FailedContainersCount
+    Failed  = $failed
     Skipped = $run.SkippedCount + $run.NotRunCount
 } | ConvertTo-Json | Set-Content -LiteralPath $ResultFile

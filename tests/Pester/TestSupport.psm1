@@ -54,7 +54,7 @@ function Get-PwshCommand {
 
 <#
 .SYNOPSIS
-    Runs a fresh `pwsh -NoProfile -NonInteractive` with the given arguments (e.g. -File x.ps1 a b, or -Command '...')
+    Runs a fresh `pwsh -NoProfile -NonInteractive` (-Interactive: without -NonInteractive) with the given arguments (e.g. -File x.ps1 a b, or -Command '...')
     and returns ExitCode, Output (stdout text) and Errors (stderr text). Environment entries override the current
     ones for the child only; $null removes a variable.
 #>
@@ -64,11 +64,14 @@ function Invoke-Pwsh {
         [hashtable] $Environment = @{},
         [string] $WorkingDirectory = $script:RepoRoot,
         [string] $InputText,
-        [int] $TimeoutSeconds = 300
+        [int] $TimeoutSeconds = 300,
+        # Without -NonInteractive, so prompts (-Confirm) read their answers from -InputText.
+        [switch] $Interactive
     )
     $command = Get-PwshCommand
     $start = [Diagnostics.ProcessStartInfo]::new($command[0])
-    foreach ($part in @($command | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive') + $ArgumentList) { $start.ArgumentList.Add($part) }
+    $mode = if ($Interactive) { @('-NoProfile') } else { @('-NoProfile', '-NonInteractive') }
+    foreach ($part in @($command | Select-Object -Skip 1) + $mode + $ArgumentList) { $start.ArgumentList.Add($part) }
     $start.RedirectStandardOutput = $true
     $start.RedirectStandardError = $true
     $start.RedirectStandardInput = $true
@@ -143,22 +146,26 @@ function Stop-TestServer([Parameter(ValueFromPipeline)] $Server) {
 <#
 .SYNOPSIS
     Runs a Pester suite under a given Pester version in a fresh pwsh that finds K8sSecurity by name (the staged
-    out/ folder is on PSModulePath, as an installed module would be). Returns one row per test: Path (block and test
+    out/ folder is on PSModulePath, as an installed module would be, unless -Environment says otherwise). Returns one row per test: Path (block and test
     names joined with ' > '), Result, Message.
 #>
 function Invoke-PesterSuite {
     param(
         [Parameter(Mandatory)] [string] $PesterVersion,
         [Parameter(Mandatory)] [string] $Path,
-        [hashtable] $Data = @{}
+        [hashtable] $Data = @{},
+        # The child's environment; by default PSModulePath starts with the staged out/ folder.
+        [hashtable] $Environment
     )
-    $null = Get-StagedManifest
+    if (-not $Environment) {
+        $null = Get-StagedManifest
+        $Environment = @{ PSModulePath = (Join-Path $script:RepoRoot 'out') + [IO.Path]::PathSeparator + $env:PSModulePath }
+    }
     $resultFile = Join-Path (New-TestDirectory) 'results.json'
     $runner = Join-Path $PSScriptRoot 'Invoke-PesterSuite.ps1'
     $arguments = @('-File', $runner, '-PesterManifest', (Get-PesterManifest $PesterVersion), '-Path', $Path,
         '-DataJson', ($Data | ConvertTo-Json -Compress -Depth 5), '-ResultFile', $resultFile)
-    $modulePath = (Join-Path $script:RepoRoot 'out') + [IO.Path]::PathSeparator + $env:PSModulePath
-    $run = Invoke-Pwsh $arguments -Environment @{ PSModulePath = $modulePath }
+    $run = Invoke-Pwsh $arguments -Environment $Environment
     if (-not (Test-Path -LiteralPath $resultFile)) {
         throw "Pester $PesterVersion did not run $Path (exit $($run.ExitCode)): $($run.Output) $($run.Errors)"
     }

@@ -119,6 +119,14 @@ public static class UserCertificateService
             throw K8sOperationException.InvalidArgument("CAKeyPath", request.CAKeyPath, "local signing needs both -CACertificatePath and -CAKeyPath");
         }
 
+        // Signing locally is approving: the same rule as -Submit -Approve and Approve-K8sCertificateRequest.
+        if (request.Mode == UserCertificateMode.LocalCA && request.Groups.Contains(CertificateRequestService.SystemMasters, StringComparer.Ordinal) && !request.Force)
+        {
+            throw K8sOperationException.InvalidArgument(
+                "Group", CertificateRequestService.SystemMasters,
+                "a certificate for system:masters grants cluster-admin that RBAC cannot revoke; use -Force if you really mean it");
+        }
+
         if (request.KubeconfigPath is not null && !ProducesCertificate(request))
         {
             throw K8sOperationException.InvalidArgument(
