@@ -15,7 +15,7 @@ Describe 'examples/quickstart.ps1' {
     It 'shows the scan of the bundled manifests with its verdicts' {
         $run.Output | Should -Match 'False\s+Deployment\s+ci\s+build-runner'
         $run.Output | Should -Match 'True\s+Deployment\s+shop\s+storefront'
-        $run.Output | Should -Match 'Failed\s+Critical\s+PSS-BASELINE-PRIVIL'
+        $run.Output | Should -Match 'Failed\s+Critical\s+PSS-BASELINE-PRIVILEGED\s'
     }
 
     It 'issues sammy a certificate and a kubeconfig, and reports its 30-day expiry' {
