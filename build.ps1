@@ -13,7 +13,7 @@
               "tests: N passed, N failed, N skipped" (xunit and Pester together; a build break or a crashed test host
               counts as a failure). Exits 1 when anything failed.
     Package : writes out/K8sSecurity.<version>.nupkg in the PowerShell Gallery's layout (what Publish-PSResource
-              uploads and Install-PSResource installs).
+              uploads and Install-PSResource installs), from a Release build unless -Configuration is given.
     Docs    : rebuilds only the MAML help from docs/en-US (the build does this too).
     Clean   : removes out/, bin/ and obj/ folders.
 .EXAMPLE
@@ -151,9 +151,11 @@ foreach ($step in $Task) {
             if ($summary.Failed -gt 0) { exit 1 }
         }
         'Package' {
-            # A Release build staged apart from out/K8sSecurity (which the tests import), then packed from there.
+            # A Release build (unless -Configuration says otherwise) staged apart from out/K8sSecurity, which the tests
+            # import, then packed from there.
+            $packageConfiguration = if ($PSBoundParameters.ContainsKey('Configuration')) { $Configuration } else { 'Release' }
             $packageStage = Join-Path $PSScriptRoot "out/package/K8sSecurity/$version/"
-            Invoke-Dotnet build src/K8sSecurity -c Release "-p:ModuleStageDir=$packageStage" --verbosity quiet
+            Invoke-Dotnet build src/K8sSecurity -c $packageConfiguration "-p:ModuleStageDir=$packageStage" --verbosity quiet
             $package = "out/K8sSecurity.$version.nupkg"
             Remove-Item -Force -ErrorAction SilentlyContinue $package
             # PSResourceGet (shipped with pwsh) writes the .nuspec from the manifest, exactly as Publish-PSResource does.

@@ -5,7 +5,8 @@ BeforeAll {
     $repo = Get-RepoRoot
     $version = Get-ModuleVersion
     $package = Join-Path $repo 'out' "K8sSecurity.$version.nupkg"
-    $build = Invoke-Pwsh @('-File', (Join-Path $repo 'build.ps1'), '-Task', 'Package') -TimeoutSeconds 900
+    # The configuration the test run built, so packing needs no second compile (a plain -Task Package builds Release).
+    $build = Invoke-Pwsh @('-File', (Join-Path $repo 'build.ps1'), '-Task', 'Package', '-Configuration', (Get-TestConfiguration)) -TimeoutSeconds 900
 
     # A home of its own: the CurrentUser module path ($HOME/.local/share/powershell/Modules) and PSResourceGet's
     # repository list start empty, and PSModulePath is left for pwsh to build.
@@ -42,7 +43,7 @@ Describe 'The K8sSecurity package' {
         $tags = $metadata.tags -split ' '
         $tags | Should -Contain 'PSModule'
         $tags | Should -Contain 'PSEdition_Core'
-        $tags | Should -Contain 'PSCmdlet_Test-K8sPodSecurity'
+        $tags | Should -Contain 'Kubernetes'
         $metadata.releaseNotes | Should -Be $manifest.PrivateData.PSData.ReleaseNotes
     }
 
@@ -65,7 +66,7 @@ Install-PSResource K8sSecurity -Repository K8sSecurityLocal -Scope CurrentUser -
 `$ErrorActionPreference = 'Stop'
 Import-Module K8sSecurity
 (Get-Module K8sSecurity).ModuleBase
-Test-K8sPodSecurity -Path '$manifests' -Level Baseline | Where-Object { -not `$_.Compliant } | Sort-Object Name | ForEach-Object Name
+Test-K8sPodSecurity -Path '$manifests' -Level Baseline -Profile PodSecurityStandards | Where-Object { -not `$_.Compliant } | Sort-Object Name | ForEach-Object Name
 "@) -Environment $environment
         $run.ExitCode | Should -Be 0 -Because $run.Errors
         $lines = $run.Output.Trim() -split '\r?\n'
