@@ -82,8 +82,7 @@ public sealed class ServiceAccountTests : IDisposable
         Assert.Equal(new[] { "Deployment/legacy" }, (IEnumerable<string>)defaultSa.Properties["Workloads"].Value);
 
         string text = cluster.Session.Render("Get-K8sServiceAccount web -Namespace team-a");
-        Assert.Matches(@"team-a\s+web\s+False\s+ClusterRole/", text);
-        Assert.Contains("web-token", text, StringComparison.Ordinal);
+        Assert.Matches(@"team-a\s+web\s+False\s+Unchanged\s+ClusterRole/view\s+web-token", text);
         Assert.DoesNotContain("Y2FuYXJ5LXRva2Vu", text, StringComparison.Ordinal);
         Assert.StartsWith("K8sNotFound", Assert.Single(cluster.Invoke("Get-K8sServiceAccount nope -Namespace team-a").Errors).FullyQualifiedErrorId);
     }
