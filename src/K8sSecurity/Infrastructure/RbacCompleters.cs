@@ -109,7 +109,7 @@ internal static class CompletionValues
     }
 }
 
-/// <summary>Asks the cluster a completion needs (the session's, or -Kubeconfig/-Context's), giving up quietly after a few seconds.</summary>
+/// <summary>Asks the cluster a completion needs (the session's, or -Kubeconfig/-Context's), giving up quietly after five seconds (like the -Namespace completer).</summary>
 internal static class CompletionCluster
 {
     public static T? TryQuery<T>(IDictionary fakeBoundParameters, Func<ClusterClient, CancellationToken, Task<T>> query)
@@ -117,7 +117,7 @@ internal static class CompletionCluster
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             var session = SessionConnections.Current;
             var kubeconfig = fakeBoundParameters["Kubeconfig"] as string;
             var context = fakeBoundParameters["Context"] as string;
