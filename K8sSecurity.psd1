@@ -7,7 +7,8 @@
     CompanyName          = 'K8sSecurity contributors'
     Copyright            = '(c) K8sSecurity contributors. MIT License.'
     Description          = 'Kubernetes security chores as PowerShell cmdlets: user certificates and kubeconfigs, cluster PKI, RBAC grants and risk, service accounts, quotas, Pod Security Standards, network policies, workload scanning and cluster audits.'
-    PowerShellVersion    = '7.4'
+    # What the tests run on: PowerShell 7.6 (the pinned .NET tool and the hosted engine), PowerShell Core only.
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
 
     FormatsToProcess     = @(
@@ -95,11 +96,13 @@
     VariablesToExport    = @()
     AliasesToExport      = @()
 
+    # What the PowerShell Gallery shows. ProjectUri is also where every cmdlet's HelpUri points (docs/en-US).
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Kubernetes', 'Security', 'RBAC', 'PKI', 'PodSecurity', 'Compliance', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
-            ProjectUri = 'https://github.com/k8ssecurity/K8sSecurity'
+            Tags         = @('Kubernetes', 'Security', 'RBAC', 'PKI', 'PodSecurity', 'Compliance', 'Audit', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://github.com/k8ssecurity/K8sSecurity'
+            ReleaseNotes = 'Cmdlets for Kubernetes security chores: user certificates and kubeconfigs, cluster PKI, RBAC grants and risk, service accounts, quotas and limit ranges, Pod Security labels and network policies, workload scanning against the Pod Security Standards, cluster audits and reports. See https://github.com/k8ssecurity/K8sSecurity#readme.'
         }
     }
 }

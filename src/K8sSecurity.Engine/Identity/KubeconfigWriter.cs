@@ -134,7 +134,7 @@ public static class KubeconfigWriter
         {
             string source = set.SourceOf(context.Name) ?? set.Paths[0];
             string caPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, endpoint.CertificateAuthority));
-            caData = CertificateFiles.ReadBytes(caPath, "CertificateAuthorityPath");
+            caData = CertificateFiles.ReadBytes(caPath, "CACertificatePath");
         }
 
         return new KubeconfigClusterSpec
@@ -168,8 +168,8 @@ public static class KubeconfigWriter
         if (cluster.CertificateAuthorityPath is not null)
         {
             string full = Path.GetFullPath(cluster.CertificateAuthorityPath);
-            byte[] bytes = CertificateFiles.ReadBytes(full, "CertificateAuthorityPath");
-            EnsureCertificates(bytes, "CertificateAuthorityPath", full);
+            byte[] bytes = CertificateFiles.ReadBytes(full, "CACertificatePath");
+            EnsureCertificates(bytes, "CACertificatePath", full);
             if (referenceFiles)
             {
                 body.Add(KubeconfigYaml.Scalar("certificate-authority"), KubeconfigYaml.Scalar(full));
@@ -181,7 +181,7 @@ public static class KubeconfigWriter
         }
         else if (cluster.CertificateAuthorityData is { Length: > 0 } data)
         {
-            EnsureCertificates(data, "CertificateAuthorityPath", "the source kubeconfig's CA data");
+            EnsureCertificates(data, "CACertificatePath", "the source kubeconfig's CA data");
             body.Add(KubeconfigYaml.Scalar("certificate-authority-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(data)));
         }
 

@@ -194,6 +194,14 @@ public static class PkiService
         if (request.Organizations is { Count: > 0 })
         {
             organizations = request.Organizations;
+
+            // Like approving such a CSR: a client certificate in system:masters is cluster-admin that RBAC cannot revoke.
+            if (organizations.Contains(CertificateRequestService.SystemMasters, StringComparer.Ordinal) && !request.Force)
+            {
+                throw K8sOperationException.InvalidArgument(
+                    "Organization", CertificateRequestService.SystemMasters,
+                    "a certificate for system:masters grants cluster-admin that RBAC cannot revoke; use -Force if you really mean it");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(commonName))

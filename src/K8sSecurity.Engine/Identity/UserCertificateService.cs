@@ -121,6 +121,14 @@ public static class UserCertificateService
             KubernetesNames.ValidateNamespace("Namespace", request.KubeconfigNamespace);
         }
 
+        // Signing locally is approving: the same rule as -Submit -Approve and Approve-K8sCertificateRequest.
+        if (request.Mode == UserCertificateMode.LocalCA && request.Groups.Contains(CertificateRequestService.SystemMasters, StringComparer.Ordinal) && !request.Force)
+        {
+            throw K8sOperationException.InvalidArgument(
+                "Group", CertificateRequestService.SystemMasters,
+                "a certificate for system:masters grants cluster-admin that RBAC cannot revoke; use -Force if you really mean it");
+        }
+
         if (request.KubeconfigPath is not null && !ProducesCertificate(request))
         {
             throw K8sOperationException.InvalidArgument(

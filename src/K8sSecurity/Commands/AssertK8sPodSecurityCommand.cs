@@ -11,7 +11,7 @@ namespace K8sSecurity.Commands;
 /// CI gate: scans like Test-K8sPodSecurity and throws one terminating error that lists every violation at or
 /// above -Severity (so `pwsh -c` exits non-zero); otherwise passes the scan results through.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Assert, "K8sPodSecurity", DefaultParameterSetName = ClusterSet)]
+[Cmdlet(VerbsLifecycle.Assert, "K8sPodSecurity", DefaultParameterSetName = ClusterSet, HelpUri = HelpLinks.Docs + "Assert-K8sPodSecurity.md")]
 [OutputType(typeof(WorkloadScanResult))]
 public sealed class AssertK8sPodSecurityCommand : PodSecurityScanCmdlet
 {

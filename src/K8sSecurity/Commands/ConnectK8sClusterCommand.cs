@@ -7,7 +7,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Verifies a cluster connection and makes it the session default for every other cmdlet.</summary>
-[Cmdlet(VerbsCommunications.Connect, "K8sCluster")]
+[Cmdlet(VerbsCommunications.Connect, "K8sCluster", HelpUri = HelpLinks.Docs + "Connect-K8sCluster.md")]
 [OutputType(typeof(K8sConnection))]
 public sealed class ConnectK8sClusterCommand : K8sCmdlet
 {

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Every rule a subject holds and the binding and role it comes from (kubectl auth can-i --list, for anyone).</summary>
-[Cmdlet(VerbsCommon.Get, "K8sEffectivePermission")]
+[Cmdlet(VerbsCommon.Get, "K8sEffectivePermission", HelpUri = HelpLinks.Docs + "Get-K8sEffectivePermission.md")]
 [OutputType(typeof(RbacPermission))]
 public sealed class GetK8sEffectivePermissionCommand : RbacQueryCmdlet
 {

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>One row per namespace: PSA levels, quota, limit range, default-deny policies, automounting service accounts, pods.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sNamespaceSecurity", DefaultParameterSetName = "All")]
+[Cmdlet(VerbsCommon.Get, "K8sNamespaceSecurity", DefaultParameterSetName = "All", HelpUri = HelpLinks.Docs + "Get-K8sNamespaceSecurity.md")]
 [OutputType(typeof(NamespaceSecurityInfo))]
 public sealed class GetK8sNamespaceSecurityCommand : K8sClusterCmdlet
 {

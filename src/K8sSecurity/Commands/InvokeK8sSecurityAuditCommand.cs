@@ -11,7 +11,7 @@ namespace K8sSecurity.Commands;
 /// Audits one cluster, a fleet of clusters (in parallel), or an offline manifest dump: Pod Security, RBAC risk,
 /// namespace guardrails, service-account hygiene, certificate expiry, anonymous access and version currency.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "K8sSecurityAudit", DefaultParameterSetName = ClusterSet, SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Invoke, "K8sSecurityAudit", DefaultParameterSetName = ClusterSet, SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "Invoke-K8sSecurityAudit.md")]
 [OutputType(typeof(AuditFinding), typeof(AuditSummary))]
 public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
 {

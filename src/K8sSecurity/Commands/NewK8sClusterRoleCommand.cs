@@ -9,7 +9,7 @@ namespace K8sSecurity.Commands;
 /// Creates a ClusterRole from rules, or an aggregated one (-AggregationSelector); -AggregateTo labels it so the
 /// built-in admin/edit/view roles pick its rules up. Idempotent.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sClusterRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline")]
+[Cmdlet(VerbsCommon.New, "K8sClusterRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline", HelpUri = HelpLinks.Docs + "New-K8sClusterRole.md")]
 [OutputType(typeof(RbacRole))]
 public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
 {
@@ -24,9 +24,11 @@ public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
     public RbacPolicyRule[] Rule { get; set; } = Array.Empty<RbacPolicyRule>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string[] Verb { get; set; } = Array.Empty<string>();
 
     [Parameter(ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string[]? Resource { get; set; }
 
     [Parameter(ParameterSetName = "Inline")]
@@ -45,6 +47,7 @@ public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ClusterRoleCompleter))]
     public string[]? AggregateTo { get; set; }
 
     [Parameter]

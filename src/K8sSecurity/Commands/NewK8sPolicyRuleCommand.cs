@@ -10,14 +10,16 @@ namespace K8sSecurity.Commands;
 /// an API group of the rule serves — checked against the discovery of the session's cluster (Connect-K8sCluster), or
 /// the built-in API table without one. Changes nothing.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sPolicyRule")]
+[Cmdlet(VerbsCommon.New, "K8sPolicyRule", HelpUri = HelpLinks.Docs + "New-K8sPolicyRule.md")]
 [OutputType(typeof(RbacPolicyRule))]
 public sealed class NewK8sPolicyRuleCommand : K8sCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string[] Verb { get; set; } = Array.Empty<string>();
 
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string[]? Resource { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

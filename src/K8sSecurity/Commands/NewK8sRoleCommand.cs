@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates a namespaced Role from -Verb/-Resource or rule objects (New-K8sPolicyRule), idempotently.</summary>
-[Cmdlet(VerbsCommon.New, "K8sRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline")]
+[Cmdlet(VerbsCommon.New, "K8sRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline", HelpUri = HelpLinks.Docs + "New-K8sRole.md")]
 [OutputType(typeof(RbacRole))]
 public sealed class NewK8sRoleCommand : K8sClusterCmdlet
 {
@@ -25,9 +25,11 @@ public sealed class NewK8sRoleCommand : K8sClusterCmdlet
     public RbacPolicyRule[] Rule { get; set; } = Array.Empty<RbacPolicyRule>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string[] Verb { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string[] Resource { get; set; } = Array.Empty<string>();
 
     [Parameter(ParameterSetName = "Inline")]

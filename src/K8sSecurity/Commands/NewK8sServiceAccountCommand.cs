@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates a service account that does not mount its token into pods unless -AutomountToken. Idempotent.</summary>
-[Cmdlet(VerbsCommon.New, "K8sServiceAccount", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "K8sServiceAccount", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "New-K8sServiceAccount.md")]
 [OutputType(typeof(ServiceAccountInfo))]
 public sealed class NewK8sServiceAccountCommand : K8sClusterCmdlet
 {

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Makes a workload's pods run as a service account (patches the pod template). Idempotent.</summary>
-[Cmdlet(VerbsCommon.Set, "K8sWorkloadServiceAccount", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "K8sWorkloadServiceAccount", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "Set-K8sWorkloadServiceAccount.md")]
 [OutputType(typeof(WorkloadServiceAccountChange))]
 public sealed class SetK8sWorkloadServiceAccountCommand : K8sClusterCmdlet
 {

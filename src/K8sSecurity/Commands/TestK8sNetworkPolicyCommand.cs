@@ -13,7 +13,7 @@ namespace K8sSecurity.Commands;
 /// and which policies decide it; -Unisolated lists pods that no policy selects. Reads the cluster, or manifests
 /// with -Path (offline).
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sNetworkPolicy", DefaultParameterSetName = "Traffic")]
+[Cmdlet(VerbsDiagnostic.Test, "K8sNetworkPolicy", DefaultParameterSetName = "Traffic", HelpUri = HelpLinks.Docs + "Test-K8sNetworkPolicy.md")]
 [OutputType(typeof(NetworkPolicyVerdict), ParameterSetName = new[] { "Traffic" })]
 [OutputType(typeof(NetworkPolicyCoverage), ParameterSetName = new[] { "Unisolated" })]
 public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
