@@ -85,4 +85,13 @@ $reference = Join-Path $WorkDirectory 'audit.json'
 $audit | Export-K8sSecurityReport -Format Json -Path $reference -Force | Out-Null
 Invoke-K8sSecurityAudit -Path $manifests | Compare-K8sSecurityAudit -Reference $reference | Add-Sample
 
+# Hardening (offline files: the kubeadm node tree of the engine tests)
+$node = Join-Path $PSScriptRoot '..' 'K8sSecurity.Engine.Tests' 'Hardening' 'NodeTrees' 'kubeadm'
+Test-K8sNodeConfiguration -Path $node | Add-Sample
+$encryption = Join-Path $WorkDirectory 'enc.yaml'
+New-K8sEncryptionConfiguration -Path $encryption -Provider aesgcm | Add-Sample
+Test-K8sEncryptionConfiguration -Path $encryption | Add-Sample
+New-K8sAuditPolicy -Path (Join-Path $WorkDirectory 'audit-policy.yaml') | Add-Sample
+Test-K8sAuditPolicy -Path (Join-Path $WorkDirectory 'audit-policy.yaml') | Add-Sample
+
 $samples

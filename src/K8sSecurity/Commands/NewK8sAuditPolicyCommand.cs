@@ -10,7 +10,7 @@ namespace K8sSecurity.Commands;
 /// Writes a kube-apiserver audit policy that follows upstream's recommendations: Metadata only for Secrets,
 /// ConfigMaps and tokens, RequestResponse for RBAC changes and pod exec/attach/port-forward, None for noisy system reads.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sAuditPolicy", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "K8sAuditPolicy", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "New-K8sAuditPolicy.md")]
 [OutputType(typeof(AuditPolicyFile))]
 public sealed class NewK8sAuditPolicyCommand : K8sCmdlet
 {

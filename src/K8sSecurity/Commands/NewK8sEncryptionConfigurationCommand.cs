@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// Writes a kube-apiserver EncryptionConfiguration (encryption at rest) with a key from the CSPRNG, 0600 and atomic,
 /// and rotates its keys: -AddKey (or -AddKey -Staged then -PromoteKey) and, after re-encryption, -RemoveOldKeys.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sEncryptionConfiguration", SupportsShouldProcess = true, DefaultParameterSetName = NewSet)]
+[Cmdlet(VerbsCommon.New, "K8sEncryptionConfiguration", SupportsShouldProcess = true, DefaultParameterSetName = NewSet, HelpUri = HelpLinks.Docs + "New-K8sEncryptionConfiguration.md")]
 [OutputType(typeof(EncryptionConfigurationFile))]
 public sealed class NewK8sEncryptionConfigurationCommand : K8sCmdlet
 {

@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// Checks kube-apiserver audit policies with the API server's first-match semantics: rules that would log Secret,
 /// ConfigMap or token bodies, unaudited RBAC changes and pod exec, a missing catch-all, ignored (misspelt) fields.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sAuditPolicy")]
+[Cmdlet(VerbsDiagnostic.Test, "K8sAuditPolicy", HelpUri = HelpLinks.Docs + "Test-K8sAuditPolicy.md")]
 [OutputType(typeof(HardeningCheckResult))]
 public sealed class TestK8sAuditPolicyCommand : K8sCmdlet
 {

@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// Checks kube-apiserver EncryptionConfiguration files: loads like the API server, encrypts the required resources
 /// (identity first or a missing resource means plain text in etcd), strong provider and keys, unique key names, 0600.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sEncryptionConfiguration")]
+[Cmdlet(VerbsDiagnostic.Test, "K8sEncryptionConfiguration", HelpUri = HelpLinks.Docs + "Test-K8sEncryptionConfiguration.md")]
 [OutputType(typeof(HardeningCheckResult))]
 public sealed class TestK8sEncryptionConfigurationCommand : K8sCmdlet
 {

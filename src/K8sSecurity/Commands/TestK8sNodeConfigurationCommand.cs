@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// CIS Kubernetes Benchmark checks of a node's files, offline: static pod manifests (API server, controller
 /// manager, scheduler, etcd), kubelet unit, flags and config file, kubeconfigs and PKI modes and owners.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sNodeConfiguration")]
+[Cmdlet(VerbsDiagnostic.Test, "K8sNodeConfiguration", HelpUri = HelpLinks.Docs + "Test-K8sNodeConfiguration.md")]
 [OutputType(typeof(HardeningCheckResult))]
 public sealed class TestK8sNodeConfigurationCommand : K8sCmdlet
 {
