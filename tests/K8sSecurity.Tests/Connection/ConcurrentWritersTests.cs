@@ -44,16 +44,23 @@ public sealed class ConcurrentWritersTests : IDisposable
         var sessions = Enumerable.Range(1, 6).Select(_ => new PsSession()).ToList();
         try
         {
-            // Hold the first six list requests until all six pipelines have read the same (empty) state: every one of
-            // them then creates or updates the same binding, so five must lose a race and read again.
+            // Hold the first six list requests until all six pipelines are reading, and hold every create until all six
+            // lists have been answered (the server records a request before it answers): all six have then read the same
+            // empty state and create the same binding, so five must lose the race and read again.
             using var allRead = new CountdownEvent(6);
             int lists = 0;
+            int ListsAnswered() => cluster.Server.Requests.Count(r =>
+                r.Method == "GET" && r.StatusCode == 200 && r.Path.EndsWith("/namespaces/team-a/rolebindings", StringComparison.Ordinal));
             cluster.Server.Context.BeforeRequest = rc =>
             {
                 if (rc.Verb == "list" && rc.RequiredType.Kind == "RoleBinding" && Interlocked.Increment(ref lists) <= 6)
                 {
                     allRead.Signal();
                     allRead.Wait(TimeSpan.FromSeconds(60));
+                }
+                else if (rc.Verb == "create" && rc.RequiredType.Kind == "RoleBinding")
+                {
+                    SpinWait.SpinUntil(() => ListsAnswered() >= 6, TimeSpan.FromSeconds(60));
                 }
             };
             cluster.Server.ClearRequests();
