@@ -81,17 +81,6 @@ public static class AuditPolicyChecker
             $"{gap.Request.Describe()} is logged at {gap.Level}: {decidedBy}.", remediation);
     }
 
-    private static HardeningCheckResult Result(string id, string title, HardeningStatus status, FindingSeverity severity, string path, string? effective, string expected, string message, string remediation) => new()
-    {
-        Id = id,
-        Title = title,
-        Status = status,
-        Severity = severity,
-        Component = Component,
-        File = path,
-        Effective = effective,
-        Expected = expected,
-        Message = message,
-        Remediation = remediation,
-    };
+    private static HardeningCheckResult Result(string id, string title, HardeningStatus status, FindingSeverity severity, string path, string? effective, string expected, string message, string remediation) =>
+        HardeningCheckResult.Create(id, title, Component, status, severity, path, effective, expected, message, remediation);
 }

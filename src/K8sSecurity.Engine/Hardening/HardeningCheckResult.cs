@@ -52,6 +52,21 @@ public sealed class HardeningCheckResult : IReportable
 
     public override string ToString() => $"{Id} {Status}: {Title}";
 
+    /// <summary>The one constructor the node, encryption and audit-policy checkers share.</summary>
+    internal static HardeningCheckResult Create(string id, string title, string component, HardeningStatus status, FindingSeverity severity, string? file, string? effective, string expected, string message, string remediation) => new()
+    {
+        Id = id,
+        Title = title,
+        Status = status,
+        Severity = severity,
+        Component = component,
+        File = file,
+        Effective = effective,
+        Expected = expected,
+        Message = message,
+        Remediation = remediation,
+    };
+
     public IEnumerable<ReportFinding> ToReportFindings()
     {
         yield return new ReportFinding

@@ -592,17 +592,6 @@ public static class NodeConfigurationChecker
 
     private static string Relative(NodeConfiguration node, string path) => Path.GetRelativePath(node.Root, path).Replace('\\', '/');
 
-    private static HardeningCheckResult Result(string id, string title, string component, HardeningStatus status, FindingSeverity severity, string? file, string? effective, string expected, string message, string remediation) => new()
-    {
-        Id = id,
-        Title = title,
-        Status = status,
-        Severity = severity,
-        Component = component,
-        File = file,
-        Effective = effective,
-        Expected = expected,
-        Message = message,
-        Remediation = remediation,
-    };
+    private static HardeningCheckResult Result(string id, string title, string component, HardeningStatus status, FindingSeverity severity, string? file, string? effective, string expected, string message, string remediation) =>
+        HardeningCheckResult.Create(id, title, component, status, severity, file, effective, expected, message, remediation);
 }
