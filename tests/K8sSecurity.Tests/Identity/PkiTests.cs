@@ -268,7 +268,12 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
 
         Assert.Equal(string.Empty, Verdicts(Write("fine", now.AddDays(-1), now.AddDays(200))));
         Assert.Equal("Expired", Verdicts(Write("old", now.AddDays(-400), now.AddDays(-1))));
-        Assert.Equal("ExpiringSoon", Verdicts(Write("soon", now.AddDays(-1), now.AddDays(10))));
+        string soon = Write("soon", now.AddDays(-1), now.AddDays(10).AddHours(-1));
+        Assert.Equal("ExpiringSoon", Verdicts(soon));
+        // The message counts whole days left like the DaysRemaining column (9 days and 23 hours is 9 days, not 10).
+        var soonHealth = Assert.Single(session.Invoke("Test-K8sCertificate -Path $args[0]", soon).AssertNoErrors().Output);
+        Assert.Equal(9, soonHealth.Properties["DaysRemaining"].Value);
+        Assert.Contains("(in 9 days, warning threshold 30)", Assert.Single((IEnumerable<string>)soonHealth.Properties["Problems"].Value), StringComparison.Ordinal);
         Assert.Equal(string.Empty, Verdicts(Write("soon-ok", now.AddDays(-1), now.AddDays(10)), "-WarningDays 5"));
         Assert.Equal("NotYetValid", Verdicts(Write("future", now.AddDays(2), now.AddDays(300))));
         Assert.Equal("WeakKey", Verdicts(Write("weak", now.AddDays(-1), now.AddDays(300), rsaBits: 1024)));
