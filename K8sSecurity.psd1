@@ -7,7 +7,8 @@
     CompanyName          = 'K8sSecurity contributors'
     Copyright            = '(c) K8sSecurity contributors. MIT License.'
     Description          = 'Kubernetes security chores as PowerShell cmdlets: user certificates and kubeconfigs, cluster PKI, RBAC grants and risk, service accounts, quotas, Pod Security Standards, network policies, workload scanning and cluster audits.'
-    PowerShellVersion    = '7.4'
+    # What the tests run on: PowerShell 7.6 (the pinned .NET tool and the hosted engine), PowerShell Core only.
+    PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
 
     FormatsToProcess     = @(
@@ -17,6 +18,7 @@
         'K8sSecurity.Guardrails.format.ps1xml'
         'K8sSecurity.Scanning.format.ps1xml'
         'K8sSecurity.Audit.format.ps1xml'
+        'K8sSecurity.Hardening.format.ps1xml'
     )
 
     # Every cmdlet is listed explicitly (a test keeps this list and the code in step).
@@ -82,16 +84,25 @@
         # Audit: cluster audit and comparison
         'Invoke-K8sSecurityAudit'
         'Compare-K8sSecurityAudit'
+
+        # Hardening: encryption at rest, audit policy, control plane and node configuration
+        'New-K8sEncryptionConfiguration'
+        'Test-K8sEncryptionConfiguration'
+        'New-K8sAuditPolicy'
+        'Test-K8sAuditPolicy'
+        'Test-K8sNodeConfiguration'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()
     AliasesToExport      = @()
 
+    # What the PowerShell Gallery shows. ProjectUri is also where every cmdlet's HelpUri points (docs/en-US).
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Kubernetes', 'Security', 'RBAC', 'PKI', 'PodSecurity', 'Compliance', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
-            LicenseUri = 'https://opensource.org/licenses/MIT'
-            ProjectUri = 'https://github.com/k8ssecurity/K8sSecurity'
+            Tags         = @('Kubernetes', 'Security', 'RBAC', 'PKI', 'PodSecurity', 'Compliance', 'Audit', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
+            LicenseUri   = 'https://opensource.org/licenses/MIT'
+            ProjectUri   = 'https://github.com/k8ssecurity/K8sSecurity'
+            ReleaseNotes = 'Cmdlets for Kubernetes security chores: user certificates and kubeconfigs, cluster PKI, RBAC grants and risk, service accounts, quotas and limit ranges, Pod Security labels and network policies, workload scanning against the Pod Security Standards, cluster audits and reports. See https://github.com/k8ssecurity/K8sSecurity#readme.'
         }
     }
 }

@@ -1,7 +1,6 @@
 # K8sSecurity quick start: runs offline on the bundled examples, no cluster needed.
-#   dotnet run --project tools/K8sSecurity.Shell -- -File examples/quickstart.ps1      (no pwsh needed)
-#   pwsh -File examples/quickstart.ps1                                                   (pwsh 7.4+, after ./build.ps1)
-# Only cmdlets of the PowerShell engine itself and of K8sSecurity are used, so it runs in the minimal shell too.
+#   dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo     (builds the module, then runs this script)
+#   pwsh -File examples/quickstart.ps1                             (pwsh 7.6+, after ./build.ps1)
 param(
     # Where the throwaway CA, sammy's key, certificate and kubeconfig, and the reports go.
     [string] $WorkDirectory = [IO.Path]::Combine([IO.Path]::GetTempPath(), 'k8ssecurity-quickstart')

@@ -1,9 +1,9 @@
-#Requires -Version 7.4
+#Requires -Version 7.6
 #Requires -Modules @{ ModuleName = 'Pester'; ModuleVersion = '5.0.0' }, K8sSecurity
 <#
 .SYNOPSIS
     Cluster baseline as a Pester 5 suite: no privileged pods, every namespace has a quota, limits and a default-deny
-    policy, no cluster-admin for humans, no certificate expiring within 30 days.
+    policy, no cluster-admin for humans, no rights for anonymous users, no certificate expiring within 30 days.
 
 .DESCRIPTION
     Run it against the current context, another context or a manifest dump:
@@ -11,7 +11,9 @@
         $c = New-PesterContainer -Path ./ClusterBaseline.Tests.ps1 -Data @{ Context = 'prod' }; Invoke-Pester -Container $c
         $c = New-PesterContainer -Path ./ClusterBaseline.Tests.ps1 -Data @{ Path = './cluster-dump.yaml' }; Invoke-Pester -Container $c
     One audit feeds every test (each kind is listed once). The findings these assertions rely on (rule ids below) are
-    covered by the module's own tests against a seeded test cluster.
+    covered by the module's own tests against a seeded test cluster. Offline (-Path) the RBAC assertions hold too: the
+    audit adds the cluster's default RBAC policy (cluster-admin, admin, edit, view, system:*) that a folder of manifests
+    never contains, so a binding to cluster-admin or view in the folder fails them as it would on the cluster.
 #>
 param(
     [string] $Context,
@@ -62,6 +64,11 @@ Describe 'Cluster baseline' {
         It 'grants cluster-admin to no human user or group' {
             $humans = $findings | Where-Object { $_.Id -eq 'RBAC-WILDCARD-ADMIN' -and $_.Evidence['subjectKind'] -match 'User|Group' }
             $humans | ForEach-Object { "$($_.Resource): $($_.Evidence['subject'])" } | Should -BeNullOrEmpty
+        }
+
+        It 'gives unauthenticated users no rights beyond the defaults' {
+            $anonymous = $findings | Where-Object Id -EQ 'RBAC-ANONYMOUS'
+            $anonymous | ForEach-Object { "$($_.Resource): $($_.Evidence['subject']) $($_.Evidence['rule'])" } | Should -BeNullOrEmpty
         }
     }
 

@@ -1,4 +1,4 @@
-#Requires -Version 7.4
+#Requires -Version 7.6
 #Requires -Modules K8sSecurity
 <#
 .SYNOPSIS

@@ -27,8 +27,8 @@ public sealed class AdmissionTests(ServerFixture f) : IClassFixture<ServerFixtur
         Assert.Equal(201, (await f.Admin.KPost($"/api/v1/namespaces/{ns}/services", J("""{"apiVersion":"v1","kind":"Service","metadata":{"name":"lb"},"spec":{"type":"LoadBalancer","ports":[{"port":80}]}}"""))).Status);
         Assert.Equal(403, (await f.Admin.KPost($"/api/v1/namespaces/{ns}/services", J("""{"apiVersion":"v1","kind":"Service","metadata":{"name":"lb2"},"spec":{"type":"LoadBalancer","ports":[{"port":80}]}}"""))).Status);
         Assert.Equal("1", Used()["services"]!.GetValue<string>());
-        Assert.Equal(201, (await f.Admin.KPost($"/apis/apps/v1/namespaces/{ns}/deployments", J("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d1"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}}"""))).Status);
-        Assert.Equal(403, (await f.Admin.KPost($"/apis/apps/v1/namespaces/{ns}/deployments", J("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d2"},"spec":{"template":{"spec":{"containers":[{"name":"c","image":"x"}]}}}}"""))).Status);
+        Assert.Equal(201, (await f.Admin.KPost($"/apis/apps/v1/namespaces/{ns}/deployments", J("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d1"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}"""))).Status);
+        Assert.Equal(403, (await f.Admin.KPost($"/apis/apps/v1/namespaces/{ns}/deployments", J("""{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d2"},"spec":{"selector":{"matchLabels":{"app":"d"}},"template":{"metadata":{"labels":{"app":"d"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}"""))).Status);
         // requests.cpu is tracked: a pod without a cpu request is refused.
         var (ps, pb, _) = await f.Admin.KPost($"/api/v1/namespaces/{ns}/pods", J("""{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[{"name":"c","image":"x"}]}}"""));
         Assert.Equal(403, ps);

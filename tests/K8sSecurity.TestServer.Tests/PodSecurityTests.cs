@@ -4,23 +4,22 @@ using Xunit;
 
 namespace K8sSecurity.TestServer.Tests;
 
-/// <summary>The PodSecurity checks against the upstream Pod Security Standards fixtures (shared/pss-fixtures, v1.32 = this server).</summary>
+/// <summary>
+/// The PodSecurity checks against the upstream Pod Security Standards fixtures (shared/pss-fixtures) at every policy
+/// version this v1.32 server knows, and the admission plugin honouring the namespace's "-version" labels.
+/// </summary>
 public sealed class PodSecurityTests
 {
     private static string FixturesDir => Path.Combine(Path.GetDirectoryName(Paths.GoldenDir)!, "pss-fixtures");
 
-    public static TheoryData<string, string, string> Fixtures()
+    public static TheoryData<string, int> LevelsAndVersions()
     {
-        var data = new TheoryData<string, string, string>();
+        var data = new TheoryData<string, int>();
         foreach (var level in new[] { "baseline", "restricted" })
         {
-            foreach (var verdict in new[] { "pass", "fail" })
+            for (var minor = 0; minor <= PodSecurityPolicyChecks.LatestMinor; minor++)
             {
-                var dir = Path.Combine(FixturesDir, level, "v1.32", verdict);
-                foreach (var f in Directory.GetFiles(dir, "*.yaml").Order(StringComparer.Ordinal))
-                {
-                    data.Add(level, verdict, Path.GetFileName(f));
-                }
+                data.Add(level, minor);
             }
         }
 
@@ -28,18 +27,24 @@ public sealed class PodSecurityTests
     }
 
     [Theory]
-    [MemberData(nameof(Fixtures))]
-    public void Verdict_matches_the_fixture(string level, string verdict, string file)
+    [MemberData(nameof(LevelsAndVersions))]
+    public void Every_fixture_of_the_version_gets_its_verdict(string level, int minor)
     {
-        var pod = (JsonObject)Yaml.Parse(File.ReadAllText(Path.Combine(FixturesDir, level, "v1.32", verdict, file)))!;
-        var violations = PodSecurityPolicyChecks.Evaluate(level, pod["metadata"] as JsonObject, (JsonObject)pod["spec"]!);
-        if (verdict == "pass")
+        var wrong = new List<string>();
+        foreach (var verdict in new[] { "pass", "fail" })
         {
-            Assert.True(violations.Count == 0, $"{level}/{file} should pass but: {string.Join(", ", violations)}");
+            var dir = Path.Combine(FixturesDir, level, $"v1.{minor}", verdict);
+            foreach (var f in Directory.GetFiles(dir, "*.yaml").Order(StringComparer.Ordinal))
+            {
+                var pod = (JsonObject)Yaml.Parse(File.ReadAllText(f))!;
+                var violations = PodSecurityPolicyChecks.Evaluate(level, pod["metadata"] as JsonObject, (JsonObject)pod["spec"]!, minor);
+                if ((verdict == "pass") != (violations.Count == 0))
+                {
+                    wrong.Add($"{verdict}/{Path.GetFileName(f)}: {string.Join(", ", violations)}");
+                }
+            }
         }
-        else
-        {
-            Assert.True(violations.Count > 0, $"{level}/{file} should be denied");
-        }
+
+        Assert.True(wrong.Count == 0, $"{level} v1.{minor}:\n" + string.Join("\n", wrong));
     }
 }

@@ -142,9 +142,10 @@ public sealed class RestTests(ServerFixture f) : IClassFixture<ServerFixture>
         Assert.Equal(200, s3);
         Assert.Equal(3, p3!["spec"]!["replicas"]!.GetValue<int>());
         Assert.Equal("y", p3["metadata"]!["labels"]!["x"]!.GetValue<string>());
-        var (s3b, p3b, _) = await f.Admin.KPatch(url, """[{"op":"add","path":"/topLevelAddition","value":"kept"}]""", "application/json-patch+json");
-        Assert.Equal(200, s3b); // a new top-level member's parent is the document itself
-        Assert.Equal("kept", p3b!["topLevelAddition"]!.GetValue<string>());
+        var (s3b, p3b, r3b) = await f.Admin.KPatch(url, """[{"op":"add","path":"/topLevelAddition","value":"x"}]""", "application/json-patch+json");
+        Assert.Equal(200, s3b); // a new top-level member's parent is the document itself; as an unknown field it is dropped with a warning
+        Assert.Null(p3b!["topLevelAddition"]);
+        Assert.Equal(["299 - \"unknown field \\\"topLevelAddition\\\"\""], r3b.Headers.GetValues("Warning"));
         var (s4, _, _) = await f.Admin.KPatch(url, """[{"op":"remove","path":"/spec/nothere"}]""", "application/json-patch+json");
         Assert.Equal(422, s4);
         Assert.Equal(404, (await f.Admin.KPatch($"/apis/apps/v1/namespaces/{ns}/deployments/none", J("{}"), "application/merge-patch+json")).Status);

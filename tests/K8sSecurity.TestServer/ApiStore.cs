@@ -20,6 +20,31 @@ public sealed class ApiStore
     /// <summary>Side effects after a create (a namespace gets its default ServiceAccount and kube-root-ca.crt).</summary>
     internal Action<ResourceType, JsonObject>? AfterCreate { get; set; }
 
+    /// <summary>
+    /// Controllers that react to changes in a namespace (the quota controller keeps ResourceQuota status current). They
+    /// run when the request that changed it is done (<see cref="RunControllers"/>), as a real controller acts after the
+    /// write, not in the middle of admission.
+    /// </summary>
+    internal Action<string>? Controllers { get; set; }
+
+    private readonly HashSet<string> _dirtyNamespaces = new(StringComparer.Ordinal);
+
+    /// <summary>Lets the controllers catch up with every namespace changed since the last call (callers hold SyncRoot).</summary>
+    internal void RunControllers()
+    {
+        for (var round = 0; round < 10 && _dirtyNamespaces.Count > 0; round++)
+        {
+            var dirty = _dirtyNamespaces.ToList();
+            _dirtyNamespaces.Clear();
+            foreach (var ns in dirty)
+            {
+                Controllers?.Invoke(ns);
+            }
+        }
+
+        _dirtyNamespaces.Clear();
+    }
+
     /// <summary>Read-time view (aggregated ClusterRole rules, live ResourceQuota status) applied to GET/LIST results.</summary>
     internal Func<ResourceType, JsonObject, JsonObject>? ReadView { get; set; }
 
@@ -35,7 +60,10 @@ public sealed class ApiStore
     }
 
     /// <summary>Stores a copy of <paramref name="obj"/> (apiVersion/kind pick the type). Creates a missing namespace for namespaced objects; defaults metadata.namespace to "default".</summary>
-    public JsonObject Create(JsonObject obj)
+    public JsonObject Create(JsonObject obj) => Create(obj, "k8ssecurity-test-seed");
+
+    /// <summary>Like <see cref="Create(JsonObject)"/> with the field manager recorded in managedFields (the bootstrap policy is kube-apiserver's).</summary>
+    public JsonObject Create(JsonObject obj, string manager)
     {
         ArgumentNullException.ThrowIfNull(obj);
         var type = TypeOf(obj);
@@ -54,7 +82,7 @@ public sealed class ApiStore
 
                 if (GetRaw(ResourceCatalog.Namespaces, null, ns) is null)
                 {
-                    Create(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } });
+                    Create(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } }, manager);
                 }
             }
             else
@@ -68,8 +96,12 @@ public sealed class ApiStore
                 throw StatusResponses.AlreadyExists(type, name);
             }
 
+            md.Remove("uid");
+            md.Remove("creationTimestamp");
             Defaulter?.Invoke(type, copy);
-            return Insert(type, copy, "k8ssecurity-test-seed").Clone();
+            var stored = Insert(type, copy, manager).Clone();
+            RunControllers();
+            return stored;
         }
     }
 
@@ -149,7 +181,26 @@ public sealed class ApiStore
         var type = ResourceCatalog.Require(apiVersion, kind);
         lock (SyncRoot)
         {
-            return Remove(type, @namespace, name);
+            var removed = Remove(type, @namespace, name);
+            RunControllers();
+            return removed;
+        }
+    }
+
+    /// <summary>
+    /// Another writer's update (tests: a concurrent change): applies <paramref name="change"/> to the stored object and
+    /// stores it as field manager <paramref name="manager"/> with a new resourceVersion. Returns the stored copy.
+    /// </summary>
+    public JsonObject Update(string apiVersion, string kind, string? @namespace, string name, Action<JsonObject> change, string manager = "other-writer")
+    {
+        var type = ResourceCatalog.Require(apiVersion, kind);
+        lock (SyncRoot)
+        {
+            var current = GetRaw(type, @namespace, name)?.Clone() ?? throw StatusResponses.NotFound(type, name);
+            change(current);
+            var stored = Replace(type, current, manager).Clone();
+            RunControllers();
+            return stored;
         }
     }
 
@@ -208,22 +259,16 @@ public sealed class ApiStore
         return m.Where(kv => kv.Value.Object.Str("metadata", "namespace") == ns).ToList();
     }
 
-    /// <summary>Inserts a new object: uid, resourceVersion, creationTimestamp, managedFields (creator owns every field it set).</summary>
-    internal JsonObject Insert(ResourceType type, JsonObject obj, string manager, string operation = "Update")
+    /// <summary>
+    /// Inserts a new object: uid and creationTimestamp (unless the create path set them before defaulting, as
+    /// BeforeCreate does), resourceVersion, managedFields (the creator owns every field it set).
+    /// </summary>
+    internal JsonObject Insert(ResourceType type, JsonObject obj, string manager, string operation = "Update", string subresource = "")
     {
-        var md = obj.Metadata();
-        md["uid"] = Guid.NewGuid().ToString();
-        md["resourceVersion"] = NextResourceVersion().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        md["creationTimestamp"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow);
-        md.Remove("managedFields");
-        md.Remove("selfLink");
-        var entry = new StoredObject(obj);
-        var fields = FieldPaths.Leaves(obj);
-        if (fields.Count > 0)
-        {
-            entry.Managers.Add(new ManagedFieldsEntry(manager, operation, type.ApiVersion, DateTimeOffset.UtcNow, fields));
-        }
-
+        var entry = PrepareInsert(type, obj, manager, operation, subresource);
+        obj.Metadata()["resourceVersion"] = NextResourceVersion().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var stored = JsonUtil.Ordered(obj);
+        entry.Object = stored;
         entry.Render();
         if (!_byType.TryGetValue(Key(type), out var m))
         {
@@ -231,25 +276,119 @@ public sealed class ApiStore
             _byType[Key(type)] = m;
         }
 
-        var stored = JsonUtil.Ordered(obj);
-        entry.Object = stored;
-        entry.Render();
-        m[ObjectKey(type.Namespaced ? md.Str("namespace") : null, md.Str("name")!)] = entry;
+        m[ObjectKey(type.Namespaced ? stored.Str("metadata", "namespace") : null, stored.Str("metadata", "name")!)] = entry;
         Notify("ADDED", type, stored);
         AfterCreate?.Invoke(type, stored);
         return stored;
     }
 
-    /// <summary>Replaces an existing object with a new resourceVersion; the writer takes ownership of the leaf fields it changed.</summary>
-    internal JsonObject Replace(ResourceType type, JsonObject obj, string manager, string operation = "Update", ISet<string>? appliedFields = null)
+    /// <summary>What a dry-run create answers: the object as it would be stored (managedFields included), without a resourceVersion.</summary>
+    internal JsonObject PreviewInsert(ResourceType type, JsonObject obj, string manager, string operation = "Update")
+    {
+        var entry = PrepareInsert(type, obj, manager, operation, "");
+        entry.Object = JsonUtil.Ordered(obj);
+        entry.Render();
+        return entry.Object;
+    }
+
+    private static StoredObject PrepareInsert(ResourceType type, JsonObject obj, string manager, string operation, string subresource)
+    {
+        var md = obj.Metadata();
+        if (string.IsNullOrEmpty(md.Str("uid")))
+        {
+            md["uid"] = Guid.NewGuid().ToString();
+        }
+
+        if (string.IsNullOrEmpty(md.Str("creationTimestamp")))
+        {
+            md["creationTimestamp"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow);
+        }
+
+        md.Remove("managedFields");
+        md.Remove("selfLink");
+        var entry = new StoredObject(obj) { TracksManagedFields = type.TracksManagedFields };
+        var fields = FieldPaths.Leaves(obj);
+        if (operation != "Apply")
+        {
+            // An Update that creates a map also owns the map itself (fieldsV1 "f:data": {".": {}, …}).
+            fields.UnionWith(FieldPaths.MapNodes(type, obj));
+        }
+
+        if (fields.Count > 0)
+        {
+            entry.Managers.Add(new ManagedFieldsEntry(manager, operation, type.ApiVersion, DateTimeOffset.UtcNow, fields, subresource));
+        }
+
+        return entry;
+    }
+
+    /// <summary>
+    /// Replaces an existing object with a new resourceVersion; the writer takes ownership of the leaf fields it
+    /// changed. A write that changes nothing is a no-op like in etcd3's GuaranteedUpdate: same resourceVersion, no
+    /// event, managedFields untouched.
+    /// </summary>
+    internal JsonObject Replace(ResourceType type, JsonObject obj, string manager, string operation = "Update", ISet<string>? appliedFields = null, string subresource = "")
     {
         var md = obj.Metadata();
         var entry = GetEntry(type, md.Str("namespace"), md.Str("name")!) ?? throw StatusResponses.NotFound(type, md.Str("name")!);
+        var next = ComputeReplace(type, entry, obj, manager, operation, appliedFields, subresource);
+        if (next is null)
+        {
+            return entry.Object;
+        }
+
+        next.Object.Metadata()["resourceVersion"] = NextResourceVersion().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        entry.Object = next.Object;
+        entry.Managers.Clear();
+        entry.Managers.AddRange(next.Managers);
+        entry.Render();
+        Notify("MODIFIED", type, entry.Object);
+        return entry.Object;
+    }
+
+    /// <summary>A write by the server itself that field management does not track (a namespace turning Terminating).</summary>
+    internal JsonObject ReplaceUntracked(ResourceType type, JsonObject obj)
+    {
+        var md = obj.Metadata();
+        var entry = GetEntry(type, md.Str("namespace"), md.Str("name")!) ?? throw StatusResponses.NotFound(type, md.Str("name")!);
+        md["resourceVersion"] = NextResourceVersion().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        entry.Object = JsonUtil.Ordered(obj);
+        entry.Render();
+        Notify("MODIFIED", type, entry.Object);
+        return entry.Object;
+    }
+
+    /// <summary>What a dry-run update answers: the object as Replace would store it, with the current resourceVersion.</summary>
+    internal JsonObject PreviewReplace(ResourceType type, JsonObject obj, string manager, string operation = "Update", ISet<string>? appliedFields = null, string subresource = "")
+    {
+        var md = obj.Metadata();
+        var entry = GetEntry(type, md.Str("namespace"), md.Str("name")!) ?? throw StatusResponses.NotFound(type, md.Str("name")!);
+        var next = ComputeReplace(type, entry, obj, manager, operation, appliedFields, subresource);
+        if (next is null)
+        {
+            return entry.Object.Clone();
+        }
+
+        next.Object.Metadata()["resourceVersion"] = entry.Object.Str("metadata", "resourceVersion");
+        next.Render();
+        return next.Object;
+    }
+
+    /// <summary>The stored object and managers after the write, or null when the write changes nothing.</summary>
+    private static StoredObject? ComputeReplace(ResourceType type, StoredObject entry, JsonObject obj, string manager, string operation, ISet<string>? appliedFields, string subresource)
+    {
+        var md = obj.Metadata();
         var old = entry.Object;
         md["uid"] = old.Str("metadata", "uid");
         md["creationTimestamp"] = old.Str("metadata", "creationTimestamp");
-        md["resourceVersion"] = NextResourceVersion().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        md["resourceVersion"] = old.Str("metadata", "resourceVersion");
         md.Remove("managedFields");
+        var candidate = JsonUtil.Ordered(obj);
+        if (SameContent(old, candidate))
+        {
+            return null;
+        }
+
         var before = FieldPaths.LeafValues(old);
         var after = FieldPaths.LeafValues(obj);
         var changed = new HashSet<string>(StringComparer.Ordinal);
@@ -261,24 +400,45 @@ public sealed class ApiStore
             }
         }
 
-        var owned = appliedFields ?? changed;
-        foreach (var m in entry.Managers)
+        if (subresource != "status")
         {
-            if (m.Manager != manager || m.Operation != operation)
+            // Status only changes through the status subresource (or server defaulting nobody owns).
+            changed.RemoveWhere(FieldPaths.IsStatus);
+        }
+        else
+        {
+            changed.RemoveWhere(p => !FieldPaths.IsStatus(p));
+        }
+
+        var mapsBefore = FieldPaths.MapNodes(type, old);
+        var mapsAfter = FieldPaths.MapNodes(type, obj);
+        if (appliedFields is null)
+        {
+            changed.UnionWith(mapsAfter.Except(mapsBefore));
+        }
+
+        var present = new HashSet<string>(after.Keys, StringComparer.Ordinal);
+        present.UnionWith(mapsAfter);
+        var owned = appliedFields ?? changed;
+        var managers = entry.Managers.Select(m => m.Clone()).ToList();
+        bool Mine(ManagedFieldsEntry m) => m.Manager == manager && m.Operation == operation && m.Subresource == subresource;
+        foreach (var m in managers)
+        {
+            if (!Mine(m))
             {
                 m.Fields.ExceptWith(changed);
             }
 
-            m.Fields.IntersectWith(after.Keys);
+            m.Fields.IntersectWith(present);
         }
 
-        entry.Managers.RemoveAll(m => m.Fields.Count == 0 && !(m.Manager == manager && m.Operation == operation));
-        var mine = entry.Managers.FirstOrDefault(m => m.Manager == manager && m.Operation == operation);
+        managers.RemoveAll(m => m.Fields.Count == 0 && !Mine(m));
+        var mine = managers.FirstOrDefault(Mine);
         if (mine is null)
         {
             if (owned.Count > 0)
             {
-                entry.Managers.Add(new ManagedFieldsEntry(manager, operation, type.ApiVersion, DateTimeOffset.UtcNow, new HashSet<string>(owned, StringComparer.Ordinal)));
+                managers.Add(new ManagedFieldsEntry(manager, operation, type.ApiVersion, DateTimeOffset.UtcNow, new HashSet<string>(owned, StringComparer.Ordinal), subresource));
             }
         }
         else
@@ -292,10 +452,19 @@ public sealed class ApiStore
             mine.Time = DateTimeOffset.UtcNow;
         }
 
-        entry.Object = JsonUtil.Ordered(obj);
-        entry.Render();
-        Notify("MODIFIED", type, entry.Object);
-        return entry.Object;
+        var next = new StoredObject(candidate) { TracksManagedFields = entry.TracksManagedFields };
+        next.Managers.AddRange(managers);
+        return next;
+    }
+
+    /// <summary>Equal apart from managedFields: what the storage layer compares before it writes.</summary>
+    private static bool SameContent(JsonObject a, JsonObject b)
+    {
+        var x = a.Clone();
+        var y = b.Clone();
+        x.Metadata().Remove("managedFields");
+        y.Metadata().Remove("managedFields");
+        return JsonNode.DeepEquals(x, y);
     }
 
     internal bool Remove(ResourceType type, string? ns, string name)
@@ -305,14 +474,79 @@ public sealed class ApiStore
             return false;
         }
 
-        Notify("DELETED", type, removed.Object);
+        Notify("DELETED", type, Deleted(removed.Object));
         return true;
+    }
+
+    /// <summary>The object as a DELETED event carries it: with the resourceVersion of the deletion (etcd bumps it).</summary>
+    private JsonObject Deleted(JsonObject obj)
+    {
+        var copy = obj.Clone();
+        copy.Metadata()["resourceVersion"] = NextResourceVersion().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return copy;
+    }
+
+    /// <summary>How many change events the watch history keeps (the watch cache's window).</summary>
+    internal const int HistoryLimit = 10_000;
+
+    private readonly Queue<WatchEvent> _history = new();
+    private long _oldestRetained;
+    private long _compacted;
+
+    /// <summary>
+    /// Like a cluster that moved on and had etcd compact it: every resourceVersion handed out so far becomes history that
+    /// can no longer be read. Continue tokens issued before answer 410 Expired, and watches from an older
+    /// resourceVersion get a 410 Expired ERROR event.
+    /// </summary>
+    public void Compact()
+    {
+        lock (SyncRoot)
+        {
+            _compacted = NextResourceVersion();
+            while (_history.Count > 0 && _history.Peek().ResourceVersion <= _compacted)
+            {
+                _history.Dequeue();
+            }
+
+            _oldestRetained = Math.Max(_oldestRetained, _compacted);
+        }
+    }
+
+    /// <summary>The resourceVersion up to which history is gone (0: nothing compacted).</summary>
+    internal long CompactedResourceVersion => _compacted;
+
+    /// <summary>
+    /// Events after <paramref name="resourceVersion"/> in order, or null when some of them are no longer kept (the
+    /// caller answers 410 Expired "too old resource version").
+    /// </summary>
+    internal List<WatchEvent>? EventsAfter(long resourceVersion)
+    {
+        if (resourceVersion < _oldestRetained)
+        {
+            return null;
+        }
+
+        return _history.Where(e => e.ResourceVersion > resourceVersion).ToList();
     }
 
     /// <summary>Watchers (called under the lock; they must only enqueue).</summary>
     internal event Action<string, ResourceType, JsonObject>? Changed;
 
-    private void Notify(string eventType, ResourceType type, JsonObject obj) => Changed?.Invoke(eventType, type, obj);
+    private void Notify(string eventType, ResourceType type, JsonObject obj)
+    {
+        _history.Enqueue(new WatchEvent(long.Parse(obj.Str("metadata", "resourceVersion") ?? "0", System.Globalization.CultureInfo.InvariantCulture), eventType, type, obj));
+        while (_history.Count > HistoryLimit)
+        {
+            var dropped = _history.Dequeue();
+            _oldestRetained = Math.Max(_oldestRetained, dropped.ResourceVersion);
+        }
+
+        Changed?.Invoke(eventType, type, obj);
+        if (type.Namespaced && obj.Str("metadata", "namespace") is { Length: > 0 } ns)
+        {
+            _dirtyNamespaces.Add(ns);
+        }
+    }
 
     internal void RemoveNamespaceContents(string ns)
     {
@@ -324,13 +558,16 @@ public sealed class ApiStore
                 {
                     if (m.Remove(k, out var removed))
                     {
-                        Notify("DELETED", t, removed.Object);
+                        Notify("DELETED", t, Deleted(removed.Object));
                     }
                 }
             }
         }
     }
 }
+
+/// <summary>One change as watchers see it.</summary>
+internal sealed record WatchEvent(long ResourceVersion, string Type, ResourceType ResourceType, JsonObject Object);
 
 /// <summary>A stored object plus its field managers (kept beside the object, rendered into metadata.managedFields).</summary>
 internal sealed class StoredObject(JsonObject obj)
@@ -339,19 +576,31 @@ internal sealed class StoredObject(JsonObject obj)
 
     public List<ManagedFieldsEntry> Managers { get; } = [];
 
+    /// <summary>False for types whose objects carry no managedFields in the real server's answers (CSRs, golden 37-43).</summary>
+    public bool TracksManagedFields { get; init; } = true;
+
+    /// <summary>
+    /// Writes metadata.managedFields in the order kube-apiserver sorts them: operation (Apply before Update), time
+    /// (seconds), manager, subresource.
+    /// </summary>
     public void Render()
     {
         var md = Object.Metadata();
-        if (Managers.Count == 0)
+        if (Managers.Count == 0 || !TracksManagedFields)
         {
             md.Remove("managedFields");
             return;
         }
 
         var arr = new JsonArray();
-        foreach (var m in Managers)
+        var sorted = Managers
+            .OrderBy(m => m.Operation, StringComparer.Ordinal)
+            .ThenBy(m => m.Time.ToUnixTimeSeconds())
+            .ThenBy(m => m.Manager, StringComparer.Ordinal)
+            .ThenBy(m => m.Subresource, StringComparer.Ordinal);
+        foreach (var m in sorted)
         {
-            arr.Add(new JsonObject
+            var entry = new JsonObject
             {
                 ["manager"] = m.Manager,
                 ["operation"] = m.Operation,
@@ -359,20 +608,31 @@ internal sealed class StoredObject(JsonObject obj)
                 ["time"] = JsonUtil.Timestamp(m.Time),
                 ["fieldsType"] = "FieldsV1",
                 ["fieldsV1"] = FieldPaths.ToFieldsV1(m.Fields),
-            });
+            };
+            if (m.Subresource.Length > 0)
+            {
+                entry["subresource"] = m.Subresource;
+            }
+
+            arr.Add(entry);
         }
 
         md["managedFields"] = arr;
     }
 }
 
-internal sealed class ManagedFieldsEntry(string manager, string operation, string apiVersion, DateTimeOffset time, HashSet<string> fields)
+internal sealed class ManagedFieldsEntry(string manager, string operation, string apiVersion, DateTimeOffset time, HashSet<string> fields, string subresource = "")
 {
     public string Manager { get; } = manager;
     public string Operation { get; } = operation;
     public string ApiVersion { get; } = apiVersion;
     public DateTimeOffset Time { get; set; } = time;
     public HashSet<string> Fields { get; } = fields;
+
+    /// <summary>"status" for writes through the status subresource (quota usage), "" otherwise.</summary>
+    public string Subresource { get; } = subresource;
+
+    public ManagedFieldsEntry Clone() => new(Manager, Operation, ApiVersion, Time, new HashSet<string>(Fields, StringComparer.Ordinal), Subresource);
 }
 
 /// <summary>
@@ -383,14 +643,17 @@ internal static class FieldPaths
 {
     public const char Sep = '\u001f';
 
-    public static HashSet<string> Leaves(JsonObject obj) => new(LeafValues(obj).Keys, StringComparer.Ordinal);
+    /// <summary>Leaf paths outside status: what a create or a main-resource write can set.</summary>
+    public static HashSet<string> Leaves(JsonObject obj) => new(LeafValues(obj).Keys.Where(k => !IsStatus(k)), StringComparer.Ordinal);
+
+    public static bool IsStatus(string path) => path == "status" || path.StartsWith("status" + Sep, StringComparison.Ordinal);
 
     public static Dictionary<string, JsonNode?> LeafValues(JsonObject obj)
     {
         var result = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
         foreach (var (k, v) in obj)
         {
-            if (k is "apiVersion" or "kind" or "status")
+            if (k is "apiVersion" or "kind")
             {
                 continue;
             }
@@ -429,17 +692,121 @@ internal static class FieldPaths
         }
     }
 
+    /// <summary>
+    /// Paths of the non-empty map-typed fields (labels, data, spec.hard, selectors…, per <see cref="Decoding.ApiSchema"/>;
+    /// only metadata's maps for kinds without a schema). A map node is a field of its own in managedFields.
+    /// </summary>
+    public static HashSet<string> MapNodes(ResourceType type, JsonObject obj)
+    {
+        var result = new HashSet<string>(StringComparer.Ordinal);
+        var schema = Decoding.ApiSchema.ForKind(type.Kind);
+        foreach (var (k, v) in obj)
+        {
+            if (k is "apiVersion" or "kind" or "status")
+            {
+                continue;
+            }
+
+            if (k == "metadata")
+            {
+                foreach (var mk in new[] { "labels", "annotations" })
+                {
+                    if (v?[mk] is JsonObject { Count: > 0 })
+                    {
+                        result.Add("metadata" + Sep + mk);
+                    }
+                }
+
+                continue;
+            }
+
+            if (schema?.Fields.GetValueOrDefault(k) is { } fieldSchema)
+            {
+                WalkMaps(v, fieldSchema, k, result);
+            }
+        }
+
+        return result;
+    }
+
+    private static void WalkMaps(JsonNode? node, Decoding.SchemaType schema, string path, HashSet<string> into)
+    {
+        if (node is not JsonObject o || o.Count == 0)
+        {
+            return;
+        }
+
+        if (schema.Kind == Decoding.SchemaKind.Map)
+        {
+            into.Add(path);
+            return;
+        }
+
+        if (schema.Kind == Decoding.SchemaKind.Struct && !schema.Open)
+        {
+            foreach (var (k, v) in o)
+            {
+                if (schema.Fields.GetValueOrDefault(k) is { } child)
+                {
+                    WalkMaps(v, child, path + Sep + k, into);
+                }
+            }
+        }
+    }
+
     public static string Display(string path) => "." + path.Replace(Sep, '.');
 
+    /// <summary>A managedFields array with one Update entry for what <paramref name="written"/> sets (answers of review and token requests, which are never stored).</summary>
+    public static JsonArray Entry(string manager, string apiVersion, JsonObject written, string subresource = "")
+    {
+        var entry = new JsonObject
+        {
+            ["manager"] = manager,
+            ["operation"] = "Update",
+            ["apiVersion"] = apiVersion,
+            ["time"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow),
+            ["fieldsType"] = "FieldsV1",
+            ["fieldsV1"] = ToFieldsV1(Leaves(written)),
+        };
+        if (subresource.Length > 0)
+        {
+            entry["subresource"] = subresource;
+        }
+
+        return new JsonArray(entry);
+    }
+
+    /// <summary>fieldsV1 of a field set: nested "f:" keys; "." marks a member that also has members below it.</summary>
     public static JsonObject ToFieldsV1(IEnumerable<string> paths)
     {
+        var members = paths.ToHashSet(StringComparer.Ordinal);
         var root = new JsonObject();
-        foreach (var p in paths.Order(StringComparer.Ordinal))
+        foreach (var p in members.Order(StringComparer.Ordinal))
         {
             var cur = root;
             foreach (var seg in p.Split(Sep))
             {
                 cur = cur.Obj("f:" + seg);
+            }
+        }
+
+        foreach (var p in members)
+        {
+            var node = root;
+            foreach (var seg in p.Split(Sep))
+            {
+                node = (JsonObject)node["f:" + seg]!;
+            }
+
+            if (node.Count > 0)
+            {
+                var children = node.ToList();
+                node.Clear();
+                node["."] = new JsonObject();
+                foreach (var (k, v) in children)
+                {
+                    node[k] = v;
+                }
             }
         }
 

@@ -28,19 +28,51 @@ public sealed class CertificateAuthority : IDisposable
 
     public string PrivateKeyPem { get; }
 
-    public X509Certificate2 IssueServerCertificate()
+    public X509Certificate2 IssueServerCertificate() =>
+        IssueServingCertificate(
+            "CN=kube-apiserver",
+            ["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"],
+            [System.Net.IPAddress.Loopback],
+            [ServerAuthOid]);
+
+    /// <summary>
+    /// A serving certificate signed by this CA with exactly these names and extended key usages (null: no EKU
+    /// extension; no names: no SAN extension). Tests use it to present wrong names or usages.
+    /// </summary>
+    public X509Certificate2 IssueServingCertificate(string subject, IEnumerable<string> dnsNames, IEnumerable<System.Net.IPAddress> ipAddresses, IEnumerable<string>? extendedKeyUsageOids)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var req = new CertificateRequest("CN=kube-apiserver", key, HashAlgorithmName.SHA256);
+        var req = new CertificateRequest(subject, key, HashAlgorithmName.SHA256);
         var san = new SubjectAlternativeNameBuilder();
-        san.AddIpAddress(System.Net.IPAddress.Loopback);
-        san.AddDnsName("localhost");
-        san.AddDnsName("kubernetes");
-        san.AddDnsName("kubernetes.default");
-        san.AddDnsName("kubernetes.default.svc");
-        san.AddDnsName("kubernetes.default.svc.cluster.local");
-        req.CertificateExtensions.Add(san.Build());
-        req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new(ServerAuthOid)], false));
+        int names = 0;
+        foreach (var ip in ipAddresses)
+        {
+            san.AddIpAddress(ip);
+            names++;
+        }
+
+        foreach (var dns in dnsNames)
+        {
+            san.AddDnsName(dns);
+            names++;
+        }
+
+        if (names > 0)
+        {
+            req.CertificateExtensions.Add(san.Build());
+        }
+
+        if (extendedKeyUsageOids is not null)
+        {
+            var usages = new OidCollection();
+            foreach (var oid in extendedKeyUsageOids)
+            {
+                usages.Add(new Oid(oid));
+            }
+
+            req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension(usages, false));
+        }
+
         req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature | X509KeyUsageFlags.KeyEncipherment, true));
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
         using var cert = Sign(req, TimeSpan.FromDays(365));

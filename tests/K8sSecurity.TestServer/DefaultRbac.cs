@@ -17,20 +17,23 @@ internal static class DefaultRbac
 
     public static void Seed(ApiStore store)
     {
-        store.Create(Role("cluster-admin", null, null,
+        // The bootstrap policy is written by kube-apiserver itself (golden 30/31 managedFields).
+        void Create(JsonObject o) => store.Create(o, "kube-apiserver");
+
+        Create(Role("cluster-admin", null, null,
             Rule(["*"], ["*"], ["*"]),
             NonResource(["*"], ["*"])));
-        store.Create(Binding("cluster-admin", "cluster-admin", "Group", "system:masters"));
+        Create(Binding("cluster-admin", "cluster-admin", "Group", "system:masters"));
 
-        store.Create(Role("admin", null, "aggregate-to-admin"));
-        store.Create(Role("edit", "aggregate-to-admin", "aggregate-to-edit"));
-        store.Create(Role("view", "aggregate-to-edit", "aggregate-to-view"));
+        Create(Role("admin", null, "aggregate-to-admin"));
+        Create(Role("edit", "aggregate-to-admin", "aggregate-to-edit"));
+        Create(Role("view", "aggregate-to-edit", "aggregate-to-view"));
 
-        store.Create(Role("system:aggregate-to-admin", "aggregate-to-admin", null,
+        Create(Role("system:aggregate-to-admin", "aggregate-to-admin", null,
             Rule(["create"], ["authorization.k8s.io"], ["localsubjectaccessreviews"]),
             Rule(ReadWrite, [Rbac], ["rolebindings", "roles"])));
 
-        store.Create(Role("system:aggregate-to-edit", "aggregate-to-edit", null,
+        Create(Role("system:aggregate-to-edit", "aggregate-to-edit", null,
             Rule(Read, [""], ["pods/attach", "pods/exec", "pods/portforward", "pods/proxy", "secrets", "services/proxy"]),
             Rule(["impersonate"], [""], ["serviceaccounts"]),
             Rule(Write, [""], ["pods", "pods/attach", "pods/exec", "pods/portforward", "pods/proxy"]),
@@ -45,7 +48,7 @@ internal static class DefaultRbac
             Rule(Write, ["networking.k8s.io"], ["ingresses", "networkpolicies"]),
             Rule(ReadWrite, ["coordination.k8s.io"], ["leases"])));
 
-        store.Create(Role("system:aggregate-to-view", "aggregate-to-view", null,
+        Create(Role("system:aggregate-to-view", "aggregate-to-view", null,
             Rule(Read, [""], ["configmaps", "endpoints", "persistentvolumeclaims", "persistentvolumeclaims/status", "pods", "replicationcontrollers", "replicationcontrollers/scale", "serviceaccounts", "services", "services/status"]),
             Rule(Read, [""], ["bindings", "events", "limitranges", "namespaces/status", "pods/log", "pods/status", "replicationcontrollers/status", "resourcequotas", "resourcequotas/status"]),
             Rule(Read, [""], ["namespaces"]),
@@ -57,20 +60,20 @@ internal static class DefaultRbac
             Rule(Read, ["policy"], ["poddisruptionbudgets", "poddisruptionbudgets/status"]),
             Rule(Read, ["networking.k8s.io"], ["ingresses", "ingresses/status", "networkpolicies"])));
 
-        store.Create(Role("system:basic-user", null, null,
+        Create(Role("system:basic-user", null, null,
             Rule(["create"], ["authorization.k8s.io"], ["selfsubjectaccessreviews", "selfsubjectrulesreviews"]),
             Rule(["create"], ["authentication.k8s.io"], ["selfsubjectreviews"])));
-        store.Create(Binding("system:basic-user", "system:basic-user", "Group", "system:authenticated"));
+        Create(Binding("system:basic-user", "system:basic-user", "Group", "system:authenticated"));
 
-        store.Create(Role("system:discovery", null, null,
+        Create(Role("system:discovery", null, null,
             NonResource(["get"], ["/api", "/api/*", "/apis", "/apis/*", "/healthz", "/livez", "/openapi", "/openapi/*", "/readyz", "/version", "/version/"])));
-        store.Create(Binding("system:discovery", "system:discovery", "Group", "system:authenticated"));
+        Create(Binding("system:discovery", "system:discovery", "Group", "system:authenticated"));
 
-        store.Create(Role("system:public-info-viewer", null, null,
+        Create(Role("system:public-info-viewer", null, null,
             NonResource(["get"], ["/healthz", "/livez", "/readyz", "/version", "/version/"])));
         var piv = Binding("system:public-info-viewer", "system:public-info-viewer", "Group", "system:authenticated");
         ((JsonArray)piv["subjects"]!).Add(new JsonObject { ["apiGroup"] = Rbac, ["kind"] = "Group", ["name"] = "system:unauthenticated" });
-        store.Create(piv);
+        Create(piv);
     }
 
     private static JsonObject Rule(string[] verbs, string[] groups, string[] resources) => new()

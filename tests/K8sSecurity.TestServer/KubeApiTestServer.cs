@@ -78,7 +78,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
         WireStore(context);
         Seed(context);
 
-        var serverCert = ca.IssueServerCertificate();
+        var serverCert = options.ServerCertificate?.Invoke(ca) ?? ca.IssueServerCertificate();
         var sslOptions = BuildSslOptions(serverCert, ca.Certificate);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -135,7 +135,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
         store.Defaulter = (type, obj) => ObjectDefaults.Apply(type, obj, store);
         store.AfterCreate = (type, obj) =>
         {
-            if (type.Kind != "Namespace")
+            if (type.Kind != "Namespace" || !context.Options.ServiceAccountController)
             {
                 return;
             }
@@ -168,6 +168,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
                 }, "kube-controller-manager");
             }
         };
+        store.Controllers = ns => QuotaUsage.SyncStatus(store, ns);
         store.ReadView = (type, obj) =>
         {
             if (type == ResourceCatalog.ClusterRoles && obj["aggregationRule"] is JsonObject)
@@ -180,10 +181,6 @@ public sealed class KubeApiTestServer : IAsyncDisposable
 
                 obj["rules"] = rules;
             }
-            else if (type == ResourceCatalog.ResourceQuotas)
-            {
-                QuotaUsage.RenderStatus(store, obj);
-            }
 
             return obj;
         };
@@ -193,7 +190,7 @@ public sealed class KubeApiTestServer : IAsyncDisposable
     {
         foreach (var ns in new[] { "default", "kube-system", "kube-public", "kube-node-lease" })
         {
-            context.Store.Create(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } });
+            context.Store.Create(new JsonObject { ["apiVersion"] = "v1", ["kind"] = "Namespace", ["metadata"] = new JsonObject { ["name"] = ns } }, "kube-apiserver");
         }
 
         if (context.Options.SeedDefaultRbac)

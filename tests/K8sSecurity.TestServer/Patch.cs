@@ -1,16 +1,249 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using K8sSecurity.TestServer.Decoding;
 
 namespace K8sSecurity.TestServer;
 
 /// <summary>
-/// The three PATCH flavours. Strategic merge is an approximation: JSON merge patch semantics, except that lists of
-/// objects with a well-known merge key (containers/initContainers/ephemeralContainers/volumes/env/imagePullSecrets by
-/// "name", volumeMounts by "mountPath", ports by "containerPort") are merged element-wise by that key, and
-/// "$patch": "delete" on such an element removes it. Other lists are replaced, as in merge patch.
+/// The three PATCH flavours. Strategic merge follows each field's patchStrategy/patchMergeKey from
+/// <see cref="ApiSchema"/> (Service ports merge on "port", container ports on "containerPort", containers on "name",
+/// ServiceAccount imagePullSecrets are atomic…) with the $patch (replace, merge, delete), $retainKeys,
+/// $setElementOrder and $deleteFromPrimitiveList directives. Kinds without a schema fall back to merge patch plus
+/// element-wise merging of well-known list names.
 /// </summary>
 public static class Patch
 {
+    /// <summary>Strategic merge patch of <paramref name="original"/> with <paramref name="patch"/> for the kind's schema.</summary>
+    public static JsonNode? StrategicMergePatch(ResourceType type, JsonObject original, JsonNode? patch)
+    {
+        var schema = ApiSchema.ForKind(type.Kind);
+        if (schema is null)
+        {
+            return MergePatch(original, patch, strategic: true);
+        }
+
+        if (patch is not JsonObject po)
+        {
+            throw StatusResponses.BadRequest("strategic merge patch must be a JSON object");
+        }
+
+        return MergeStruct(original.Clone(), po, schema);
+    }
+
+    /// <summary>Merges a patch map into an original map (a struct or a map field); returns null when "$patch": "delete" removes it.</summary>
+    private static JsonObject? MergeStruct(JsonObject? original, JsonObject patch, SchemaType? schema)
+    {
+        var directive = patch.Str("$patch");
+        switch (directive)
+        {
+            case "delete":
+                return null;
+            case "replace":
+                return StripDirectives(patch);
+            case null or "merge":
+                break;
+            default:
+                throw StatusResponses.BadRequest($"Unknown patch type: {directive}");
+        }
+
+        var result = original?.Clone() ?? new JsonObject();
+        var retainKeys = patch["$retainKeys"] is JsonArray rk ? rk.Select(x => x.Str() ?? "").ToHashSet(StringComparer.Ordinal) : null;
+        foreach (var (key, value) in patch)
+        {
+            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) || key.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal)
+                || key is "$patch" or "$retainKeys")
+            {
+                continue;
+            }
+
+            if (value is null)
+            {
+                result.Remove(key);
+                continue;
+            }
+
+            var fieldSchema = schema?.Kind == SchemaKind.Map ? schema.Element : schema?.Fields.GetValueOrDefault(key);
+            var strategy = schema?.Strategies.GetValueOrDefault(key);
+            result.TryGetPropertyValue(key, out var current);
+            var merged = MergeValue(current, value, fieldSchema, strategy);
+            if (merged is null && value is JsonObject)
+            {
+                result.Remove(key);
+            }
+            else
+            {
+                result[key] = merged;
+            }
+        }
+
+        foreach (var (key, value) in patch)
+        {
+            if (key.StartsWith("$deleteFromPrimitiveList/", StringComparison.Ordinal) && value is JsonArray remove && result[key[25..]] is JsonArray list)
+            {
+                foreach (var item in list.Where(i => remove.Any(r => JsonNode.DeepEquals(r, i))).ToList())
+                {
+                    list.Remove(item);
+                }
+            }
+        }
+
+        foreach (var (key, value) in patch)
+        {
+            if (key.StartsWith("$setElementOrder/", StringComparison.Ordinal) && value is JsonArray order && result[key[17..]] is JsonArray list)
+            {
+                var mergeKey = schema?.Strategies.GetValueOrDefault(key[17..])?.MergeKey;
+                result[key[17..]] = Reorder(list, order, mergeKey);
+            }
+        }
+
+        if (retainKeys is not null)
+        {
+            foreach (var key in result.Select(kv => kv.Key).Where(k => !retainKeys.Contains(k)).ToList())
+            {
+                result.Remove(key);
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonNode? MergeValue(JsonNode? current, JsonNode patch, SchemaType? schema, PatchStrategy? strategy)
+    {
+        switch (patch)
+        {
+            case JsonObject po when schema is null || schema.Kind is SchemaKind.Struct or SchemaKind.Map or SchemaKind.Any:
+                return MergeStruct(current as JsonObject, po, schema is { Kind: SchemaKind.Any } ? null : schema);
+            case JsonArray pa when strategy is { Merge: true } && schema?.Kind == SchemaKind.Slice:
+                return MergeList(current as JsonArray ?? [], pa, schema.Element!, strategy.MergeKey);
+            case JsonArray pa:
+                return StripDirectives(pa);
+            default:
+                return patch.DeepClone();
+        }
+    }
+
+    private static JsonArray MergeList(JsonArray original, JsonArray patch, SchemaType element, string? mergeKey)
+    {
+        if (patch.OfType<JsonObject>().Any(o => o.Str("$patch") == "replace"))
+        {
+            return new JsonArray(patch.Where(i => !(i is JsonObject o && o.Str("$patch") == "replace")).Select(i => i is null ? null : StripDirectives(i)).ToArray());
+        }
+
+        var result = (JsonArray)original.DeepClone();
+        if (mergeKey is null)
+        {
+            // A merge list of primitives is a set: add what is missing.
+            foreach (var item in patch)
+            {
+                if (!result.Any(r => JsonNode.DeepEquals(r, item)))
+                {
+                    result.Add(item?.DeepClone());
+                }
+            }
+
+            return result;
+        }
+
+        foreach (var item in patch)
+        {
+            if (item is not JsonObject io)
+            {
+                throw StatusResponses.BadRequest("strategic merge patch: a list with a merge key must hold objects");
+            }
+
+            if (io[mergeKey] is not { } id)
+            {
+                throw StatusResponses.BadRequest($"map: {io.ToJsonString()} does not contain declared merge key: {mergeKey}");
+            }
+
+            var index = -1;
+            for (var i = 0; i < result.Count; i++)
+            {
+                if (result[i] is JsonObject ro && JsonNode.DeepEquals(ro[mergeKey], id))
+                {
+                    index = i;
+                    break;
+                }
+            }
+
+            var directive = io.Str("$patch");
+            if (directive == "delete")
+            {
+                if (index >= 0)
+                {
+                    result.RemoveAt(index);
+                }
+
+                continue;
+            }
+
+            var structSchema = element.Kind == SchemaKind.Struct ? element : null;
+            if (index >= 0)
+            {
+                result[index] = MergeStruct((JsonObject)result[index]!, io, structSchema);
+            }
+            else
+            {
+                result.Add(MergeStruct(null, io, structSchema));
+            }
+        }
+
+        return result;
+    }
+
+    private static JsonArray Reorder(JsonArray list, JsonArray order, string? mergeKey)
+    {
+        JsonNode? Id(JsonNode? n) => mergeKey is null ? n : n?[mergeKey];
+        var items = list.Select(i => i?.DeepClone()).ToList();
+        var ordered = new List<JsonNode?>();
+        foreach (var o in order)
+        {
+            var match = items.FirstOrDefault(i => JsonNode.DeepEquals(Id(i), Id(o)));
+            if (match is not null)
+            {
+                ordered.Add(match);
+                items.Remove(match);
+            }
+        }
+
+        ordered.AddRange(items);
+        return new JsonArray(ordered.ToArray());
+    }
+
+    private static T StripDirectives<T>(T node)
+        where T : JsonNode
+    {
+        var copy = (T)node.DeepClone();
+        Strip(copy);
+        return copy;
+
+        static void Strip(JsonNode? n)
+        {
+            switch (n)
+            {
+                case JsonObject o:
+                    foreach (var key in o.Select(kv => kv.Key).Where(k => k.StartsWith('$')).ToList())
+                    {
+                        o.Remove(key);
+                    }
+
+                    foreach (var (_, v) in o)
+                    {
+                        Strip(v);
+                    }
+
+                    break;
+                case JsonArray a:
+                    foreach (var v in a)
+                    {
+                        Strip(v);
+                    }
+
+                    break;
+            }
+        }
+    }
+
     private static readonly Dictionary<string, string> MergeKeys = new(StringComparer.Ordinal)
     {
         ["containers"] = "name",

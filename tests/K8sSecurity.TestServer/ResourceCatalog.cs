@@ -20,7 +20,8 @@ public sealed record ResourceType(
     string[]? Subresources = null,
     bool Virtual = false,
     string? Singular = null,
-    string[]? ShortNames = null)
+    string[]? ShortNames = null,
+    bool TracksManagedFields = true)
 {
     public string ApiVersion => string.IsNullOrEmpty(Group) ? Version : Group + "/" + Version;
 
@@ -67,7 +68,7 @@ public static class ResourceCatalog
         new("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", false, NameRule.PathSegment),
         new("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true, NameRule.PathSegment),
         new("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", false, NameRule.PathSegment),
-        new("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false, NameRule.PathSegment, ["approval", "status"], ShortNames: ["csr"]),
+        new("certificates.k8s.io", "v1", "certificatesigningrequests", "CertificateSigningRequest", false, NameRule.PathSegment, ["approval", "status"], ShortNames: ["csr"], TracksManagedFields: false),
         new("authentication.k8s.io", "v1", "selfsubjectreviews", "SelfSubjectReview", false, Virtual: true),
         new("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", false, Virtual: true),
         new("authorization.k8s.io", "v1", "subjectaccessreviews", "SubjectAccessReview", false, Virtual: true),

@@ -20,6 +20,13 @@ public sealed class ServerContext
     public Authentication Authentication { get; }
     public RbacAuthorizer Authorizer { get; }
 
+    /// <summary>
+    /// Called for every resource request (not watches) after authorization, before it is handled and before the store
+    /// lock is taken: tests use it to interleave a change at an exact point (another writer's update, a deletion, a
+    /// compaction) or to hold requests until several clients have read the same state. Runs on the request's thread.
+    /// </summary>
+    public Action<Handlers.RequestContext>? BeforeRequest { get; set; }
+
     /// <summary>Admission plugins in order; tests may insert their own (e.g. a PodSecurity plugin).</summary>
     public List<IAdmissionPlugin> AdmissionPlugins { get; } = AdmissionChain.Default();
 

@@ -17,7 +17,19 @@ public sealed class ApiException : Exception
     public string Reason { get; }
     public JsonObject? Details { get; }
 
-    public JsonObject ToStatus() => StatusResponses.Failure(Code, Reason, Message, Details);
+    /// <summary>metadata.continue of the Status (an expired list continue token's inconsistent successor).</summary>
+    public string? ListContinue { get; init; }
+
+    public JsonObject ToStatus()
+    {
+        var status = StatusResponses.Failure(Code, Reason, Message, Details);
+        if (ListContinue is not null)
+        {
+            status["metadata"] = new JsonObject { ["continue"] = ListContinue };
+        }
+
+        return status;
+    }
 }
 
 /// <summary>Builders for the Status bodies captured in the golden files (NotFound, AlreadyExists, Conflict, Invalid, Forbidden…).</summary>

@@ -21,6 +21,33 @@ public class AboutAndGenerateTests
     }
 
     [Fact]
+    public void About_topic_tables_become_aligned_columns_and_long_cells_wrap_under_their_column()
+    {
+        var text = AboutHelpWriter.Convert(
+            "# about_T\n\n## SHORT DESCRIPTION\nx\n\n## LONG DESCRIPTION\ny\n\n## CATEGORIES\n"
+            + "| Category | What |\n| --- | --- |\n| Rbac | Risky grants. |\n| ServiceAccounts | "
+            + string.Join(' ', Enumerable.Repeat("tokens", 15)) + " |\n",
+            "docs/about_T.md");
+        var lines = text.Split('\n');
+        int header = Array.IndexOf(lines, "    Category         What");
+        Assert.True(header > 0, text);
+        Assert.Equal("    --------         ----", lines[header + 1]);
+        Assert.Equal("    Rbac             Risky grants.", lines[header + 2]);
+        Assert.StartsWith("    ServiceAccounts  tokens tokens", lines[header + 3], StringComparison.Ordinal);
+        Assert.StartsWith("                     tokens", lines[header + 4], StringComparison.Ordinal);
+        Assert.All(lines, l => Assert.True(l.Length <= AboutHelpWriter.Width, l));
+        Assert.DoesNotContain("|", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Maml_tables_become_list_items_with_the_header_naming_extra_cells()
+    {
+        var paras = MamlWriter.Paras(["The ids:\n| Id | Title | Severity |\n| --- | --- | --- |\n| `A-1` | First | High |\n| B-2 | Second | Low |", "After."])
+            .Select(p => p.Value).ToList();
+        Assert.Equal(["The ids:", "- A-1: First (Severity: High)", "- B-2: Second (Severity: Low)", "", "After."], paras);
+    }
+
+    [Fact]
     public void About_topics_need_short_and_long_descriptions()
     {
         var e = Assert.Throws<HelpFormatException>(() =>

@@ -17,13 +17,6 @@ internal static class TestPaths
             return dir?.FullName ?? throw new InvalidOperationException("K8sSecurity.sln not found above " + AppContext.BaseDirectory);
         }
     }
-
-    /// <summary>bin/&lt;Configuration&gt;/net10.0/ of this test assembly tells which configuration was built.</summary>
-    public static string Configuration =>
-        new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
-
-    public static string ShellDll =>
-        Path.Combine(RepoRoot, "tools", "K8sSecurity.Shell", "bin", Configuration, "net10.0", "K8sSecurity.Shell.dll");
 }
 
 internal sealed class TempDirectory : IDisposable

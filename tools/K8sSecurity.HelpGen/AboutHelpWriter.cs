@@ -82,8 +82,23 @@ public static partial class AboutHelpWriter
 
                     break;
                 default:
-                    foreach (var line in block.Text.Split('\n'))
+                    var logical = block.Text.Split('\n');
+                    for (var i = 0; i < logical.Length; i++)
                     {
+                        var line = logical[i];
+                        if (MarkdownBlocks.IsTableRow(line))
+                        {
+                            var table = new List<string>();
+                            while (i < logical.Length && MarkdownBlocks.IsTableRow(logical[i]))
+                            {
+                                table.Add(logical[i++]);
+                            }
+
+                            i--;
+                            WriteTable(text, MarkdownBlocks.ParseTable(table));
+                            continue;
+                        }
+
                         var item = ListItemRegex().Match(line);
                         if (item.Success)
                         {
@@ -101,6 +116,45 @@ public static partial class AboutHelpWriter
         }
 
         return text.ToString();
+    }
+
+    /// <summary>
+    /// A markdown table as aligned columns (header, dashes, rows), indented like text. Columns are as wide as their
+    /// widest cell; when that passes 80 columns the last column wraps under itself.
+    /// </summary>
+    private static void WriteTable(StringBuilder text, (string[] Header, List<string[]> Rows) table)
+    {
+        var rows = new List<string[]>();
+        if (table.Header.Length > 0)
+        {
+            rows.Add(table.Header);
+            rows.Add(table.Header.Select(h => new string('-', h.Length)).ToArray());
+        }
+
+        rows.AddRange(table.Rows);
+        var columns = rows.Max(r => r.Length);
+        var widths = Enumerable.Range(0, columns).Select(c => rows.Max(r => c < r.Length ? r[c].Length : 0)).ToArray();
+        var lastStart = Indent.Length + widths.Take(columns - 1).Sum(w => w + 2);
+        foreach (var row in rows)
+        {
+            var line = new StringBuilder(Indent);
+            for (var c = 0; c < columns - 1; c++)
+            {
+                line.Append((c < row.Length ? row[c] : string.Empty).PadRight(widths[c] + 2));
+            }
+
+            var last = columns - 1 < row.Length ? row[columns - 1] : string.Empty;
+            if (lastStart + last.Length <= Width || lastStart > Width - 20)
+            {
+                text.Append((line + last).TrimEnd()).Append('\n');
+            }
+            else
+            {
+                var wrapped = new StringBuilder();
+                Wrap(wrapped, last, line.ToString(), new string(' ', lastStart));
+                text.Append(wrapped);
+            }
+        }
     }
 
     private static void Wrap(StringBuilder text, string paragraph, string firstIndent, string nextIndent)

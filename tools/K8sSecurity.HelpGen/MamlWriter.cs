@@ -118,7 +118,7 @@ public static class MamlWriter
     /// </summary>
     public static IEnumerable<XElement> Paras(IEnumerable<string> paragraphs)
     {
-        var lines = paragraphs.SelectMany(p => p.Split('\n')).Where(l => l.Length > 0).ToList();
+        var lines = TablesAsLists(paragraphs.SelectMany(p => p.Split('\n')).Where(l => l.Length > 0).ToList());
         for (var i = 0; i < lines.Count; i++)
         {
             if (i > 0 && MarkdownBlocks.IsListItem(lines[i - 1]) && !MarkdownBlocks.IsListItem(lines[i]))
@@ -128,6 +128,31 @@ public static class MamlWriter
 
             yield return new XElement(Maml + "para", lines[i]);
         }
+    }
+
+    /// <summary>Get-Help has no tables: each markdown table row becomes a list item (see MarkdownBlocks.TableRowAsListItem).</summary>
+    private static List<string> TablesAsLists(List<string> lines)
+    {
+        var result = new List<string>();
+        for (var i = 0; i < lines.Count;)
+        {
+            if (!MarkdownBlocks.IsTableRow(lines[i]))
+            {
+                result.Add(lines[i++]);
+                continue;
+            }
+
+            var table = new List<string>();
+            while (i < lines.Count && MarkdownBlocks.IsTableRow(lines[i]))
+            {
+                table.Add(lines[i++]);
+            }
+
+            var (header, rows) = MarkdownBlocks.ParseTable(table);
+            result.AddRange(rows.Select(r => MarkdownBlocks.TableRowAsListItem(header, r)));
+        }
+
+        return result;
     }
 
     /// <summary>"Example 1: X" becomes "---------- Example 1: X ----------", 64 characters wide, like PlatyPS.</summary>

@@ -28,7 +28,65 @@ public static partial class MarkdownBlocks
     [GeneratedRegex(@"^\s*([-*+]|\d+[.)])\s+")]
     private static partial Regex ListItemRegex();
 
+    [GeneratedRegex(@"^:?-{3,}:?$")]
+    private static partial Regex TableDelimiterCellRegex();
+
     public static bool IsListItem(string line) => ListItemRegex().IsMatch(line);
+
+    public static bool IsTableRow(string line) => line.TrimStart().StartsWith('|');
+
+    /// <summary>
+    /// A markdown table (consecutive "| a | b |" logical lines) as its header cells and body rows; the
+    /// "| --- | --- |" delimiter row is dropped. Without a delimiter row every row is a body row and Header is empty.
+    /// </summary>
+    public static (string[] Header, List<string[]> Rows) ParseTable(IReadOnlyList<string> tableLines)
+    {
+        var rows = tableLines.Select(Cells).ToList();
+        if (rows.Count >= 2 && rows[1].All(c => TableDelimiterCellRegex().IsMatch(c)))
+        {
+            return (rows[0], rows.Skip(2).ToList());
+        }
+
+        return (Array.Empty<string>(), rows);
+    }
+
+    /// <summary>
+    /// A table row as one line of prose for MAML, where Get-Help has no tables: "- first: second (Header3: third;
+    /// Header4: fourth)". Inline code marks are dropped.
+    /// </summary>
+    public static string TableRowAsListItem(string[] header, string[] row)
+    {
+        var text = "- " + row[0];
+        if (row.Length > 1)
+        {
+            text += ": " + row[1];
+        }
+
+        var rest = row.Skip(2).Select((cell, i) => header.Length > i + 2 && header[i + 2].Length > 0 ? $"{header[i + 2]}: {cell}" : cell)
+            .Where(c => c.Length > 0).ToList();
+        if (rest.Count > 0)
+        {
+            text += " (" + string.Join("; ", rest) + ")";
+        }
+
+        return text;
+    }
+
+    private static string[] Cells(string line)
+    {
+        var text = line.Trim();
+        if (text.StartsWith('|'))
+        {
+            text = text[1..];
+        }
+
+        if (text.EndsWith('|'))
+        {
+            text = text[..^1];
+        }
+
+        return text.Split('|').Select(c => c.Trim().Replace("`", string.Empty, StringComparison.Ordinal)).ToArray();
+    }
 
     public static List<MarkdownBlock> Parse(IReadOnlyList<string> lines, int start, int end, string path)
     {

@@ -23,4 +23,7 @@ public enum AuditCategory
 
     /// <summary>Whether the server's minor version is still among the newest three.</summary>
     ServerVersion,
+
+    /// <summary>Control-plane and node configuration files of a node folder (CIS Kubernetes Benchmark), with -NodePath.</summary>
+    NodeConfiguration,
 }

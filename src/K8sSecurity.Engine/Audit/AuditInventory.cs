@@ -85,7 +85,7 @@ public sealed class AuditInventory
             new ParallelOptions { MaxDegreeOfParallelism = ParallelLists, CancellationToken = cancellationToken },
             async (kind, ct) =>
             {
-                var list = await ListAsync(cluster, kind, ct).ConfigureAwait(false);
+                var list = await ListAsync(cluster, kind, log, ct).ConfigureAwait(false);
                 results[kind] = list;
                 int finished = Interlocked.Increment(ref done);
                 log.Verbose($"Listed {list.Count} {AuditKinds.ResourceOf(kind).Resource} on '{cluster.Context.Name}'.");
@@ -94,50 +94,50 @@ public sealed class AuditInventory
         return new AuditInventory(new Dictionary<AuditKind, IReadOnlyList<ManifestObject>>(results), "cluster", offline: false, version.GitVersion);
     }
 
-    private static Task<List<ManifestObject>> ListAsync(ClusterClient cluster, AuditKind kind, CancellationToken ct)
+    private static Task<List<ManifestObject>> ListAsync(ClusterClient cluster, AuditKind kind, EngineLog log, CancellationToken ct)
     {
         var api = cluster.Api;
         return kind switch
         {
-            AuditKind.Namespace => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListNamespaceAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.Pod => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListPodForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.ServiceAccount => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListServiceAccountForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.Secret => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListSecretForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.ResourceQuota => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListResourceQuotaForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.LimitRange => PageAsync(kind, "v1", (c, l) => api.CoreV1.ListLimitRangeForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.Deployment => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.ReplicaSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListReplicaSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.StatefulSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListStatefulSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.DaemonSet => PageAsync(kind, "apps/v1", (c, l) => api.AppsV1.ListDaemonSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.Job => PageAsync(kind, "batch/v1", (c, l) => api.BatchV1.ListJobForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.CronJob => PageAsync(kind, "batch/v1", (c, l) => api.BatchV1.ListCronJobForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.NetworkPolicy => PageAsync(kind, "networking.k8s.io/v1", (c, l) => api.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.Role => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListRoleForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.ClusterRole => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.RoleBinding => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListRoleBindingForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
-            AuditKind.ClusterRoleBinding => PageAsync(kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleBindingAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Namespace => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListNamespaceAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Pod => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListPodForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ServiceAccount => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListServiceAccountForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Secret => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListSecretForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ResourceQuota => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListResourceQuotaForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.LimitRange => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListLimitRangeForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Deployment => PageAsync(log, kind, "apps/v1", (c, l) => api.AppsV1.ListDeploymentForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ReplicaSet => PageAsync(log, kind, "apps/v1", (c, l) => api.AppsV1.ListReplicaSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.StatefulSet => PageAsync(log, kind, "apps/v1", (c, l) => api.AppsV1.ListStatefulSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.DaemonSet => PageAsync(log, kind, "apps/v1", (c, l) => api.AppsV1.ListDaemonSetForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Job => PageAsync(log, kind, "batch/v1", (c, l) => api.BatchV1.ListJobForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.CronJob => PageAsync(log, kind, "batch/v1", (c, l) => api.BatchV1.ListCronJobForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.NetworkPolicy => PageAsync(log, kind, "networking.k8s.io/v1", (c, l) => api.NetworkingV1.ListNetworkPolicyForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Role => PageAsync(log, kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListRoleForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ClusterRole => PageAsync(log, kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.RoleBinding => PageAsync(log, kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListRoleBindingForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ClusterRoleBinding => PageAsync(log, kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleBindingAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }
 
     private static async Task<List<ManifestObject>> PageAsync<TList>(
-        AuditKind kind, string apiVersion, Func<string?, int, Task<TList>> listPage)
+        EngineLog log, AuditKind kind, string apiVersion, Func<string?, int, Task<TList>> listPage)
         where TList : IMetadata<V1ListMeta>
     {
         var result = new List<ManifestObject>();
-        string? continueToken = null;
         string resource = AuditKinds.ResourceOf(kind).Resource;
-        do
+        var pager = new ListPager<JsonObject>(
+            async token => await ClusterLists.ReadPageAsync(() => listPage(token, PageSize), kind.ToString(), apiVersion, $"Listing {resource}", resource).ConfigureAwait(false),
+            ListKeys.Of,
+            $"Listing {resource}",
+            log);
+        while (await pager.NextAsync().ConfigureAwait(false) is { } items)
         {
-            string? token = continueToken;
-            List<JsonObject> items;
-            (items, continueToken) = await ClusterLists.ReadPageAsync(() => listPage(token, PageSize), kind.ToString(), apiVersion, $"Listing {resource}", resource).ConfigureAwait(false);
             foreach (var item in items)
             {
                 result.Add(new ManifestObject(Trim(kind, item), "cluster", 0));
             }
         }
-        while (continueToken is not null);
 
         return result;
     }

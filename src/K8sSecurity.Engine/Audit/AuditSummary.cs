@@ -74,6 +74,18 @@ public sealed class AuditSummary : IReportable
 
     public bool Offline { get; init; }
 
+    /// <summary>Namespaces the audit skipped (by default the system namespaces kube-system, kube-public, kube-node-lease).</summary>
+    public IReadOnlyList<string> ExcludedNamespaces { get; init; } = Array.Empty<string>();
+
+    /// <summary>The version of the default RBAC policy the audit compared with ("v1.32"); null with -ExcludeDefaultPolicy.</summary>
+    public string? DefaultPolicy { get; init; }
+
+    /// <summary>
+    /// What the audit did not judge, in words: the excluded namespaces and the objects Kubernetes created by itself
+    /// (default RBAC bindings, an unused default namespace and service accounts). None of it counts in the score.
+    /// </summary>
+    public IReadOnlyList<string> Excluded { get; init; } = Array.Empty<string>();
+
     [System.Text.Json.Serialization.JsonIgnore]
     public string ReportKind => AuditReport.ReportKind;
 

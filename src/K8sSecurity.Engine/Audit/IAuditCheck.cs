@@ -1,3 +1,4 @@
+using K8sSecurity.Engine.Authorization;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Manifests;
@@ -30,6 +31,9 @@ public sealed class AuditCheckResult
     /// <summary>Why the check could not run; null when it ran.</summary>
     public string? SkippedReason { get; init; }
 
+    /// <summary>Objects Kubernetes created by itself that the check did not evaluate (they are not findings and do not count in the score).</summary>
+    public IReadOnlyList<string> ExcludedDefaults { get; init; } = Array.Empty<string>();
+
     public static AuditCheckResult Skipped(string reason) => new() { SkippedReason = reason };
 }
 
@@ -43,7 +47,10 @@ public enum PodSecurityAuditLevel
 /// <summary>What an audit covers and how strict it is.</summary>
 public sealed class AuditOptions
 {
-    public static IReadOnlyList<string> DefaultExcludedNamespaces { get; } = new[] { "kube-system", "kube-public", "kube-node-lease" };
+    /// <summary>The namespaces Kubernetes runs its own components in; excluded by default, as kubescape and Polaris do.</summary>
+    public static IReadOnlyList<string> SystemNamespaces { get; } = new[] { "kube-system", "kube-public", "kube-node-lease" };
+
+    public static IReadOnlyList<string> DefaultExcludedNamespaces => SystemNamespaces;
 
     /// <summary>Categories to run; all when empty.</summary>
     public IReadOnlyCollection<AuditCategory> Categories { get; init; } = Array.Empty<AuditCategory>();
@@ -56,14 +63,29 @@ public sealed class AuditOptions
     /// <summary>Certificates expiring within this many days are High findings (expired ones are Critical).</summary>
     public int CertificateWarningDays { get; init; } = 30;
 
+    /// <summary>Root of a node's file system (or a copy of it) whose control-plane and kubelet configuration is checked.</summary>
+    public string? NodePath { get; init; }
+
     /// <summary>Namespaces the namespace, workload and service-account checks skip (system namespaces by default).</summary>
     public IReadOnlyCollection<string> ExcludedNamespaces { get; init; } = DefaultExcludedNamespaces;
 
     /// <summary>The clock, so expiry checks are testable.</summary>
     public DateTimeOffset? Now { get; init; }
 
+    /// <summary>
+    /// Which version's default RBAC policy the audit uses ("v1.32"); null: the server's version when the module holds
+    /// it, else (and offline) the newest it holds.
+    /// </summary>
+    public string? KubernetesVersion { get; init; }
+
+    /// <summary>Analyse the RBAC objects read alone: no default objects are added offline, none is recognised as default.</summary>
+    public bool ExcludeDefaultPolicy { get; init; }
+
+    /// <summary>The categories to run: all when none were chosen (NodeConfiguration only with a <see cref="NodePath"/>).</summary>
     public IReadOnlyCollection<AuditCategory> EffectiveCategories =>
-        Categories.Count == 0 ? Enum.GetValues<AuditCategory>() : Categories.Distinct().Order().ToArray();
+        Categories.Count == 0
+            ? Enum.GetValues<AuditCategory>().Where(c => c != AuditCategory.NodeConfiguration || NodePath is not null).ToArray()
+            : Categories.Distinct().Order().ToArray();
 
     public bool IsExcluded(string? ns) => ns is not null && ExcludedNamespaces.Contains(ns, StringComparer.Ordinal);
 }
@@ -88,6 +110,39 @@ public sealed class AuditContext
     public EngineLog Log { get; init; } = EngineLog.None;
 
     public DateTimeOffset Now => Options.Now ?? DateTimeOffset.UtcNow;
+
+    /// <summary>The kinds that run pods: a namespace holding none of them is not in use.</summary>
+    public static IReadOnlyList<AuditKind> WorkloadKinds { get; } =
+        new[] { AuditKind.Pod, AuditKind.Deployment, AuditKind.ReplicaSet, AuditKind.StatefulSet, AuditKind.DaemonSet, AuditKind.Job, AuditKind.CronJob };
+
+    private RbacPolicy? rbac;
+    private HashSet<string>? namespacesInUse;
+
+    /// <summary>True when the inventory holds a pod or a workload controller in <paramref name="ns"/>.</summary>
+    public bool HasWorkloads(string ns) =>
+        (namespacesInUse ??= WorkloadKinds.SelectMany(k => Inventory.Of(k)).Select(o => o.Namespace ?? "default").ToHashSet(StringComparer.Ordinal)).Contains(ns);
+
+    /// <summary>
+    /// The default RBAC policy the audit compares with: -KubernetesVersion's, else the server's version when the module
+    /// holds it, else the newest; null with <see cref="AuditOptions.ExcludeDefaultPolicy"/>.
+    /// </summary>
+    public DefaultRbacPolicy? DefaultPolicy => Options.ExcludeDefaultPolicy
+        ? null
+        : Options.KubernetesVersion is { } version ? DefaultRbacPolicy.For(version) : DefaultRbacPolicy.ForServer(Inventory.ServerVersion);
+
+    /// <summary>
+    /// The inventory's Roles, ClusterRoles and bindings as the authorization engine's policy, built once and shared by
+    /// the checks. Completed with <see cref="DefaultPolicy"/>: a live cluster holds its defaults already, so they are only
+    /// recognised; a manifest dump gets the default objects it lacks, as every cluster of that version has them.
+    /// </summary>
+    public RbacPolicy Rbac => rbac ??= BuildRbac();
+
+    private RbacPolicy BuildRbac()
+    {
+        var kinds = new[] { AuditKind.Role, AuditKind.ClusterRole, AuditKind.RoleBinding, AuditKind.ClusterRoleBinding };
+        var policy = RbacSource.LoadFromObjects(kinds.SelectMany(k => Inventory.Of(k)), Log);
+        return DefaultPolicy is { } defaults ? policy.WithDefaults(defaults, addMissing: Cluster is null) : policy;
+    }
 
     /// <summary>
     /// Builds a finding about an inventory object, tagged with this cluster and the object's source. A finding about a

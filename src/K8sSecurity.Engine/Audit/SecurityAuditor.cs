@@ -50,6 +50,7 @@ public sealed class SecurityAuditor
         new CertificateExpiryCheck(),
         new AnonymousAccessCheck(),
         new ServerVersionCheck(),
+        new NodeConfigurationCheck(),
     };
 
     /// <summary>Kinds the selected categories read: what an audit lists (and what its ClusterRole must allow).</summary>
@@ -64,9 +65,19 @@ public sealed class SecurityAuditor
             throw K8sOperationException.InvalidArgument("PkiPath", pki, "the folder does not exist.");
         }
 
+        if (options.NodePath is { } node && !Directory.Exists(node))
+        {
+            throw K8sOperationException.InvalidArgument("NodePath", node, "the folder does not exist.");
+        }
+
         if (options.CertificateWarningDays is < 0 or > 3650)
         {
             throw K8sOperationException.InvalidArgument("CertificateWarningDays", options.CertificateWarningDays, "use a number of days between 0 and 3650.");
+        }
+
+        if (options.KubernetesVersion is { } version)
+        {
+            Authorization.DefaultRbacPolicy.For(version);
         }
     }
 
@@ -151,13 +162,29 @@ public sealed class SecurityAuditor
                 {
                     using var cluster = ClusterClient.Create(item.Target);
                     name = cluster.Context.Name;
+                    foreach (string warning in cluster.Warnings)
+                    {
+                        log.Warning(warning);
+                    }
+
                     var result = await AuditClusterAsync(cluster, options, log, ct).ConfigureAwait(false);
                     outcomes[item.Index] = new FleetAuditOutcome { Context = name, Result = result };
                 }
-                catch (K8sOperationException ex)
+                catch (Exception ex) when (ex is K8sOperationException || ApiErrorTranslator.Translate(ex, "Auditing") is not null)
                 {
-                    log.Verbose($"Audit of '{name}' failed: {ex.Message}");
-                    outcomes[item.Index] = new FleetAuditOutcome { Context = name, Error = ex };
+                    // One unreachable or refusing cluster is that context's error; the others complete.
+                    var error = ex as K8sOperationException ?? ApiErrorTranslator.Translate(ex, "Auditing")!;
+                    if (!error.Message.Contains($"'{name}'", StringComparison.Ordinal))
+                    {
+                        error = new K8sOperationException(error.Kind, $"Auditing context '{name}': {error.Message}", name)
+                        {
+                            StatusCode = error.StatusCode,
+                            Reason = error.Reason,
+                        };
+                    }
+
+                    log.Verbose($"Audit of '{name}' failed: {error.Message}");
+                    outcomes[item.Index] = new FleetAuditOutcome { Context = name, Error = error };
                 }
             }).ConfigureAwait(false);
         return outcomes.OrderBy(o => o.Key).Select(o => o.Value).ToList();
@@ -174,6 +201,13 @@ public sealed class SecurityAuditor
         var checks = SelectedChecks(context.Options).ToList();
         var findings = new List<AuditFinding>();
         var scores = new List<AuditCategoryScore>();
+        var excludedNamespaces = context.Options.ExcludedNamespaces.Distinct(StringComparer.Ordinal).ToList();
+        var excluded = new List<string>();
+        if (excludedNamespaces.Count > 0)
+        {
+            excluded.Add($"namespaces {string.Join(", ", excludedNamespaces)}");
+        }
+
         for (int i = 0; i < checks.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -187,6 +221,7 @@ public sealed class SecurityAuditor
                 .ThenBy(f => f.Id, StringComparer.Ordinal)
                 .ToList();
             findings.AddRange(ordered);
+            excluded.AddRange(result.ExcludedDefaults.Where(e => !excluded.Contains(e, StringComparer.Ordinal)));
             scores.Add(AuditScoring.Summarize(check.Category, ordered, result.Evaluated, result.SkippedReason));
             context.Log.Verbose(result.SkippedReason is null
                 ? $"{check.Category}: {ordered.Count} finding(s) over {result.Evaluated} evaluated."
@@ -211,6 +246,9 @@ public sealed class SecurityAuditor
             StartedAt = started,
             Duration = clock.Elapsed,
             Offline = context.Cluster is null,
+            ExcludedNamespaces = excludedNamespaces,
+            DefaultPolicy = context.DefaultPolicy?.Version,
+            Excluded = excluded,
         };
         return new AuditResult { Summary = summary, Findings = findings };
     }

@@ -3,6 +3,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Authorization;
 
@@ -86,6 +87,7 @@ public static class AccessChecks
     /// <summary>For each resource, which standard verbs (and <paramref name="extraVerbs"/>) the identity may use.</summary>
     public static IReadOnlyList<RbacAccessMatrixRow> AccessMatrix(RbacPolicy policy, RbacIdentity identity, string? ns, IEnumerable<string>? resources, IEnumerable<string>? extraVerbs)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var verbs = StandardVerbs.Concat((extraVerbs ?? Enumerable.Empty<string>()).Where(v => !string.IsNullOrWhiteSpace(v))).Distinct(StringComparer.Ordinal).ToList();
         var rows = new List<RbacAccessMatrixRow>();
         foreach (string resource in (resources ?? DefaultMatrixResources).Where(r => !string.IsNullOrWhiteSpace(r)))

@@ -1,4 +1,5 @@
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Authorization;
 
@@ -122,7 +123,7 @@ public sealed class AccessRequest
 
         if (!string.IsNullOrEmpty(ns))
         {
-            RbacNames.ValidateNamespace("Namespace", ns);
+            KubernetesNames.ValidateNamespace("Namespace", ns);
         }
 
         return new AccessRequest

@@ -3,6 +3,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Authorization;
 
@@ -32,7 +33,7 @@ public sealed class RoleGrantRequest
     /// <summary>Fails before anything is sent when the combination cannot be expressed in RBAC.</summary>
     public void Validate()
     {
-        RbacNames.ValidateRoleName(RoleKind == RbacRoleKind.Role ? "Role" : "ClusterRole", RoleName);
+        KubernetesNames.ValidatePathSegmentName(RoleKind == RbacRoleKind.Role ? "Role" : "ClusterRole", RoleName);
         if (RoleKind == RbacRoleKind.Role && Namespace is null)
         {
             throw K8sOperationException.InvalidArgument("Role", RoleName, "a Role is namespaced: give -Namespace (or use -ClusterRole).");
@@ -40,12 +41,12 @@ public sealed class RoleGrantRequest
 
         if (Namespace is not null)
         {
-            RbacNames.ValidateNamespace("Namespace", Namespace);
+            KubernetesNames.ValidateNamespace("Namespace", Namespace);
         }
 
         if (BindingName is not null)
         {
-            RbacNames.ValidateRoleName("BindingName", BindingName);
+            KubernetesNames.ValidatePathSegmentName("BindingName", BindingName);
         }
 
         if (Subjects.Count == 0)
@@ -69,7 +70,6 @@ public static class RbacManagement
     public const string ManagedByLabel = "app.kubernetes.io/managed-by";
     public const string ManagedByValue = "K8sSecurity";
     private const string RbacGroup = "rbac.authorization.k8s.io";
-    private const int MaxConflictRetries = 3;
 
     /// <summary>The binding name Grant uses when none is given: stable, so granting twice finds the same binding.</summary>
     public static string DefaultBindingName(RbacRoleKind kind, string roleName)
@@ -81,14 +81,14 @@ public static class RbacManagement
     /// <summary>
     /// Adds the subjects to a binding of the role in the scope. Subjects already bound to the role (by any binding
     /// there) are left alone, so granting twice changes nothing. The binding is -BindingName, else the default-named
-    /// one, else one this module created earlier for the role, else a new default-named one.
+    /// one, else one this module created earlier for the role, else a new default-named one. Concurrent grants to the
+    /// same binding all end up in it (<see cref="ReadModifyWrite"/>); a binding deleted meanwhile is created again.
     /// </summary>
     public static async Task<RbacBinding> GrantAsync(ClusterClient cluster, RoleGrantRequest request, EngineLog log, CancellationToken cancellationToken)
     {
         request.Validate();
         await WarnWhenRoleMissingAsync(cluster, request, log, cancellationToken).ConfigureAwait(false);
-
-        for (int attempt = 0; ; attempt++)
+        return await ReadModifyWrite.RunAsync($"Granting {request.Role} in the {request.Scope}", request.BindingName ?? request.RoleName, async _ =>
         {
             var existing = await ListBindingsAsync(cluster, request.Namespace, cancellationToken).ConfigureAwait(false);
             var sameRole = existing.Where(b => b.RoleKind == request.RoleKind && b.RoleName == request.RoleName).ToList();
@@ -130,79 +130,63 @@ public static class RbacManagement
                 return Copy(holder, RbacBindingChange.Unchanged, dryRun: false);
             }
 
-            try
+            if (target is null)
             {
-                if (target is null)
-                {
-                    string name = request.BindingName ?? defaultName;
-                    log.Verbose($"Creating {request.BindingKind} '{name}' for {request.Role} with {string.Join(", ", missing)}{DryRunNote(request.DryRun)}.");
-                    var created = await CreateBindingAsync(cluster, request, name, missing, cancellationToken).ConfigureAwait(false);
-                    return Copy(created, RbacBindingChange.Created, request.DryRun);
-                }
+                string name = request.BindingName ?? defaultName;
+                log.Verbose($"Creating {request.BindingKind} '{name}' for {request.Role} with {string.Join(", ", missing)}{DryRunNote(request.DryRun)}.");
+                var created = await CreateBindingAsync(cluster, request, name, missing, cancellationToken).ConfigureAwait(false);
+                return Copy(created, RbacBindingChange.Created, request.DryRun);
+            }
 
-                log.Verbose($"Adding {string.Join(", ", missing)} to {target}{DryRunNote(request.DryRun)}.");
-                var updated = await ReplaceSubjectsAsync(cluster, target, target.Subjects.Concat(missing).ToList(), request.DryRun, cancellationToken).ConfigureAwait(false);
-                return Copy(updated, RbacBindingChange.Updated, request.DryRun);
-            }
-            catch (K8sOperationException ex) when (ex.Kind is K8sErrorKind.Conflict or K8sErrorKind.AlreadyExists && attempt < MaxConflictRetries)
-            {
-                log.Verbose($"The binding changed while granting ({ex.Reason}); reading it again.");
-            }
-        }
+            log.Verbose($"Adding {string.Join(", ", missing)} to {target}{DryRunNote(request.DryRun)}.");
+            var (updated, changed) = await UpdateSubjectsAsync(
+                cluster, target, stored => stored.Concat(missing.Where(m => !stored.Any(s => Matches(target, s, m)))).ToList(), request.DryRun, cancellationToken).ConfigureAwait(false);
+            return Copy(updated, changed ? RbacBindingChange.Updated : RbacBindingChange.Unchanged, request.DryRun && changed);
+        }, log, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Removes the subjects from every binding of the role in the scope (or only -BindingName); a binding left without
-    /// subjects is deleted. Returns the bindings it changed: nothing when there was nothing to revoke.
+    /// subjects is deleted (with its uid and resourceVersion as preconditions, so a subject added meanwhile is never
+    /// deleted with it). Returns the bindings it changed: nothing when there was nothing to revoke.
     /// </summary>
     public static async Task<IReadOnlyList<RbacBinding>> RevokeAsync(ClusterClient cluster, RoleGrantRequest request, EngineLog log, CancellationToken cancellationToken)
     {
         request.Validate();
-        for (int attempt = 0; ; attempt++)
+        var changes = new Dictionary<string, RbacBinding>(StringComparer.Ordinal);
+        await ReadModifyWrite.RunAsync($"Revoking {request.Role} in the {request.Scope}", request.BindingName ?? request.RoleName, async _ =>
         {
             var existing = await ListBindingsAsync(cluster, request.Namespace, cancellationToken).ConfigureAwait(false);
             var candidates = existing
                 .Where(b => b.RoleKind == request.RoleKind && b.RoleName == request.RoleName)
                 .Where(b => request.BindingName is null || b.Name == request.BindingName)
                 .ToList();
-            var changes = new List<RbacBinding>();
-            try
+            foreach (var binding in candidates)
             {
-                foreach (var binding in candidates)
+                if (!binding.Subjects.Any(s => request.Subjects.Any(r => Matches(binding, s, r))))
                 {
-                    var remaining = binding.Subjects.Where(s => !request.Subjects.Any(r => Matches(binding, s, r))).ToList();
-                    if (remaining.Count == binding.Subjects.Count)
-                    {
-                        continue;
-                    }
+                    continue;
+                }
 
-                    if (remaining.Count == 0)
-                    {
-                        log.Verbose($"Deleting {binding}: no subject is left{DryRunNote(request.DryRun)}.");
-                        await DeleteBindingAsync(cluster, binding, request.DryRun, cancellationToken).ConfigureAwait(false);
-                        changes.Add(Copy(binding, RbacBindingChange.Deleted, request.DryRun, Array.Empty<RbacSubject>()));
-                    }
-                    else
-                    {
-                        log.Verbose($"Removing {string.Join(", ", request.Subjects)} from {binding}{DryRunNote(request.DryRun)}.");
-                        var updated = await ReplaceSubjectsAsync(cluster, binding, remaining, request.DryRun, cancellationToken).ConfigureAwait(false);
-                        changes.Add(Copy(updated, RbacBindingChange.Updated, request.DryRun));
-                    }
+                var (updated, changed) = await UpdateSubjectsAsync(
+                    cluster, binding, stored => stored.Where(s => !request.Subjects.Any(r => Matches(binding, s, r))).ToList(), request.DryRun, cancellationToken, deleteWhenEmpty: true, log).ConfigureAwait(false);
+                if (changed)
+                {
+                    changes[binding.Name] = updated.Subjects.Count == 0
+                        ? Copy(updated, RbacBindingChange.Deleted, request.DryRun, Array.Empty<RbacSubject>())
+                        : Copy(updated, RbacBindingChange.Updated, request.DryRun);
                 }
             }
-            catch (K8sOperationException ex) when (ex.Kind is K8sErrorKind.Conflict or K8sErrorKind.NotFound && attempt < MaxConflictRetries)
-            {
-                log.Verbose($"A binding changed while revoking ({ex.Reason}); reading again.");
-                continue;
-            }
 
-            if (changes.Count == 0)
-            {
-                log.Verbose($"No binding of {request.Role} in the {request.Scope} names {string.Join(", ", request.Subjects)}: nothing to revoke.");
-            }
+            return true;
+        }, log, cancellationToken).ConfigureAwait(false);
 
-            return changes;
+        if (changes.Count == 0)
+        {
+            log.Verbose($"No binding of {request.Role} in the {request.Scope} names {string.Join(", ", request.Subjects)}: nothing to revoke.");
         }
+
+        return changes.Values.OrderBy(b => b.Name, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>RoleBindings of one namespace, or ClusterRoleBindings when <paramref name="ns"/> is null.</summary>
@@ -223,6 +207,7 @@ public static class RbacManagement
     public static async Task<IReadOnlyList<RbacBindingRow>> GetBindingRowsAsync(
         ClusterClient cluster, string? ns, Func<RbacSubject, bool> subjectFilter, Func<RbacBinding, bool> roleFilter, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var rbac = cluster.Api.RbacAuthorizationV1;
         var clusterBindings = await ListBindingsAsync(cluster, null, cancellationToken).ConfigureAwait(false);
         IReadOnlyList<RbacBinding> roleBindings = ns is null
@@ -268,6 +253,7 @@ public static class RbacManagement
     /// <summary>ClusterRoles (aggregated rules resolved) and Roles of one namespace or all.</summary>
     public static async Task<IReadOnlyList<RbacRole>> GetRolesAsync(ClusterClient cluster, string? ns, bool includeRoles, bool includeClusterRoles, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var rbac = cluster.Api.RbacAuthorizationV1;
         var roles = new List<RbacRole>();
         if (includeClusterRoles)
@@ -306,7 +292,7 @@ public static class RbacManagement
                 () => rbac.ReadNamespacedRoleAsync(role.Name, ns, cancellationToken: cancellationToken), $"Reading Role '{role.Name}' in namespace '{ns}'",
                 () => rbac.CreateNamespacedRoleAsync(body, ns, dryRun: dry, cancellationToken: cancellationToken),
                 () => rbac.ReplaceNamespacedRoleAsync(body, role.Name, ns, dryRun: dry, cancellationToken: cancellationToken),
-                r => RbacSource.FromModel(r)).ConfigureAwait(false);
+                r => RbacSource.FromModel(r), cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -330,53 +316,59 @@ public static class RbacManagement
                 () => rbac.ReadClusterRoleAsync(role.Name, cancellationToken: cancellationToken), $"Reading ClusterRole '{role.Name}'",
                 () => rbac.CreateClusterRoleAsync(body, dryRun: dry, cancellationToken: cancellationToken),
                 () => rbac.ReplaceClusterRoleAsync(body, role.Name, dryRun: dry, cancellationToken: cancellationToken),
-                r => RbacSource.FromModel(r)).ConfigureAwait(false);
+                r => RbacSource.FromModel(r), cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <summary>
     /// The create-or-replace step shared by Role and ClusterRole: create when absent, leave an identical one alone,
-    /// refuse a different one without force, else replace it (keeping its other labels).
+    /// refuse a different one without force, else replace it (keeping its other labels) with the read resourceVersion.
+    /// A concurrent create or change is read again (<see cref="ReadModifyWrite"/>).
     /// </summary>
-    private static async Task<RbacRole> CreateOrReplaceAsync<T>(
+    private static Task<RbacRole> CreateOrReplaceAsync<T>(
         RbacRole role, T body, bool force, bool dryRun, EngineLog log, string differences, string replacing,
-        Func<Task<T>> read, string readOperation, Func<Task<T>> create, Func<Task<T>> replace, Func<T, RbacRole> fromModel)
+        Func<Task<T>> read, string readOperation, Func<Task<T>> create, Func<Task<T>> replace, Func<T, RbacRole> fromModel, CancellationToken cancellationToken)
         where T : class, IKubernetesObject<V1ObjectMeta>
     {
-        var existing = await GetOrNullAsync(read, readOperation).ConfigureAwait(false);
-        if (existing is null)
+        var wantedLabels = body.Metadata.Labels is null ? null : new Dictionary<string, string>(body.Metadata.Labels);
+        return ReadModifyWrite.RunAsync($"Writing {role}", role.Name, async _ =>
         {
-            log.Verbose($"Creating {role}{DryRunNote(dryRun)}.");
-            var created = await ApiErrorTranslator.CallAsync(create, $"Creating {role}", role.Name).ConfigureAwait(false);
-            return With(fromModel(created), dryRun);
-        }
+            var existing = await GetOrNullAsync(read, readOperation).ConfigureAwait(false);
+            if (existing is null)
+            {
+                log.Verbose($"Creating {role}{DryRunNote(dryRun)}.");
+                body.Metadata.ResourceVersion = null;
+                body.Metadata.Labels = wantedLabels is null ? null : new Dictionary<string, string>(wantedLabels);
+                var created = await ReadModifyWrite.WriteAsync(WriteKind.Create, create, $"Creating {role}", role.Name).ConfigureAwait(false);
+                return With(fromModel(created), dryRun);
+            }
 
-        var current = fromModel(existing);
-        if (SameDefinition(current, role))
-        {
-            log.Verbose($"{role} already has these rules.");
-            return current;
-        }
+            var current = fromModel(existing);
+            if (SameDefinition(current, role))
+            {
+                log.Verbose($"{role} already has these rules.");
+                return current;
+            }
 
-        if (!force)
-        {
-            throw new K8sOperationException(K8sErrorKind.AlreadyExists, $"{role} already exists with different {differences}; use -Force to replace them.", role.Name);
-        }
+            if (!force)
+            {
+                throw new K8sOperationException(K8sErrorKind.AlreadyExists, $"{role} already exists with different {differences}; use -Force to replace them.", role.Name);
+            }
 
-        body.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
-        body.Metadata.Labels = MergeLabels(existing.Metadata.Labels, body.Metadata.Labels is null ? null : new Dictionary<string, string>(body.Metadata.Labels));
-        log.Verbose($"{replacing} {role}{DryRunNote(dryRun)}.");
-        var replaced = await ApiErrorTranslator.CallAsync(replace, $"Replacing {role}", role.Name).ConfigureAwait(false);
-        return With(fromModel(replaced), dryRun);
+            body.Metadata.ResourceVersion = existing.Metadata.ResourceVersion;
+            body.Metadata.Labels = MergeLabels(existing.Metadata.Labels, wantedLabels);
+            log.Verbose($"{replacing} {role}{DryRunNote(dryRun)}.");
+            var replaced = await ReadModifyWrite.WriteAsync(WriteKind.Update, replace, $"Replacing {role}", role.Name).ConfigureAwait(false);
+            return With(fromModel(replaced), dryRun);
+        }, log, cancellationToken);
     }
 
     public static void ValidateRole(RbacRole role)
     {
-        string parameter = role.Kind == RbacRoleKind.Role ? "Name" : "Name";
-        RbacNames.ValidateRoleName(parameter, role.Name);
+        KubernetesNames.ValidatePathSegmentName("Name", role.Name);
         if (role.Kind == RbacRoleKind.Role)
         {
-            RbacNames.ValidateNamespace("Namespace", role.Namespace ?? string.Empty);
+            KubernetesNames.ValidateNamespace("Namespace", role.Namespace ?? string.Empty);
         }
 
         if (role.Rules.Count == 0 && !role.IsAggregated)
@@ -393,11 +385,13 @@ public static class RbacManagement
             }
         }
 
-        foreach (var (key, value) in role.Labels)
+        KubernetesNames.ValidateLabels("Label", role.Labels);
+        foreach (var selector in role.AggregationSelectors ?? Array.Empty<RbacLabelSelector>())
         {
-            if (key.Length == 0 || key.Length > 316 || value.Length > 63)
+            KubernetesNames.ValidateLabels("AggregationSelector", selector.MatchLabels);
+            foreach (var requirement in selector.MatchExpressions)
             {
-                throw K8sOperationException.InvalidArgument("Label", $"{key}={value}", "label keys are at most 253+63 characters and values at most 63.");
+                KubernetesNames.ValidateSelectorRequirement("AggregationSelector", requirement.Key, requirement.Operator, requirement.Values);
             }
         }
     }
@@ -469,73 +463,103 @@ public static class RbacManagement
         if (request.Namespace is null)
         {
             var body = new V1ClusterRoleBinding { Metadata = metadata, RoleRef = roleRef, Subjects = modelSubjects };
-            var created = await ApiErrorTranslator.CallAsync(() => rbac.CreateClusterRoleBindingAsync(body, dryRun: dry, cancellationToken: cancellationToken), $"Creating ClusterRoleBinding '{name}'", name).ConfigureAwait(false);
+            var created = await ReadModifyWrite.WriteAsync(WriteKind.Create, () => rbac.CreateClusterRoleBindingAsync(body, dryRun: dry, cancellationToken: cancellationToken), $"Creating ClusterRoleBinding '{name}'", name).ConfigureAwait(false);
             return RbacSource.FromModel(created);
         }
 
         metadata.NamespaceProperty = request.Namespace;
         var roleBinding = new V1RoleBinding { Metadata = metadata, RoleRef = roleRef, Subjects = modelSubjects };
-        var createdBinding = await ApiErrorTranslator.CallAsync(() => rbac.CreateNamespacedRoleBindingAsync(roleBinding, request.Namespace, dryRun: dry, cancellationToken: cancellationToken), $"Creating RoleBinding '{name}' in namespace '{request.Namespace}'", name).ConfigureAwait(false);
+        var createdBinding = await ReadModifyWrite.WriteAsync(WriteKind.Create, () => rbac.CreateNamespacedRoleBindingAsync(roleBinding, request.Namespace, dryRun: dry, cancellationToken: cancellationToken), $"Creating RoleBinding '{name}' in namespace '{request.Namespace}'", name).ConfigureAwait(false);
         return RbacSource.FromModel(createdBinding);
     }
 
-    /// <summary>Read-modify-replace with the read resourceVersion, so a concurrent change is a Conflict, never lost.</summary>
-    private static async Task<RbacBinding> ReplaceSubjectsAsync(ClusterClient cluster, RbacBinding binding, IReadOnlyList<RbacSubject> subjects, bool dryRun, CancellationToken cancellationToken)
+    /// <summary>
+    /// One read-modify-write of a binding's subjects: reads it fresh, computes the new subject list from what is stored
+    /// now (so other writers' subjects stay), and replaces it with the read resourceVersion (or deletes it, with uid and
+    /// resourceVersion preconditions, when <paramref name="deleteWhenEmpty"/> and nothing is left). Stored entries of a
+    /// kind the module does not parse are kept. Returns the binding as written and whether anything changed.
+    /// </summary>
+    private static async Task<(RbacBinding Binding, bool Changed)> UpdateSubjectsAsync(
+        ClusterClient cluster, RbacBinding binding, Func<IReadOnlyList<RbacSubject>, List<RbacSubject>> change, bool dryRun, CancellationToken cancellationToken,
+        bool deleteWhenEmpty = false, EngineLog? log = null)
     {
         var rbac = cluster.Api.RbacAuthorizationV1;
         string? dry = dryRun ? "All" : null;
-        if (binding.Kind == RbacBindingKind.ClusterRoleBinding)
+        bool cluster_ = binding.Kind == RbacBindingKind.ClusterRoleBinding;
+        string? ns = binding.Namespace;
+        IKubernetesObject<V1ObjectMeta>? current;
+        if (cluster_)
         {
-            var current = await ApiErrorTranslator.CallAsync(() => rbac.ReadClusterRoleBindingAsync(binding.Name, cancellationToken: cancellationToken), $"Reading {binding}", binding.Name).ConfigureAwait(false);
-            current.Subjects = MergeSubjects(current.Subjects, subjects);
-            var replaced = await ApiErrorTranslator.CallAsync(() => rbac.ReplaceClusterRoleBindingAsync(current, binding.Name, dryRun: dry, cancellationToken: cancellationToken), $"Updating {binding}", binding.Name).ConfigureAwait(false);
-            return RbacSource.FromModel(replaced);
+            current = await GetOrNullAsync(() => rbac.ReadClusterRoleBindingAsync(binding.Name, cancellationToken: cancellationToken), $"Reading {binding}").ConfigureAwait(false);
+        }
+        else
+        {
+            current = await GetOrNullAsync(() => rbac.ReadNamespacedRoleBindingAsync(binding.Name, ns!, cancellationToken: cancellationToken), $"Reading {binding}").ConfigureAwait(false);
         }
 
-        var currentBinding = await ApiErrorTranslator.CallAsync(() => rbac.ReadNamespacedRoleBindingAsync(binding.Name, binding.Namespace!, cancellationToken: cancellationToken), $"Reading {binding}", binding.Name).ConfigureAwait(false);
-        currentBinding.Subjects = MergeSubjects(currentBinding.Subjects, subjects);
-        var replacedBinding = await ApiErrorTranslator.CallAsync(() => rbac.ReplaceNamespacedRoleBindingAsync(currentBinding, binding.Name, binding.Namespace!, dryRun: dry, cancellationToken: cancellationToken), $"Updating {binding}", binding.Name).ConfigureAwait(false);
-        return RbacSource.FromModel(replacedBinding);
-    }
+        if (current is null)
+        {
+            // Deleted since it was listed: the attempt starts over from a fresh list.
+            throw ReadModifyWrite.LostRace(new K8sOperationException(K8sErrorKind.NotFound, $"{binding} was deleted while it was being changed.", binding.Name) { Reason = "NotFound" });
+        }
 
-    /// <summary>Keeps the stored subject entries (with their apiGroup and unknown kinds) that stay, adds the new ones.</summary>
-    private static List<Rbacv1Subject> MergeSubjects(IList<Rbacv1Subject>? stored, IReadOnlyList<RbacSubject> wanted)
-    {
-        var result = new List<Rbacv1Subject>();
+        var storedEntries = (cluster_ ? ((V1ClusterRoleBinding)current).Subjects : ((V1RoleBinding)current).Subjects) ?? new List<Rbacv1Subject>();
+        var fresh = cluster_ ? RbacSource.FromModel((V1ClusterRoleBinding)current) : RbacSource.FromModel((V1RoleBinding)current);
+        var wanted = change(fresh.Subjects);
+        if (wanted.Count == fresh.Subjects.Count && wanted.All(w => fresh.Subjects.Contains(w)))
+        {
+            return (fresh, false);
+        }
+
+        // Keep the stored entries that stay (with their apiGroup) and entries of kinds the module does not manage.
+        var entries = new List<Rbacv1Subject>();
         var remaining = wanted.ToList();
-        foreach (var entry in stored ?? new List<Rbacv1Subject>())
+        foreach (var entry in storedEntries)
         {
             var parsed = RbacSource.Subjects(new[] { entry });
             if (parsed.Count == 0)
             {
-                result.Add(entry); // a kind we do not manage: keep it untouched
+                entries.Add(entry);
                 continue;
             }
 
             int index = remaining.IndexOf(parsed[0]);
             if (index >= 0)
             {
-                result.Add(entry);
+                entries.Add(entry);
                 remaining.RemoveAt(index);
             }
         }
 
-        result.AddRange(remaining.Select(RbacSource.ToModel));
-        return result;
-    }
+        entries.AddRange(remaining.Select(RbacSource.ToModel));
+        var meta = current.Metadata;
+        if (deleteWhenEmpty && entries.Count == 0)
+        {
+            log?.Verbose($"Deleting {binding}: no subject is left{DryRunNote(dryRun)}.");
+            var options = new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = meta.Uid, ResourceVersion = meta.ResourceVersion }, DryRun = dryRun ? new List<string> { "All" } : null };
+            await ReadModifyWrite.WriteAsync(
+                WriteKind.Delete,
+                () => cluster_
+                    ? rbac.DeleteClusterRoleBindingAsync(binding.Name, options, dryRun: dry, cancellationToken: cancellationToken)
+                    : rbac.DeleteNamespacedRoleBindingAsync(binding.Name, ns!, options, dryRun: dry, cancellationToken: cancellationToken),
+                $"Deleting {binding}",
+                binding.Name).ConfigureAwait(false);
+            return (Copy(fresh, RbacBindingChange.Deleted, dryRun, Array.Empty<RbacSubject>()), true);
+        }
 
-    private static async Task DeleteBindingAsync(ClusterClient cluster, RbacBinding binding, bool dryRun, CancellationToken cancellationToken)
-    {
-        var rbac = cluster.Api.RbacAuthorizationV1;
-        string? dry = dryRun ? "All" : null;
-        if (binding.Kind == RbacBindingKind.ClusterRoleBinding)
+        log?.Verbose($"Setting the subjects of {binding} to {string.Join(", ", wanted)}{DryRunNote(dryRun)}.");
+        if (cluster_)
         {
-            await ApiErrorTranslator.CallAsync(() => rbac.DeleteClusterRoleBindingAsync(binding.Name, dryRun: dry, cancellationToken: cancellationToken), $"Deleting {binding}", binding.Name).ConfigureAwait(false);
+            var body = (V1ClusterRoleBinding)current;
+            body.Subjects = entries;
+            var replaced = await ReadModifyWrite.WriteAsync(WriteKind.Update, () => rbac.ReplaceClusterRoleBindingAsync(body, binding.Name, dryRun: dry, cancellationToken: cancellationToken), $"Updating {binding}", binding.Name).ConfigureAwait(false);
+            return (RbacSource.FromModel(replaced), true);
         }
-        else
-        {
-            await ApiErrorTranslator.CallAsync(() => rbac.DeleteNamespacedRoleBindingAsync(binding.Name, binding.Namespace!, dryRun: dry, cancellationToken: cancellationToken), $"Deleting {binding}", binding.Name).ConfigureAwait(false);
-        }
+
+        var roleBinding = (V1RoleBinding)current;
+        roleBinding.Subjects = entries;
+        var replacedBinding = await ReadModifyWrite.WriteAsync(WriteKind.Update, () => rbac.ReplaceNamespacedRoleBindingAsync(roleBinding, binding.Name, ns!, dryRun: dry, cancellationToken: cancellationToken), $"Updating {binding}", binding.Name).ConfigureAwait(false);
+        return (RbacSource.FromModel(replacedBinding), true);
     }
 
     private static bool Contains(RbacBinding binding, RbacSubject subject) => binding.Subjects.Any(s => Matches(binding, s, subject));
@@ -592,9 +616,13 @@ public static class RbacRules
 {
     /// <summary>
     /// A rule from user input. "deployments.apps" style resources put their group into apiGroups; resources without a
-    /// group default to the core group "". Verbs and URLs are kept as given (RBAC is case-sensitive).
+    /// group default to the core group "". Verbs and URLs are kept as given (RBAC is case-sensitive). Verbs the API
+    /// server does not use are refused unless <paramref name="allowCustomVerb"/>; with a <paramref name="catalog"/>,
+    /// resources that no group of the rule serves are refused (they would grant nothing), naming the group that does.
     /// </summary>
-    public static RbacPolicyRule Create(IEnumerable<string>? verbs, IEnumerable<string>? resources, IEnumerable<string>? apiGroups, IEnumerable<string>? resourceNames, IEnumerable<string>? nonResourceUrls)
+    public static RbacPolicyRule Create(
+        IEnumerable<string>? verbs, IEnumerable<string>? resources, IEnumerable<string>? apiGroups, IEnumerable<string>? resourceNames, IEnumerable<string>? nonResourceUrls,
+        ApiResourceCatalog? catalog = null, bool allowCustomVerb = false)
     {
         var verbList = Clean(verbs);
         var resourceList = new List<string>();
@@ -633,6 +661,25 @@ public static class RbacRules
             NonResourceUrls = Clean(nonResourceUrls),
         };
         Validate(rule);
+        if (!allowCustomVerb)
+        {
+            foreach (string verb in rule.Verbs)
+            {
+                if (ApiResourceCatalog.CheckVerb(verb, rule.IsNonResourceRule) is { } problem)
+                {
+                    throw K8sOperationException.InvalidArgument("Verb", verb, problem);
+                }
+            }
+        }
+
+        foreach (string resource in catalog is null ? Enumerable.Empty<string>() : rule.Resources)
+        {
+            if (catalog!.Check(rule.ApiGroups, resource) is { } problem)
+            {
+                throw K8sOperationException.InvalidArgument("Resource", resource, problem + " A resource this table does not know needs -AllowUnknownResource.");
+            }
+        }
+
         return rule;
     }
 

@@ -1,3 +1,5 @@
+using K8sSecurity.Engine.Validation;
+
 namespace K8sSecurity.Engine.Authorization;
 
 /// <summary>One RBAC policy rule (rbac.authorization.k8s.io/v1 PolicyRule), immutable.</summary>
@@ -99,15 +101,13 @@ public sealed record RbacSubject(RbacSubjectKind Kind, string Name, string? Name
             name = trimmed[(colon + 1)..];
         }
 
-        if (string.IsNullOrEmpty(ns) || !RbacNames.IsDnsLabel(ns))
+        if (string.IsNullOrEmpty(ns))
         {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "expected 'namespace:name' or a name with -Namespace; the namespace must be a DNS label.");
+            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "expected 'namespace:name' or a name with -Namespace.");
         }
 
-        if (!RbacNames.IsDnsSubdomain(name))
-        {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "a service account name must be a lowercase DNS subdomain (a-z, 0-9, '-', '.').");
-        }
+        KubernetesNames.ValidateNamespace(parameterName, ns);
+        KubernetesNames.ValidateObjectName(parameterName, name);
 
         return new RbacSubject(RbacSubjectKind.ServiceAccount, name, ns);
     }
@@ -199,13 +199,34 @@ public sealed class RbacRole
     /// <summary>The ClusterRoles whose rules were aggregated into this one (empty unless aggregated).</summary>
     public IReadOnlyList<string> AggregatedFrom { get; init; } = Array.Empty<string>();
 
-    /// <summary>"cluster", or "file:line" for roles read from manifests.</summary>
+    /// <summary>"cluster", "file:line" for roles read from manifests, or "default policy v1.32" for a default object added offline.</summary>
     public string Source { get; init; } = "cluster";
+
+    /// <summary>
+    /// True when the role is one of the cluster's default (bootstrap) objects, unchanged: added offline from the
+    /// default policy, or read from the cluster or a dump with the default policy's content.
+    /// </summary>
+    public bool IsDefault { get; init; }
 
     /// <summary>True when the API server answered a server-side dry run only: nothing was stored.</summary>
     public bool DryRun { get; init; }
 
     public string Scope => Namespace ?? "(cluster)";
+
+    /// <summary>The same role with other aggregated rules, default mark or source.</summary>
+    internal RbacRole With(IReadOnlyList<RbacPolicyRule>? rules = null, IReadOnlyList<string>? aggregatedFrom = null, bool? isDefault = null, string? source = null) => new()
+    {
+        Kind = Kind,
+        Name = Name,
+        Namespace = Namespace,
+        Rules = rules ?? Rules,
+        Labels = Labels,
+        AggregationSelectors = AggregationSelectors,
+        AggregatedFrom = aggregatedFrom ?? AggregatedFrom,
+        Source = source ?? Source,
+        IsDefault = isDefault ?? IsDefault,
+        DryRun = DryRun,
+    };
 
     public override string ToString() => Namespace is null ? $"{Kind}/{Name}" : $"{Kind}/{Namespace}/{Name}";
 }
@@ -237,7 +258,11 @@ public sealed class RbacBinding
 
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>"cluster", "file:line" for bindings read from manifests, or "default policy v1.32" for a default object added offline.</summary>
     public string Source { get; init; } = "cluster";
+
+    /// <summary>True when the binding is one of the cluster's default (bootstrap) objects, unchanged.</summary>
+    public bool IsDefault { get; init; }
 
     /// <summary>What the last Grant/Revoke did (Unchanged for objects that were only read).</summary>
     public RbacBindingChange Change { get; init; }
@@ -250,36 +275,21 @@ public sealed class RbacBinding
 
     public string Scope => Namespace ?? "(cluster)";
 
+    /// <summary>The same binding with another default mark or source.</summary>
+    internal RbacBinding With(bool isDefault, string? source = null) => new()
+    {
+        Kind = Kind,
+        Name = Name,
+        Namespace = Namespace,
+        RoleKind = RoleKind,
+        RoleName = RoleName,
+        Subjects = Subjects,
+        Labels = Labels,
+        Source = source ?? Source,
+        IsDefault = isDefault,
+        Change = Change,
+        DryRun = DryRun,
+    };
+
     public override string ToString() => Namespace is null ? $"{Kind}/{Name}" : $"{Kind}/{Namespace}/{Name}";
-}
-
-/// <summary>Name validation shared by the authorization commands (kube-apiserver's rules).</summary>
-public static class RbacNames
-{
-    private static readonly System.Text.RegularExpressions.Regex DnsLabel = new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-    private static readonly System.Text.RegularExpressions.Regex DnsSubdomain = new("^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
-
-    public static bool IsDnsLabel(string value) => value.Length <= 63 && DnsLabel.IsMatch(value);
-
-    public static bool IsDnsSubdomain(string value) => value.Length <= 253 && DnsSubdomain.IsMatch(value);
-
-    /// <summary>Role and binding names are path segment names: anything but empty, ".", "..", '/' and '%'.</summary>
-    public static bool IsPathSegmentName(string value) =>
-        value.Length is > 0 and <= 253 && value != "." && value != ".." && value.IndexOfAny(new[] { '/', '%' }) < 0;
-
-    public static void ValidateRoleName(string parameterName, string value)
-    {
-        if (!IsPathSegmentName(value))
-        {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "a role or binding name must be non-empty, at most 253 characters, and contain no '/' or '%'.");
-        }
-    }
-
-    public static void ValidateNamespace(string parameterName, string value)
-    {
-        if (!IsDnsLabel(value))
-        {
-            throw Errors.K8sOperationException.InvalidArgument(parameterName, value, "a namespace must be a DNS label (lowercase a-z, 0-9 and '-', at most 63 characters).");
-        }
-    }
 }

@@ -18,10 +18,21 @@ public sealed class RbacPolicy
     private readonly List<RbacBinding> clusterRoleBindings = new();
     private readonly Dictionary<string, List<RbacBinding>> roleBindingsByNamespace = new(StringComparer.Ordinal);
 
+    private readonly IReadOnlyList<RbacRole> inputRoles;
+    private readonly IReadOnlyList<RbacBinding> inputBindings;
+
     public RbacPolicy(IEnumerable<RbacRole> allRoles, IEnumerable<RbacBinding> allBindings)
+        : this(allRoles, allBindings, null)
     {
+    }
+
+    private RbacPolicy(IEnumerable<RbacRole> allRoles, IEnumerable<RbacBinding> allBindings, DefaultRbacPolicy? defaults)
+    {
+        inputRoles = allRoles.ToList();
+        inputBindings = allBindings.ToList();
+        Defaults = defaults;
         var rawClusterRoles = new Dictionary<string, RbacRole>(StringComparer.Ordinal);
-        foreach (var role in allRoles)
+        foreach (var role in inputRoles)
         {
             if (role.Kind == RbacRoleKind.ClusterRole)
             {
@@ -43,7 +54,7 @@ public sealed class RbacPolicy
             GetOrAdd(rolesByNamespace, role.Namespace!).Add(role);
         }
 
-        foreach (var binding in allBindings.OrderBy(b => b.Name, StringComparer.Ordinal))
+        foreach (var binding in inputBindings.OrderBy(b => b.Name, StringComparer.Ordinal))
         {
             if (binding.Kind == RbacBindingKind.ClusterRoleBinding)
             {
@@ -55,6 +66,9 @@ public sealed class RbacPolicy
             }
         }
     }
+
+    /// <summary>The default policy this policy was completed with (<see cref="WithDefaults"/>); null when none.</summary>
+    public DefaultRbacPolicy? Defaults { get; }
 
     public IEnumerable<RbacRole> ClusterRoles => clusterRoles.Values.OrderBy(r => r.Name, StringComparer.Ordinal);
 
@@ -71,6 +85,28 @@ public sealed class RbacPolicy
     public bool TryGetClusterRole(string name, out RbacRole role) => clusterRoles.TryGetValue(name, out role!);
 
     public bool TryGetRole(string ns, string name, out RbacRole role) => roles.TryGetValue((ns, name), out role!);
+
+    /// <summary>
+    /// This policy with the cluster's default policy: objects equal to a default object are marked
+    /// <see cref="RbacRole.IsDefault"/>, and with <paramref name="addMissing"/> every default object the input does not
+    /// define (same kind, namespace and name) is added, as every cluster of that version holds it; the input wins.
+    /// Aggregation then runs over both, so user ClusterRoles labelled aggregate-to-admin/edit/view feed the built-in
+    /// roles as the aggregation controller does.
+    /// </summary>
+    public RbacPolicy WithDefaults(DefaultRbacPolicy defaults, bool addMissing)
+    {
+        var roles = inputRoles.Select(r => defaults.IsDefault(r) ? r.With(isDefault: true) : r.IsDefault ? r.With(isDefault: false) : r).ToList();
+        var bindings = inputBindings.Select(b => b.IsDefault != defaults.IsDefault(b) ? b.With(!b.IsDefault) : b).ToList();
+        if (addMissing)
+        {
+            var roleKeys = roles.Select(r => (r.Kind, r.Namespace ?? string.Empty, r.Name)).ToHashSet();
+            var bindingKeys = bindings.Select(b => (b.Kind, b.Namespace ?? string.Empty, b.Name)).ToHashSet();
+            roles.AddRange(defaults.Roles.Where(r => !roleKeys.Contains((r.Kind, r.Namespace ?? string.Empty, r.Name))));
+            bindings.AddRange(defaults.Bindings.Where(b => !bindingKeys.Contains((b.Kind, b.Namespace ?? string.Empty, b.Name))));
+        }
+
+        return new RbacPolicy(roles, bindings, defaults);
+    }
 
     /// <summary>The rules a binding's roleRef resolves to (GetRoleReferenceRules); null when the role is missing.</summary>
     public RbacRole? ResolveRole(RbacBinding binding)
@@ -106,7 +142,7 @@ public sealed class RbacPolicy
             {
                 if (RbacRuleMatcher.RuleAllows(request, rule))
                 {
-                    grants.Add(NewGrant(subject, binding, rule));
+                    grants.Add(NewGrant(subject, binding, role, rule));
                     break;
                 }
             }
@@ -163,7 +199,7 @@ public sealed class RbacPolicy
             {
                 if (Normalize(subject, binding) is { } normalized)
                 {
-                    results.Add(new RbacSubjectAccess { Subject = normalized, Grant = NewGrant(normalized, binding, rule), Request = requestText });
+                    results.Add(new RbacSubjectAccess { Subject = normalized, Grant = NewGrant(normalized, binding, role, rule), Request = requestText });
                 }
             }
         }
@@ -186,7 +222,7 @@ public sealed class RbacPolicy
                 continue;
             }
 
-            grants.AddRange(role.Rules.Select(rule => NewGrant(subject, binding, rule)));
+            grants.AddRange(role.Rules.Select(rule => NewGrant(subject, binding, role, rule)));
         }
 
         return grants;
@@ -247,7 +283,7 @@ public sealed class RbacPolicy
         return string.IsNullOrEmpty(ns) ? null : subject with { Namespace = ns };
     }
 
-    private static RbacGrant NewGrant(RbacSubject subject, RbacBinding binding, RbacPolicyRule rule) => new()
+    private static RbacGrant NewGrant(RbacSubject subject, RbacBinding binding, RbacRole role, RbacPolicyRule rule) => new()
     {
         Subject = subject,
         BindingKind = binding.Kind,
@@ -256,6 +292,9 @@ public sealed class RbacPolicy
         RoleKind = binding.RoleKind,
         RoleName = binding.RoleName,
         Rule = rule,
+        BindingSource = binding.Source,
+        RoleSource = role.Source,
+        FromDefaultPolicy = binding.IsDefault && role.IsDefault,
     };
 
     /// <summary>
@@ -313,18 +352,7 @@ public sealed class RbacPolicy
             }
         }
 
-        return raw.Values.Select(r => r.IsAggregated
-            ? new RbacRole
-            {
-                Kind = r.Kind,
-                Name = r.Name,
-                Rules = current[r.Name],
-                Labels = r.Labels,
-                AggregationSelectors = r.AggregationSelectors,
-                AggregatedFrom = sources[r.Name],
-                Source = r.Source,
-            }
-            : r);
+        return raw.Values.Select(r => r.IsAggregated ? r.With(rules: current[r.Name], aggregatedFrom: sources[r.Name]) : r);
     }
 
     private static List<T> GetOrAdd<T>(Dictionary<string, List<T>> map, string key)

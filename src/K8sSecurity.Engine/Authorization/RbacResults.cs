@@ -18,6 +18,15 @@ public sealed class RbacGrant
 
     public required RbacPolicyRule Rule { get; init; }
 
+    /// <summary>Where the binding comes from: "cluster", "file:line", or "default policy v1.32".</summary>
+    public string BindingSource { get; init; } = "cluster";
+
+    /// <summary>Where the role comes from: "cluster", "file:line", or "default policy v1.32".</summary>
+    public string RoleSource { get; init; } = "cluster";
+
+    /// <summary>True when binding and role are both default (bootstrap) objects: every cluster grants this.</summary>
+    public bool FromDefaultPolicy { get; init; }
+
     /// <summary>Where the grant applies: a namespace, or "(cluster)" for ClusterRoleBindings.</summary>
     public string Scope => BindingNamespace ?? "(cluster)";
 
@@ -33,7 +42,7 @@ public sealed class RbacGrant
         return $"RBAC: allowed by {binding} of {RoleKind} \"{RoleName}\" to {subject}";
     }
 
-    public override string ToString() => $"{Binding} → {Role}: {Rule}";
+    public override string ToString() => FromDefaultPolicy ? $"{Binding} → {Role}: {Rule} (default policy)" : $"{Binding} → {Role}: {Rule}";
 }
 
 /// <summary>An offline RBAC decision with every grant that allows it.</summary>
@@ -86,6 +95,9 @@ public sealed class RbacAccessResult
 
     public string? Role => GrantedBy.Count > 0 ? GrantedBy[0].Role : null;
 
+    /// <summary>True when the first grant is the cluster's default policy (binding and role are bootstrap objects).</summary>
+    public bool FromDefaultPolicy => GrantedBy.Count > 0 && GrantedBy[0].FromDefaultPolicy;
+
     public string Request { get; init; } = string.Empty;
 
     public override string ToString() => $"{(Allowed ? "allowed" : "denied")}: {Request}";
@@ -111,6 +123,9 @@ public sealed class RbacSubjectAccess
     public string Scope => Grant.Scope;
 
     public RbacPolicyRule Rule => Grant.Rule;
+
+    /// <summary>True when the grant is the cluster's default policy (every cluster has it).</summary>
+    public bool FromDefaultPolicy => Grant.FromDefaultPolicy;
 
     public required string Request { get; init; }
 
@@ -142,6 +157,9 @@ public sealed class RbacPermission
 
     /// <summary>The subject entry of the binding that matched (e.g. Group:system:authenticated).</summary>
     public string MatchedSubject => Grant.Subject.ToString();
+
+    /// <summary>True when the grant is the cluster's default policy (every cluster has it).</summary>
+    public bool FromDefaultPolicy => Grant.FromDefaultPolicy;
 
     public override string ToString() => $"{Scope}: {Grant.Rule} ({Binding} → {Role})";
 }

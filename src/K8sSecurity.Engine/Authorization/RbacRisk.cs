@@ -33,6 +33,9 @@ public sealed class RbacRiskFinding : IReportable
     /// <summary>"cluster" or "file:line" of the binding.</summary>
     public string Source { get; init; } = "cluster";
 
+    /// <summary>Where the role comes from: "cluster", "file:line", or "default policy v1.32" (a default role added offline).</summary>
+    public string RoleSource { get; init; } = "cluster";
+
     public string Scope => BindingNamespace ?? "(cluster)";
 
     public string Binding => BindingNamespace is null ? $"{BindingKind}/{BindingName}" : $"{BindingKind}/{BindingNamespace}/{BindingName}";
@@ -74,18 +77,23 @@ public sealed class RbacRiskFinding : IReportable
 /// <summary>
 /// Finds the RBAC grants that let a subject take over the cluster or read its secrets: cluster-admin or wildcard
 /// rights, secret reads cluster-wide, exec/attach, workload creation, escalate/bind/impersonate, token creation, CSR
-/// approval, nodes/proxy, and any rights given to anonymous users or to default / all service accounts.
-/// Built-in system subjects (system:* users and groups, kube-system service accounts) are skipped unless asked.
+/// approval, nodes/proxy, other wildcard rules, and rights given to anonymous users, to every authenticated user or to
+/// default / all service accounts beyond what the cluster's default policy gives them.
+/// Built-in system subjects (system:* users and groups, kube-system service accounts) are skipped unless asked; the
+/// cluster's default policy itself (bootstrap bindings to bootstrap roles) is never a finding.
 /// </summary>
 public static class RbacRiskAnalyzer
 {
     private const string WildcardAdmin = "RBAC-WILDCARD-ADMIN";
 
+    /// <summary>The verbs that, all together on * resources of * groups, make a role cluster-admin-like (Polaris' rule).</summary>
+    private static readonly string[] AllStandardVerbs = { "get", "list", "watch", "create", "update", "patch", "delete" };
+
     private static readonly Check[] Checks =
     {
-        new(WildcardAdmin, "Full control of the cluster (cluster-admin or * on *)", FindingSeverity.Critical, FindingSeverity.High,
+        new(WildcardAdmin, "Full control (cluster-admin or * on *)", FindingSeverity.Critical, FindingSeverity.Critical,
             new[] { Req("*", "*", "*"), },
-            "Anyone holding it can do anything, including reading every secret and changing RBAC.",
+            "Anyone holding it can do anything in its scope, including reading every secret and changing RBAC.",
             "Replace with a role that lists only the resources and verbs needed; keep cluster-admin for break-glass accounts.",
             matchAllRequired: true),
         new("RBAC-SECRETS-READ", "Reads Secrets", FindingSeverity.High, FindingSeverity.Medium,
@@ -129,19 +137,28 @@ public static class RbacRiskAnalyzer
             new[] { Req("get", "nodes", subresource: "proxy"), Req("create", "nodes", subresource: "proxy") },
             "nodes/proxy reaches the kubelet API, which runs commands in every pod of the node without audit of the exec.",
             "Remove nodes/proxy; use the metrics API or a metrics agent instead."),
+        new("RBAC-WILDCARD-RULE", "Wildcard in a rule's verbs or resources", FindingSeverity.Medium, FindingSeverity.Low,
+            Array.Empty<AccessRequest>(),
+            "A wildcard also grants every verb or resource added later (new API versions, CRDs), which nobody reviewed.",
+            "List the verbs and resources the subject needs instead of '*'.",
+            wildcardRule: true),
     };
 
-    /// <summary>URLs every cluster grants to everyone (system:public-info-viewer); not a finding for anonymous access.</summary>
-    private static readonly HashSet<string> PublicInfoUrls = new(StringComparer.Ordinal) { "/healthz", "/livez", "/readyz", "/version", "/version/" };
-
+    /// <summary>
+    /// Risky grants in <paramref name="policy"/>. When the policy was completed with the default policy
+    /// (<see cref="RbacPolicy.WithDefaults"/>), grants of default bindings to default roles are not findings; rights
+    /// given to anonymous users, every authenticated user or every service account are findings only beyond what the
+    /// default policy already gives them (the newest default policy when the policy has none).
+    /// </summary>
     public static IReadOnlyList<RbacRiskFinding> Analyze(RbacPolicy policy, bool includeSystemSubjects)
     {
+        var defaults = policy.Defaults ?? DefaultRbacPolicy.Newest;
         var findings = new List<RbacRiskFinding>();
         var seen = new HashSet<(string, string, RbacSubject)>();
         foreach (var binding in policy.AllBindings)
         {
             var role = policy.ResolveRole(binding);
-            if (role is null || role.Rules.Count == 0)
+            if (role is null || role.Rules.Count == 0 || (binding.IsDefault && role.IsDefault))
             {
                 continue;
             }
@@ -176,25 +193,42 @@ public static class RbacRiskAnalyzer
                             Message = message,
                             Remediation = remediation,
                             Source = binding.Source,
+                            RoleSource = role.Source,
                         });
                     }
                 }
 
                 string where = clusterWide ? "in every namespace" : $"in namespace {binding.Namespace}";
-                string who = $"{subject} (through {binding} → {binding.RoleKind}/{binding.RoleName})";
+                string roleText = role.IsDefault && role.Source.StartsWith("default policy", StringComparison.Ordinal)
+                    ? $"{binding.RoleKind}/{binding.RoleName}, {role.Source}"
+                    : $"{binding.RoleKind}/{binding.RoleName}";
+                string who = $"{subject} (through {binding} → {roleText})";
 
-                // Rights given to everyone who is not logged in, or to every / default service accounts.
-                if (IsAnonymous(subject) && role.Rules.FirstOrDefault(r => !IsPublicInfoOnly(r)) is { } anonymousRule)
+                // Rights the default policy does not already give this subject (everyone-groups get some by default);
+                // only asked for the everyone-subjects, the only ones the default policy gives rights to.
+                List<RbacPolicyRule>? beyond = null;
+                List<RbacPolicyRule> BeyondDefaults() => beyond ??= role.Rules.Where(r => !defaults.GrantsByDefault(subject, clusterWide ? null : binding.Namespace, r)).ToList();
+                bool isAllServiceAccounts = IsDefaultOrAllServiceAccounts(subject, out string what);
+
+                // Rights given to everyone who is not logged in, to every logged-in user, or to every / default service accounts.
+                if (IsAnonymous(subject) && BeyondDefaults().FirstOrDefault() is { } anonymousRule)
                 {
                     Add("RBAC-ANONYMOUS", "Rights granted to unauthenticated users", clusterWide ? FindingSeverity.Critical : FindingSeverity.High, anonymousRule,
                         $"{who} grants '{anonymousRule}' {where} to anyone who can reach the API server without credentials.",
                         "Remove the subject from the binding; disable anonymous auth (--anonymous-auth=false) if it is not needed.");
                 }
 
-                if (IsDefaultOrAllServiceAccounts(subject, out string what))
+                if (IsAllAuthenticated(subject) && BeyondDefaults().FirstOrDefault() is { } authenticatedRule)
                 {
-                    Add("RBAC-DEFAULT-SERVICEACCOUNT", $"Rights granted to {what}", clusterWide ? FindingSeverity.High : FindingSeverity.Medium, role.Rules[0],
-                        $"{who} gives {what} {where} {role.Rules.Count} rule(s), e.g. '{role.Rules[0]}'; every pod that does not choose a service account gets them.",
+                    Add("RBAC-ALL-AUTHENTICATED", "Rights granted to every authenticated user", clusterWide ? FindingSeverity.High : FindingSeverity.Medium, authenticatedRule,
+                        $"{who} grants '{authenticatedRule}' {where} to every user and service account that can log in, beyond what the default policy gives them.",
+                        "Bind the role to the groups or service accounts that need it, not to system:authenticated.");
+                }
+
+                if (isAllServiceAccounts && BeyondDefaults().FirstOrDefault() is { } serviceAccountRule)
+                {
+                    Add("RBAC-DEFAULT-SERVICEACCOUNT", $"Rights granted to {what}", clusterWide ? FindingSeverity.High : FindingSeverity.Medium, serviceAccountRule,
+                        $"{who} gives {what} {where} {BeyondDefaults().Count} rule(s), e.g. '{serviceAccountRule}'; every pod that does not choose a service account gets them.",
                         "Bind the rights to a dedicated service account and set automountServiceAccountToken: false on default service accounts.");
                 }
 
@@ -251,6 +285,8 @@ public static class RbacRiskAnalyzer
         (subject.Kind == RbacSubjectKind.User && subject.Name == "system:anonymous")
         || (subject.Kind == RbacSubjectKind.Group && subject.Name == "system:unauthenticated");
 
+    private static bool IsAllAuthenticated(RbacSubject subject) => subject.Kind == RbacSubjectKind.Group && subject.Name == "system:authenticated";
+
     private static bool IsDefaultOrAllServiceAccounts(RbacSubject subject, out string what)
     {
         what = string.Empty;
@@ -281,22 +317,34 @@ public static class RbacRiskAnalyzer
         return false;
     }
 
-    private static bool IsPublicInfoOnly(RbacPolicyRule rule) =>
-        rule.Resources.Count == 0 && rule.NonResourceUrls.Count > 0 && rule.NonResourceUrls.All(PublicInfoUrls.Contains)
-        && rule.Verbs.All(v => v == "get");
-
     private static AccessRequest Req(string verb, string resource, string group = "", string? subresource = null) =>
         new() { Verb = verb, Resource = resource, ApiGroup = group, Subresource = subresource, Namespace = "any" };
 
     private sealed record Check(
         string Id, string Title, FindingSeverity ClusterSeverity, FindingSeverity NamespaceSeverity, AccessRequest[] Requests,
-        string Why, string Remediation, bool clusterOnly = false, bool matchAllRequired = false)
+        string Why, string Remediation, bool clusterOnly = false, bool matchAllRequired = false, bool wildcardRule = false)
     {
         public bool ClusterOnly => clusterOnly;
 
-        /// <summary>The rule allows one of the probe requests (for the wildcard check: is literally * on * in *).</summary>
-        public bool Matches(RbacPolicyRule rule) => matchAllRequired
-            ? rule.Verbs.Contains("*") && rule.Resources.Contains("*") && rule.ApiGroups.Contains("*") && rule.ResourceNames.Count == 0
-            : Requests.Any(r => RbacRuleMatcher.RuleAllows(r, rule));
+        /// <summary>
+        /// The rule allows one of the probe requests. The full-control check: * resources of * groups with * verbs or
+        /// all of get, list, watch, create, update, patch, delete (Polaris' definition of wildcard permissions). The
+        /// wildcard-rule check: '*' among the verbs or resources of a rule that is not full control.
+        /// </summary>
+        public bool Matches(RbacPolicyRule rule)
+        {
+            if (matchAllRequired)
+            {
+                return rule.Resources.Contains("*") && rule.ApiGroups.Contains("*") && rule.ResourceNames.Count == 0
+                    && (rule.Verbs.Contains("*") || AllStandardVerbs.All(rule.Verbs.Contains));
+            }
+
+            if (wildcardRule)
+            {
+                return rule.Verbs.Contains("*") || rule.Resources.Contains("*");
+            }
+
+            return Requests.Any(r => RbacRuleMatcher.RuleAllows(r, rule));
+        }
     }
 }

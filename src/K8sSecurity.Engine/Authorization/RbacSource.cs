@@ -46,6 +46,13 @@ public static class RbacSource
 
     public static RbacPolicy LoadFromObjects(IEnumerable<ManifestObject> objects, EngineLog log)
     {
+        var (roles, bindings) = Read(objects, log);
+        return new RbacPolicy(roles, bindings);
+    }
+
+    /// <summary>The roles and bindings among <paramref name="objects"/>; other kinds are skipped.</summary>
+    internal static (List<RbacRole> Roles, List<RbacBinding> Bindings) Read(IEnumerable<ManifestObject> objects, EngineLog log)
+    {
         var roles = new List<RbacRole>();
         var bindings = new List<RbacBinding>();
         foreach (var item in objects)
@@ -53,7 +60,7 @@ public static class RbacSource
             Add(item, roles, bindings, log);
         }
 
-        return new RbacPolicy(roles, bindings);
+        return (roles, bindings);
     }
 
     private static void Add(ManifestObject item, List<RbacRole> roles, List<RbacBinding> bindings, EngineLog log)

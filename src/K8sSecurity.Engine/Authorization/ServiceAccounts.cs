@@ -8,6 +8,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Authorization;
 
@@ -25,39 +26,43 @@ public static class ServiceAccounts
     /// </summary>
     public static async Task<ServiceAccountInfo> CreateAsync(ClusterClient cluster, string ns, string name, bool automountToken, bool force, bool dryRun, EngineLog log, CancellationToken cancellationToken)
     {
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("Name", name);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
         var core = cluster.Api.CoreV1;
         string? dry = dryRun ? "All" : null;
-        var existing = await RbacManagement.GetOrNullAsync(() => core.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken), $"Reading service account '{ns}:{name}'").ConfigureAwait(false);
-        if (existing is null)
+        return await ReadModifyWrite.RunAsync($"Writing service account '{ns}:{name}'", name, async _ =>
         {
-            log.Verbose($"Creating service account {ns}:{name} with automountServiceAccountToken={automountToken.ToString().ToLowerInvariant()}{DryRunNote(dryRun)}.");
-            var body = new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, AutomountServiceAccountToken = automountToken };
-            var created = await ApiErrorTranslator.CallAsync(() => core.CreateNamespacedServiceAccountAsync(body, ns, dryRun: dry, cancellationToken: cancellationToken), $"Creating service account '{ns}:{name}'", name).ConfigureAwait(false);
-            return Describe(created, ObjectChange.Created, dryRun);
-        }
+            var existing = await RbacManagement.GetOrNullAsync(() => core.ReadNamespacedServiceAccountAsync(name, ns, cancellationToken: cancellationToken), $"Reading service account '{ns}:{name}'").ConfigureAwait(false);
+            if (existing is null)
+            {
+                log.Verbose($"Creating service account {ns}:{name} with automountServiceAccountToken={automountToken.ToString().ToLowerInvariant()}{DryRunNote(dryRun)}.");
+                var body = new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, AutomountServiceAccountToken = automountToken };
+                var created = await ReadModifyWrite.WriteAsync(WriteKind.Create, () => core.CreateNamespacedServiceAccountAsync(body, ns, dryRun: dry, cancellationToken: cancellationToken), $"Creating service account '{ns}:{name}'", name).ConfigureAwait(false);
+                return Describe(created, ObjectChange.Created, dryRun);
+            }
 
-        if ((existing.AutomountServiceAccountToken ?? true) == automountToken)
-        {
-            log.Verbose($"Service account {ns}:{name} already exists with automountServiceAccountToken={automountToken.ToString().ToLowerInvariant()}.");
-            return Describe(existing, ObjectChange.Unchanged, false);
-        }
+            if ((existing.AutomountServiceAccountToken ?? true) == automountToken)
+            {
+                log.Verbose($"Service account {ns}:{name} already exists with automountServiceAccountToken={automountToken.ToString().ToLowerInvariant()}.");
+                return Describe(existing, ObjectChange.Unchanged, false);
+            }
 
-        if (!force)
-        {
-            throw new K8sOperationException(K8sErrorKind.AlreadyExists,
-                $"Service account '{ns}:{name}' already exists with automountServiceAccountToken={(existing.AutomountServiceAccountToken?.ToString().ToLowerInvariant() ?? "unset (true)")}; use -Force to set it to {automountToken.ToString().ToLowerInvariant()}.", name);
-        }
+            if (!force)
+            {
+                throw new K8sOperationException(K8sErrorKind.AlreadyExists,
+                    $"Service account '{ns}:{name}' already exists with automountServiceAccountToken={(existing.AutomountServiceAccountToken?.ToString().ToLowerInvariant() ?? "unset (true)")}; use -Force to set it to {automountToken.ToString().ToLowerInvariant()}.", name);
+            }
 
-        var patch = new V1Patch(new JsonObject { ["automountServiceAccountToken"] = automountToken }.ToJsonString(), V1Patch.PatchType.MergePatch);
-        var patched = await ApiErrorTranslator.CallAsync(() => core.PatchNamespacedServiceAccountAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken), $"Updating service account '{ns}:{name}'", name).ConfigureAwait(false);
-        return Describe(patched, ObjectChange.Updated, dryRun);
+            var patch = new V1Patch(new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = existing.Metadata.ResourceVersion }, ["automountServiceAccountToken"] = automountToken }.ToJsonString(), V1Patch.PatchType.MergePatch);
+            var patched = await ReadModifyWrite.WriteAsync(WriteKind.Update, () => core.PatchNamespacedServiceAccountAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken), $"Updating service account '{ns}:{name}'", name).ConfigureAwait(false);
+            return Describe(patched, ObjectChange.Updated, dryRun);
+        }, log, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Service accounts of a namespace (or all) with their bindings, workloads and legacy token secrets.</summary>
     public static async Task<IReadOnlyList<ServiceAccountInfo>> GetAsync(ClusterClient cluster, string? ns, Func<string, bool> nameFilter, EngineLog log, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var core = cluster.Api.CoreV1;
         var accounts = ns is null
             ? await ApiErrorTranslator.CallAsync(() => core.ListServiceAccountForAllNamespacesAsync(cancellationToken: cancellationToken), "Listing service accounts").ConfigureAwait(false)
@@ -94,9 +99,9 @@ public static class ServiceAccounts
     {
         string canonicalKind = WorkloadKinds.FirstOrDefault(k => k.Equals(kind, StringComparison.OrdinalIgnoreCase))
             ?? throw K8sOperationException.InvalidArgument("Kind", kind, $"expected one of {string.Join(", ", WorkloadKinds)}.");
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("Name", name);
-        ValidateName("ServiceAccount", serviceAccount);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
+        KubernetesNames.ValidateObjectName("ServiceAccount", serviceAccount);
         var api = cluster.Api;
         string target = $"{canonicalKind} '{ns}/{name}'";
         var account = await RbacManagement.GetOrNullAsync(() => api.CoreV1.ReadNamespacedServiceAccountAsync(serviceAccount, ns, cancellationToken: cancellationToken), $"Reading service account '{ns}:{serviceAccount}'").ConfigureAwait(false);
@@ -105,64 +110,85 @@ public static class ServiceAccounts
             log.Warning($"Service account '{ns}:{serviceAccount}' does not exist: new pods of {target} will not start until it is created (New-K8sServiceAccount).");
         }
 
-        V1PodSpec? podSpec = canonicalKind switch
-        {
-            "Deployment" => (await ReadAsync(() => api.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false)).Spec?.Template?.Spec,
-            "StatefulSet" => (await ReadAsync(() => api.AppsV1.ReadNamespacedStatefulSetAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false)).Spec?.Template?.Spec,
-            "DaemonSet" => (await ReadAsync(() => api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false)).Spec?.Template?.Spec,
-            "Job" => (await ReadAsync(() => api.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false)).Spec?.Template?.Spec,
-            _ => (await ReadAsync(() => api.BatchV1.ReadNamespacedCronJobAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false)).Spec?.JobTemplate?.Spec?.Template?.Spec,
-        };
-        string previous = string.IsNullOrEmpty(podSpec?.ServiceAccountName) ? (string.IsNullOrEmpty(podSpec?.ServiceAccount) ? "default" : podSpec!.ServiceAccount) : podSpec!.ServiceAccountName;
-        bool deprecatedFieldDiffers = !string.IsNullOrEmpty(podSpec?.ServiceAccount) && podSpec!.ServiceAccount != serviceAccount;
-        if (previous == serviceAccount && !deprecatedFieldDiffers)
-        {
-            log.Verbose($"{target} already runs as '{serviceAccount}'.");
-            return new WorkloadServiceAccountChange { Kind = canonicalKind, Name = name, Namespace = ns, ServiceAccount = serviceAccount, PreviousServiceAccount = previous, Change = ObjectChange.Unchanged };
-        }
-
-        var templateSpec = new JsonObject { ["serviceAccountName"] = serviceAccount };
-        if (!string.IsNullOrEmpty(podSpec?.ServiceAccount))
-        {
-            templateSpec["serviceAccount"] = serviceAccount; // keep the deprecated alias consistent instead of contradicting it
-        }
-
-        var template = new JsonObject { ["spec"] = templateSpec };
-        var patchBody = canonicalKind == "CronJob"
-            ? new JsonObject { ["spec"] = new JsonObject { ["jobTemplate"] = new JsonObject { ["spec"] = new JsonObject { ["template"] = template } } } }
-            : new JsonObject { ["spec"] = new JsonObject { ["template"] = template } };
-        var patch = new V1Patch(patchBody.ToJsonString(), V1Patch.PatchType.MergePatch);
         string? dry = dryRun ? "All" : null;
         string operation = $"Setting the service account of {target}";
-        log.Verbose($"{operation}: {previous} → {serviceAccount}{DryRunNote(dryRun)}.");
-        switch (canonicalKind)
+        return await ReadModifyWrite.RunAsync(operation, name, async _ =>
+        {
+            var (podSpec, meta) = await ReadWorkloadAsync(api, canonicalKind, ns, name, target, cancellationToken).ConfigureAwait(false);
+            string previous = string.IsNullOrEmpty(podSpec?.ServiceAccountName) ? (string.IsNullOrEmpty(podSpec?.ServiceAccount) ? "default" : podSpec!.ServiceAccount) : podSpec!.ServiceAccountName;
+            bool deprecatedFieldDiffers = !string.IsNullOrEmpty(podSpec?.ServiceAccount) && podSpec!.ServiceAccount != serviceAccount;
+            if (previous == serviceAccount && !deprecatedFieldDiffers)
+            {
+                log.Verbose($"{target} already runs as '{serviceAccount}'.");
+                return new WorkloadServiceAccountChange { Kind = canonicalKind, Name = name, Namespace = ns, ServiceAccount = serviceAccount, PreviousServiceAccount = previous, Change = ObjectChange.Unchanged };
+            }
+
+            if (canonicalKind == "Job")
+            {
+                // The API server refuses any change to a Job's pod template (spec.template: field is immutable).
+                var owner = meta.OwnerReferences?.FirstOrDefault(o => o.Kind == "CronJob");
+                string cronJob = owner is null
+                    ? "or, if a CronJob creates it, on that CronJob (Set-K8sWorkloadServiceAccount -Kind CronJob): the Jobs it starts next use it"
+                    : $"or on the CronJob that created it (Set-K8sWorkloadServiceAccount -Kind CronJob -Name {owner.Name} -Namespace {ns} -ServiceAccount {serviceAccount}): the Jobs it starts next use it";
+                throw new K8sOperationException(
+                    K8sErrorKind.InvalidArgument,
+                    $"{target} runs as '{previous}' and cannot be changed: a Job's pod template is immutable once the Job exists, so the API server refuses the change. Nothing was sent. Recreate the Job with serviceAccountName '{serviceAccount}' (export it, delete it, create it again), {cronJob}.",
+                    name);
+            }
+
+            var templateSpec = new JsonObject { ["serviceAccountName"] = serviceAccount };
+            if (!string.IsNullOrEmpty(podSpec?.ServiceAccount))
+            {
+                templateSpec["serviceAccount"] = serviceAccount; // keep the deprecated alias consistent instead of contradicting it
+            }
+
+            var template = new JsonObject { ["spec"] = templateSpec };
+            var patchBody = canonicalKind == "CronJob"
+                ? new JsonObject { ["spec"] = new JsonObject { ["jobTemplate"] = new JsonObject { ["spec"] = new JsonObject { ["template"] = template } } } }
+                : new JsonObject { ["spec"] = new JsonObject { ["template"] = template } };
+            patchBody["metadata"] = new JsonObject { ["resourceVersion"] = meta.ResourceVersion };
+            var patch = new V1Patch(patchBody.ToJsonString(), V1Patch.PatchType.MergePatch);
+            log.Verbose($"{operation}: {previous} → {serviceAccount}{DryRunNote(dryRun)}.");
+            await ReadModifyWrite.WriteAsync(WriteKind.Update, () => canonicalKind switch
+            {
+                "Deployment" => (Task)api.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken),
+                "StatefulSet" => api.AppsV1.PatchNamespacedStatefulSetAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken),
+                "DaemonSet" => api.AppsV1.PatchNamespacedDaemonSetAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken),
+                _ => api.BatchV1.PatchNamespacedCronJobAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken),
+            }, operation, name).ConfigureAwait(false);
+            return new WorkloadServiceAccountChange { Kind = canonicalKind, Name = name, Namespace = ns, ServiceAccount = serviceAccount, PreviousServiceAccount = previous, Change = ObjectChange.Updated, DryRun = dryRun };
+        }, log, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The pod spec and metadata of a workload, read fresh.</summary>
+    private static async Task<(V1PodSpec? Spec, V1ObjectMeta Metadata)> ReadWorkloadAsync(IKubernetes api, string kind, string ns, string name, string target, CancellationToken cancellationToken)
+    {
+        switch (kind)
         {
             case "Deployment":
-                await ApiErrorTranslator.CallAsync(() => api.AppsV1.PatchNamespacedDeploymentAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken), operation, name).ConfigureAwait(false);
-                break;
+                var deployment = await ReadAsync(() => api.AppsV1.ReadNamespacedDeploymentAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false);
+                return (deployment.Spec?.Template?.Spec, deployment.Metadata);
             case "StatefulSet":
-                await ApiErrorTranslator.CallAsync(() => api.AppsV1.PatchNamespacedStatefulSetAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken), operation, name).ConfigureAwait(false);
-                break;
+                var statefulSet = await ReadAsync(() => api.AppsV1.ReadNamespacedStatefulSetAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false);
+                return (statefulSet.Spec?.Template?.Spec, statefulSet.Metadata);
             case "DaemonSet":
-                await ApiErrorTranslator.CallAsync(() => api.AppsV1.PatchNamespacedDaemonSetAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken), operation, name).ConfigureAwait(false);
-                break;
+                var daemonSet = await ReadAsync(() => api.AppsV1.ReadNamespacedDaemonSetAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false);
+                return (daemonSet.Spec?.Template?.Spec, daemonSet.Metadata);
             case "Job":
-                await ApiErrorTranslator.CallAsync(() => api.BatchV1.PatchNamespacedJobAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken), operation + " (a Job's pod template is immutable once created)", name).ConfigureAwait(false);
-                break;
+                var job = await ReadAsync(() => api.BatchV1.ReadNamespacedJobAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false);
+                return (job.Spec?.Template?.Spec, job.Metadata);
             default:
-                await ApiErrorTranslator.CallAsync(() => api.BatchV1.PatchNamespacedCronJobAsync(patch, name, ns, dryRun: dry, cancellationToken: cancellationToken), operation, name).ConfigureAwait(false);
-                break;
+                var cronJob = await ReadAsync(() => api.BatchV1.ReadNamespacedCronJobAsync(name, ns, cancellationToken: cancellationToken), target).ConfigureAwait(false);
+                return (cronJob.Spec?.JobTemplate?.Spec?.Template?.Spec, cronJob.Metadata);
         }
-
-        return new WorkloadServiceAccountChange { Kind = canonicalKind, Name = name, Namespace = ns, ServiceAccount = serviceAccount, PreviousServiceAccount = previous, Change = ObjectChange.Updated, DryRun = dryRun };
     }
 
     /// <summary>TokenRequest: a short-lived, audience-bound token, optionally bound to a Pod or Secret ("Kind/name").</summary>
     public static async Task<ServiceAccountToken> CreateTokenAsync(
         ClusterClient cluster, string ns, string serviceAccount, TimeSpan? duration, IReadOnlyList<string>? audiences, string? boundObject, EngineLog log, CancellationToken cancellationToken)
     {
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("ServiceAccount", serviceAccount);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("ServiceAccount", serviceAccount);
         if (duration is { } d && (d < TimeSpan.FromMinutes(10) || d.TotalSeconds > (1L << 32)))
         {
             throw K8sOperationException.InvalidArgument("Duration", d, "the API accepts 10 minutes up to 2^32 seconds.");
@@ -175,7 +201,7 @@ public static class ServiceAccounts
             string boundKind = parts[0].Equals("pod", StringComparison.OrdinalIgnoreCase) ? "Pod"
                 : parts[0].Equals("secret", StringComparison.OrdinalIgnoreCase) ? "Secret"
                 : parts[0].Equals("node", StringComparison.OrdinalIgnoreCase) ? "Node" : string.Empty;
-            if (parts.Length != 2 || boundKind.Length == 0 || !RbacNames.IsDnsSubdomain(parts[1]))
+            if (parts.Length != 2 || boundKind.Length == 0 || !KubernetesNames.IsDns1123Subdomain(parts[1]))
             {
                 throw K8sOperationException.InvalidArgument("BoundObject", boundObject, "expected Pod/<name>, Secret/<name> or Node/<name>.");
             }
@@ -231,8 +257,8 @@ public static class ServiceAccounts
         ClusterClient cluster, string ns, string name, string server, NetworkCredential credential, string? email, IReadOnlyList<string> serviceAccounts,
         bool force, bool dryRun, EngineLog log, CancellationToken cancellationToken)
     {
-        RbacNames.ValidateNamespace("Namespace", ns);
-        ValidateName("Name", name);
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
         if (string.IsNullOrWhiteSpace(server) || server.Any(char.IsWhiteSpace))
         {
             throw K8sOperationException.InvalidArgument("Server", server, "give the registry host, e.g. registry.example.com or https://index.docker.io/v1/.");
@@ -245,7 +271,7 @@ public static class ServiceAccounts
 
         foreach (string account in serviceAccounts)
         {
-            ValidateName("ServiceAccount", account);
+            KubernetesNames.ValidateObjectName("ServiceAccount", account);
         }
 
         var core = cluster.Api.CoreV1;
@@ -262,61 +288,51 @@ public static class ServiceAccounts
         }
 
         byte[] config = Encoding.UTF8.GetBytes(new JsonObject { ["auths"] = new JsonObject { [server] = entry } }.ToJsonString());
-        var existing = await RbacManagement.GetOrNullAsync(() => core.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken), $"Reading secret '{ns}/{name}'").ConfigureAwait(false);
-        ObjectChange change;
-        if (existing is null)
+        var change = await ReadModifyWrite.RunAsync($"Writing secret '{ns}/{name}'", name, async _ =>
         {
-            log.Verbose($"Creating registry secret {ns}/{name} for {server} (user {credential.UserName}){DryRunNote(dryRun)}.");
-            var body = new V1Secret
+            var existing = await RbacManagement.GetOrNullAsync(() => core.ReadNamespacedSecretAsync(name, ns, cancellationToken: cancellationToken), $"Reading secret '{ns}/{name}'").ConfigureAwait(false);
+            if (existing is null)
             {
-                Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
-                Type = "kubernetes.io/dockerconfigjson",
-                Data = new Dictionary<string, byte[]> { [".dockerconfigjson"] = config },
-            };
-            await ApiErrorTranslator.CallAsync(() => core.CreateNamespacedSecretAsync(body, ns, dryRun: dry, cancellationToken: cancellationToken), $"Creating secret '{ns}/{name}'", name).ConfigureAwait(false);
-            change = ObjectChange.Created;
-        }
-        else if (existing.Type == "kubernetes.io/dockerconfigjson" && existing.Data is { } data && data.TryGetValue(".dockerconfigjson", out var current) && SameJson(current, config))
-        {
-            log.Verbose($"Registry secret {ns}/{name} already holds this credential.");
-            change = ObjectChange.Unchanged;
-        }
-        else if (!force)
-        {
-            throw new K8sOperationException(K8sErrorKind.AlreadyExists, $"Secret '{ns}/{name}' already exists with other content (type {existing.Type}); use -Force to replace it.", name);
-        }
-        else if (existing.Type != "kubernetes.io/dockerconfigjson")
-        {
-            throw new K8sOperationException(K8sErrorKind.Conflict, $"Secret '{ns}/{name}' has type {existing.Type}; a Secret's type cannot change. Remove it first or choose another -Name.", name);
-        }
-        else
-        {
+                log.Verbose($"Creating registry secret {ns}/{name} for {server} (user {credential.UserName}){DryRunNote(dryRun)}.");
+                var body = new V1Secret
+                {
+                    Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns },
+                    Type = "kubernetes.io/dockerconfigjson",
+                    Data = new Dictionary<string, byte[]> { [".dockerconfigjson"] = config },
+                };
+                await ReadModifyWrite.WriteAsync(WriteKind.Create, () => core.CreateNamespacedSecretAsync(body, ns, dryRun: dry, cancellationToken: cancellationToken), $"Creating secret '{ns}/{name}'", name).ConfigureAwait(false);
+                return ObjectChange.Created;
+            }
+
+            if (existing.Type == "kubernetes.io/dockerconfigjson" && existing.Data is { } data && data.TryGetValue(".dockerconfigjson", out var current) && SameJson(current, config))
+            {
+                log.Verbose($"Registry secret {ns}/{name} already holds this credential.");
+                return ObjectChange.Unchanged;
+            }
+
+            if (!force)
+            {
+                throw new K8sOperationException(K8sErrorKind.AlreadyExists, $"Secret '{ns}/{name}' already exists with other content (type {existing.Type}); use -Force to replace it.", name);
+            }
+
+            if (existing.Type != "kubernetes.io/dockerconfigjson")
+            {
+                throw new K8sOperationException(K8sErrorKind.Conflict, $"Secret '{ns}/{name}' has type {existing.Type}; a Secret's type cannot change. Remove it first or choose another -Name.", name);
+            }
+
             log.Verbose($"Replacing the credential in registry secret {ns}/{name}{DryRunNote(dryRun)}.");
             existing.Data = new Dictionary<string, byte[]> { [".dockerconfigjson"] = config };
-            await ApiErrorTranslator.CallAsync(() => core.ReplaceNamespacedSecretAsync(existing, name, ns, dryRun: dry, cancellationToken: cancellationToken), $"Replacing secret '{ns}/{name}'", name).ConfigureAwait(false);
-            change = ObjectChange.Updated;
-        }
+            await ReadModifyWrite.WriteAsync(WriteKind.Update, () => core.ReplaceNamespacedSecretAsync(existing, name, ns, dryRun: dry, cancellationToken: cancellationToken), $"Replacing secret '{ns}/{name}'", name).ConfigureAwait(false);
+            return ObjectChange.Updated;
+        }, log, cancellationToken).ConfigureAwait(false);
 
         var linked = new List<string>();
         foreach (string account in serviceAccounts.Distinct(StringComparer.Ordinal))
         {
-            var sa = await ReadAsync(() => core.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken), $"Service account '{ns}:{account}'").ConfigureAwait(false);
-            if (sa.ImagePullSecrets?.Any(r => r.Name == name) == true)
+            bool added = await AddImagePullSecretAsync(core, ns, account, name, dryRun, log, cancellationToken).ConfigureAwait(false);
+            if (added && change == ObjectChange.Unchanged)
             {
-                log.Verbose($"Service account {ns}:{account} already pulls with {name}.");
-            }
-            else
-            {
-                // Strategic merge: imagePullSecrets merge by name, so the other pull secrets stay as they are.
-                var patchBody = new JsonObject { ["imagePullSecrets"] = new JsonArray(new JsonObject { ["name"] = name }) };
-                log.Verbose($"Adding {name} to the imagePullSecrets of service account {ns}:{account}{DryRunNote(dryRun)}.");
-                await ApiErrorTranslator.CallAsync(
-                    () => core.PatchNamespacedServiceAccountAsync(new V1Patch(patchBody.ToJsonString(), V1Patch.PatchType.StrategicMergePatch), account, ns, dryRun: dry, cancellationToken: cancellationToken),
-                    $"Adding '{name}' to the imagePullSecrets of service account '{ns}:{account}'", account).ConfigureAwait(false);
-                if (change == ObjectChange.Unchanged)
-                {
-                    change = ObjectChange.Updated;
-                }
+                change = ObjectChange.Updated;
             }
 
             linked.Add(account);
@@ -324,6 +340,38 @@ public static class ServiceAccounts
 
         return new RegistrySecretInfo { Name = name, Namespace = ns, Server = server, UserName = credential.UserName, Change = change, ServiceAccounts = linked, DryRun = dryRun };
     }
+
+    /// <summary>
+    /// Appends the pull secret to a service account's imagePullSecrets. That list has no merge key (a strategic patch
+    /// would replace it, dropping the account's other pull secrets), so the whole list is written back, conditional on
+    /// the resourceVersion read, and read again when another writer changed the account first.
+    /// </summary>
+    private static Task<bool> AddImagePullSecretAsync(ICoreV1Operations core, string ns, string account, string secret, bool dryRun, EngineLog log, CancellationToken cancellationToken) =>
+        ReadModifyWrite.RunAsync($"Adding '{secret}' to the imagePullSecrets of service account '{ns}:{account}'", account, async _ =>
+        {
+            var sa = await ReadAsync(() => core.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken), $"Service account '{ns}:{account}'").ConfigureAwait(false);
+            var current = sa.ImagePullSecrets ?? new List<V1LocalObjectReference>();
+            if (current.Any(r => r.Name == secret))
+            {
+                log.Verbose($"Service account {ns}:{account} already pulls with {secret}.");
+                return false;
+            }
+
+            var list = new JsonArray();
+            foreach (var reference in current)
+            {
+                list.Add(new JsonObject { ["name"] = reference.Name });
+            }
+
+            list.Add(new JsonObject { ["name"] = secret });
+            var body = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = sa.Metadata.ResourceVersion }, ["imagePullSecrets"] = list };
+            log.Verbose($"Adding {secret} to the imagePullSecrets of service account {ns}:{account}{DryRunNote(dryRun)}.");
+            await ReadModifyWrite.WriteAsync(
+                WriteKind.Update,
+                () => core.PatchNamespacedServiceAccountAsync(new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch), account, ns, dryRun: dryRun ? "All" : null, cancellationToken: cancellationToken),
+                $"Adding '{secret}' to the imagePullSecrets of service account '{ns}:{account}'", account).ConfigureAwait(false);
+            return true;
+        }, log, cancellationToken);
 
     private static bool SameJson(byte[] left, byte[] right)
     {
@@ -464,14 +512,6 @@ public static class ServiceAccounts
 
     private static async Task<T> ReadAsync<T>(Func<Task<T>> call, string what) =>
         await ApiErrorTranslator.CallAsync(call, $"Reading {what}", what).ConfigureAwait(false);
-
-    private static void ValidateName(string parameter, string name)
-    {
-        if (!RbacNames.IsDnsSubdomain(name))
-        {
-            throw K8sOperationException.InvalidArgument(parameter, name, "must be a lowercase DNS subdomain (a-z, 0-9, '-', '.', at most 253 characters).");
-        }
-    }
 
     private static string DryRunNote(bool dryRun) => dryRun ? " (server dry run: nothing is stored)" : string.Empty;
 }

@@ -1,4 +1,8 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json.Nodes;
 using k8s;
+using k8s.KubeConfigModels;
 using k8s.Models;
 using K8sSecurity.Engine.Errors;
 
@@ -10,11 +14,12 @@ namespace K8sSecurity.Engine.Connection;
 /// </summary>
 public sealed class ClusterClient : IDisposable
 {
-    internal ClusterClient(IKubernetes api, K8sContextInfo context, string defaultNamespace)
+    internal ClusterClient(IKubernetes api, K8sContextInfo context, string defaultNamespace, IReadOnlyList<string>? warnings = null)
     {
         Api = api;
         Context = context;
         DefaultNamespace = defaultNamespace;
+        Warnings = warnings ?? Array.Empty<string>();
     }
 
     /// <summary>The KubernetesClient API surface. Internal to the engine: users never see k8s.Models types.</summary>
@@ -24,7 +29,11 @@ public sealed class ClusterClient : IDisposable
 
     public string DefaultNamespace { get; }
 
+    /// <summary>The server URL (a password in it shown as ***).</summary>
     public string Server => Context.Server ?? string.Empty;
+
+    /// <summary>Settings that weaken the connection (skipped TLS verification, credentials in clear text): cmdlets show them as warnings.</summary>
+    public IReadOnlyList<string> Warnings { get; }
 
     /// <summary>Builds a client the way kubectl would choose its target.</summary>
     public static ClusterClient Create(ConnectionRequest request)
@@ -40,6 +49,29 @@ public sealed class ClusterClient : IDisposable
         var set = KubeconfigSet.Load(request.KubeconfigPath);
         var context = set.GetContext(request.Context);
         var info = set.Describe().First(c => c.Name == context.Name);
+        var cluster = set.FindCluster(context.ContextDetails?.Cluster);
+        var user = set.FindUser(context.ContextDetails?.User);
+        string where = $"Context '{context.Name}' in {info.KubeconfigPath}";
+
+        // The module runs exec plugins itself (bounded, killed on timeout): KubernetesClient must not see them.
+        ExecCredentialPlugin? exec = null;
+        if (user?.UserCredentials?.ExternalExecution is { } execution)
+        {
+            string? userFile = set.SourceOfUser(user.Name);
+            exec = ExecCredentialPlugin.Create(
+                execution,
+                user.Name,
+                set.InteractiveModeOf(user.Name),
+                userFile is null ? null : Path.GetDirectoryName(userFile),
+                ExecClusterInfo(cluster?.ClusterEndpoint, set.ProxyUrlOf(cluster?.Name)),
+                request.ExecPluginTimeout);
+            user.UserCredentials.ExternalExecution = null;
+            if (KubeconfigSet.AuthKindOf(user.UserCredentials) == K8sAuthKind.None && context.ContextDetails is not null)
+            {
+                context.ContextDetails.User = null;
+            }
+        }
+
         KubernetesClientConfiguration configuration;
         try
         {
@@ -47,15 +79,22 @@ public sealed class ClusterClient : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new K8sOperationException(
-                K8sErrorKind.Configuration,
-                $"Context '{context.Name}' in {info.KubeconfigPath} cannot be used: {FirstLine(ex.Message)}",
-                context.Name,
-                ex);
+            exec?.Dispose();
+            throw new K8sOperationException(K8sErrorKind.Configuration, $"{where} cannot be used: {FirstLine(ex.Message)}", context.Name);
         }
 
-        string ns = request.Namespace ?? info.Namespace ?? "default";
-        return new ClusterClient(new Kubernetes(configuration), info, ns);
+        try
+        {
+            string ns = request.Namespace ?? info.Namespace ?? "default";
+            var authKind = exec is null ? info.AuthKind : K8sAuthKind.Exec;
+            var (api, warnings) = Connect(configuration, request, context.Name, info.Server ?? configuration.Host, set.ProxyUrlOf(cluster?.Name), cluster?.Name, authKind, exec, where);
+            return new ClusterClient(api, info, ns, warnings);
+        }
+        catch
+        {
+            exec?.Dispose();
+            throw;
+        }
     }
 
     private static ClusterClient CreateInCluster(ConnectionRequest request)
@@ -67,7 +106,7 @@ public sealed class ClusterClient : IDisposable
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            throw new K8sOperationException(K8sErrorKind.Configuration, $"In-cluster service account configuration cannot be used: {ex.Message}", null, ex);
+            throw new K8sOperationException(K8sErrorKind.Configuration, $"In-cluster service account configuration cannot be used: {FirstLine(ex.Message)}");
         }
 
         var info = new K8sContextInfo
@@ -80,7 +119,166 @@ public sealed class ClusterClient : IDisposable
             AuthKind = K8sAuthKind.InCluster,
             IsCurrent = true,
         };
-        return new ClusterClient(new Kubernetes(configuration), info, request.Namespace ?? configuration.Namespace ?? "default");
+        var (api, warnings) = Connect(configuration, request, info.Name, configuration.Host, null, null, K8sAuthKind.InCluster, null, "The in-cluster configuration");
+        return new ClusterClient(api, info, request.Namespace ?? configuration.Namespace ?? "default", warnings);
+    }
+
+    /// <summary>
+    /// Puts the module's own transport under KubernetesClient: it keeps the static credentials it read (token, token
+    /// file, basic, auth-provider) and the request building; TLS, proxy, timeouts and exec plugins are ours.
+    /// </summary>
+    private static (IKubernetes Api, IReadOnlyList<string> Warnings) Connect(
+        KubernetesClientConfiguration configuration,
+        ConnectionRequest request,
+        string contextName,
+        string displayServer,
+        string? proxyUrl,
+        string? clusterName,
+        K8sAuthKind authKind,
+        ExecCredentialPlugin? exec,
+        string where)
+    {
+        if (request.ConnectTimeout <= TimeSpan.Zero)
+        {
+            throw K8sOperationException.InvalidArgument("ConnectTimeout", request.ConnectTimeout.TotalSeconds, "use 1 second or more.");
+        }
+
+        if (request.RequestTimeout <= TimeSpan.Zero && request.RequestTimeout != Timeout.InfiniteTimeSpan)
+        {
+            throw K8sOperationException.InvalidArgument("RequestTimeout", request.RequestTimeout.TotalSeconds, "use 1 second or more (0 for no limit).");
+        }
+
+        if (!Uri.TryCreate(configuration.Host, UriKind.Absolute, out var hostUri) || hostUri.Scheme is not ("https" or "http"))
+        {
+            throw new K8sOperationException(K8sErrorKind.Configuration, $"{where}: the server '{ServerAddress.Redact(configuration.Host)}' is not an https:// or http:// URL.", contextName);
+        }
+
+        var server = ServerAddress.WithoutUserInfo(hostUri);
+        bool https = server.Scheme == Uri.UriSchemeHttps;
+        var warnings = new List<string>();
+        if (https && configuration.SkipTlsVerify && configuration.SslCaCerts is { Count: > 0 })
+        {
+            throw new K8sOperationException(K8sErrorKind.Configuration, $"{where}: specifying a root certificates file with the insecure flag is not allowed", contextName);
+        }
+
+        if (https && configuration.SkipTlsVerify)
+        {
+            warnings.Add($"{where} sets insecure-skip-tls-verify: the certificate of {displayServer} is not verified, so anyone on the network path can pose as the API server and receive the credentials.");
+        }
+
+        if (!https && authKind != K8sAuthKind.None)
+        {
+            if (!request.AllowUnencryptedAuthentication)
+            {
+                throw new K8sOperationException(
+                    K8sErrorKind.Configuration,
+                    $"{where} would send {authKind} credentials to {displayServer} over plain HTTP, where anyone on the network path can read them. Use an https:// server, or pass -AllowUnencryptedAuthentication to send them anyway (kubectl sends no credentials over http:// at all).",
+                    contextName);
+            }
+
+            warnings.Add(authKind == K8sAuthKind.ClientCertificate
+                ? $"{where}: {displayServer} is plain HTTP, so the client certificate cannot be presented; requests are anonymous."
+                : $"{where}: credentials are sent to {displayServer} over plain HTTP in clear text (-AllowUnencryptedAuthentication).");
+        }
+
+        X509Certificate2? clientCertificate;
+        try
+        {
+            clientCertificate = https ? ClientCertificates.FromConfiguration(configuration) : null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new K8sOperationException(K8sErrorKind.Configuration, $"{where}: the client certificate cannot be used: {FirstLine(ex.Message)}", contextName);
+        }
+
+        var proxy = Proxy(proxyUrl, clusterName, contextName);
+        var settings = new TransportSettings
+        {
+            Server = server,
+            DisplayServer = displayServer.TrimEnd('/'),
+            Context = contextName,
+            Roots = configuration.SslCaCerts is { Count: > 0 } roots ? roots : null,
+            SkipTlsVerify = configuration.SkipTlsVerify,
+            ServerName = string.IsNullOrWhiteSpace(configuration.TlsServerName) ? server.IdnHost : configuration.TlsServerName,
+            ClientCertificate = clientCertificate,
+            Proxy = proxy,
+            HttpsProxyHost = proxy?.Address is { Scheme: "https" } proxyAddress ? proxyAddress.IdnHost : null,
+            ConnectTimeout = request.ConnectTimeout,
+            RequestTimeout = request.RequestTimeout,
+            AllowUnencryptedAuthentication = request.AllowUnencryptedAuthentication,
+            Exec = exec,
+        };
+
+        // KubernetesClient's own HTTP stack under our handler stays unused: give it nothing to load or verify.
+        configuration.Host = server.ToString();
+        configuration.SslCaCerts = null;
+        configuration.SkipTlsVerify = false;
+        configuration.ClientCertificateData = null;
+        configuration.ClientCertificateKeyData = null;
+        configuration.ClientCertificateFilePath = null;
+        configuration.ClientKeyFilePath = null;
+        configuration.HttpClientTimeout = Timeout.InfiniteTimeSpan;
+        return (new Kubernetes(configuration, new StrictFieldValidationHandler(), new ClusterTransport(settings)), warnings);
+    }
+
+    /// <summary>proxy-url as client-go reads it: http, https or socks5, with optional user:password.</summary>
+    private static WebProxy? Proxy(string? proxyUrl, string? clusterName, string contextName)
+    {
+        if (proxyUrl is null)
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(proxyUrl, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https" or "socks5"))
+        {
+            string scheme = uri?.Scheme ?? proxyUrl.Split("://", 2)[0];
+            throw new K8sOperationException(
+                K8sErrorKind.Configuration,
+                $"invalid 'proxy-url' \"{ServerAddress.Redact(proxyUrl)}\" for cluster \"{clusterName}\": unsupported scheme \"{scheme}\", must be http, https, or socks5",
+                contextName);
+        }
+
+        var proxy = new WebProxy(ServerAddress.WithoutUserInfo(uri));
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            string[] parts = uri.UserInfo.Split(':', 2);
+            proxy.Credentials = new NetworkCredential(Uri.UnescapeDataString(parts[0]), parts.Length > 1 ? Uri.UnescapeDataString(parts[1]) : string.Empty);
+        }
+
+        return proxy;
+    }
+
+    /// <summary>spec.cluster of KUBERNETES_EXEC_INFO for plugins with provideClusterInfo (client-go's Cluster type).</summary>
+    private static JsonObject? ExecClusterInfo(ClusterEndpoint? endpoint, string? proxyUrl)
+    {
+        if (endpoint is null)
+        {
+            return null;
+        }
+
+        var cluster = new JsonObject { ["server"] = endpoint.Server };
+        if (!string.IsNullOrEmpty(endpoint.TlsServerName))
+        {
+            cluster["tls-server-name"] = endpoint.TlsServerName;
+        }
+
+        if (endpoint.SkipTlsVerify)
+        {
+            cluster["insecure-skip-tls-verify"] = true;
+        }
+
+        if (!string.IsNullOrEmpty(endpoint.CertificateAuthorityData))
+        {
+            cluster["certificate-authority-data"] = endpoint.CertificateAuthorityData;
+        }
+
+        if (!string.IsNullOrEmpty(proxyUrl))
+        {
+            cluster["proxy-url"] = proxyUrl;
+        }
+
+        cluster["config"] = null;
+        return cluster;
     }
 
     /// <summary>Asks the server who we are and what it runs; fails with a clear error when it cannot.</summary>

@@ -1,8 +1,14 @@
 namespace K8sSecurity.Engine.Connection;
 
-/// <summary>Which cluster to talk to. Unset fields follow kubectl's defaults.</summary>
+/// <summary>Which cluster to talk to, and how. Unset fields follow kubectl's defaults.</summary>
 public sealed record ConnectionRequest
 {
+    /// <summary>Connecting (TCP, proxy tunnel and TLS handshake) gives up after this long unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>One request (sending it and reading the whole answer) gives up after this long unless told otherwise.</summary>
+    public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(60);
+
     /// <summary>An explicit kubeconfig file (like kubectl --kubeconfig); null means $KUBECONFIG, then ~/.kube/config, then in-cluster.</summary>
     public string? KubeconfigPath { get; init; }
 
@@ -11,4 +17,16 @@ public sealed record ConnectionRequest
 
     /// <summary>Overrides the context's namespace as the default for namespaced commands.</summary>
     public string? Namespace { get; init; }
+
+    /// <summary>Limit for establishing a connection.</summary>
+    public TimeSpan ConnectTimeout { get; init; } = DefaultConnectTimeout;
+
+    /// <summary>Limit for one request and its answer; <see cref="Timeout.InfiniteTimeSpan"/> for none.</summary>
+    public TimeSpan RequestTimeout { get; init; } = DefaultRequestTimeout;
+
+    /// <summary>How long an exec credential plugin may run before it is stopped with its child processes.</summary>
+    public TimeSpan ExecPluginTimeout { get; init; } = ExecCredentialPlugin.DefaultTimeout;
+
+    /// <summary>Send tokens and passwords to an http:// server (in clear text). Off: such a context is refused.</summary>
+    public bool AllowUnencryptedAuthentication { get; init; }
 }

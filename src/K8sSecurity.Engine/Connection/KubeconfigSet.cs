@@ -1,6 +1,8 @@
 using k8s;
 using k8s.KubeConfigModels;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Identity;
+using YamlDotNet.RepresentationModel;
 
 namespace K8sSecurity.Engine.Connection;
 
@@ -11,6 +13,9 @@ namespace K8sSecurity.Engine.Connection;
 public sealed class KubeconfigSet
 {
     private readonly Dictionary<string, string> contextSource = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> userSource = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> proxyUrls = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> interactiveModes = new(StringComparer.Ordinal);
 
     private KubeconfigSet(K8SConfiguration merged, IReadOnlyList<string> paths)
     {
@@ -84,6 +89,7 @@ public sealed class KubeconfigSet
                 throw new K8sOperationException(K8sErrorKind.Configuration, $"Kubeconfig file '{path}' cannot be read: {ex.Message}", path, ex);
             }
 
+            set.ReadFieldsTheModelLacks(path);
             merged.CurrentContext ??= string.IsNullOrEmpty(file.CurrentContext) ? null : file.CurrentContext;
             merged.ApiVersion ??= file.ApiVersion;
             merged.Kind ??= file.Kind;
@@ -102,6 +108,15 @@ public sealed class KubeconfigSet
     }
 
     public string? SourceOf(string contextName) => contextSource.GetValueOrDefault(contextName);
+
+    /// <summary>The kubeconfig file that defines a user (an exec command with a path is relative to it).</summary>
+    public string? SourceOfUser(string userName) => userSource.GetValueOrDefault(userName);
+
+    /// <summary>A cluster's <c>proxy-url</c> (KubernetesClient's model does not read it).</summary>
+    public string? ProxyUrlOf(string? clusterName) => clusterName is null ? null : proxyUrls.GetValueOrDefault(clusterName);
+
+    /// <summary>A user's <c>exec.interactiveMode</c> (KubernetesClient's model does not read it).</summary>
+    public string? InteractiveModeOf(string? userName) => userName is null ? null : interactiveModes.GetValueOrDefault(userName);
 
     public Context GetContext(string? name)
     {
@@ -134,7 +149,7 @@ public sealed class KubeconfigSet
             {
                 Name = context.Name,
                 Cluster = context.ContextDetails?.Cluster,
-                Server = cluster?.ClusterEndpoint?.Server,
+                Server = ServerAddress.Redact(cluster?.ClusterEndpoint?.Server),
                 User = context.ContextDetails?.User,
                 Namespace = string.IsNullOrEmpty(context.ContextDetails?.Namespace) ? null : context.ContextDetails.Namespace,
                 AuthKind = AuthKindOf(user?.UserCredentials),
@@ -179,6 +194,39 @@ public sealed class KubeconfigSet
         }
 
         return K8sAuthKind.None;
+    }
+
+    /// <summary>Fields kubectl honours that KubernetesClient's typed model drops; the first file naming an entry wins.</summary>
+    private void ReadFieldsTheModelLacks(string path)
+    {
+        KubeconfigYaml document;
+        try
+        {
+            document = KubeconfigYaml.Load(path);
+        }
+        catch (K8sOperationException)
+        {
+            return; // KubernetesClient read it; anything it could not read was reported already.
+        }
+
+        foreach (var (name, body) in document.Entries("clusters", "cluster"))
+        {
+            string? proxy = KubeconfigYaml.GetString(body, "proxy-url");
+            proxyUrls.TryAdd(name, string.IsNullOrEmpty(proxy) ? null : proxy);
+        }
+
+        foreach (var (name, body) in document.Entries("users", "user"))
+        {
+            if (!userSource.TryAdd(name, path))
+            {
+                continue;
+            }
+
+            if (KubeconfigYaml.Child(body, "exec") is YamlMappingNode exec && KubeconfigYaml.GetString(exec, "interactiveMode") is { Length: > 0 } mode)
+            {
+                interactiveModes[name] = mode;
+            }
+        }
     }
 
     private static void AddNew<T>(ICollection<T>? target, IEnumerable<T>? source, Func<T, string?> name)

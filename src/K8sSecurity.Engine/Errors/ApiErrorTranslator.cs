@@ -3,12 +3,15 @@ using System.Net.Http;
 using System.Security.Authentication;
 using System.Text.Json;
 using k8s.Autorest;
+using K8sSecurity.Engine.Connection;
 
 namespace K8sSecurity.Engine.Errors;
 
 /// <summary>
 /// The single place where transport and API failures become <see cref="K8sOperationException"/>s.
 /// Every engine call that talks to the cluster goes through <see cref="CallAsync{T}"/>.
+/// The exceptions it builds keep no inner exception from the HTTP layer: KubernetesClient's
+/// <see cref="HttpOperationException"/> holds the request (headers, body) and response, and runbooks log $Error.
 /// </summary>
 public static class ApiErrorTranslator
 {
@@ -43,18 +46,21 @@ public static class ApiErrorTranslator
         {
             case K8sOperationException:
                 return null;
+            case ClusterTransportException transport:
+                string where = transport.Server is not null && operation.Contains(transport.Server, StringComparison.Ordinal) ? transport.Detail : transport.Message;
+                return new K8sOperationException(transport.Kind, $"{operation}: {where}", target);
             case OperationCanceledException when exception is not TaskCanceledException { InnerException: TimeoutException }:
                 return null;
             case HttpOperationException http:
                 return FromStatus(http, operation, target);
             case TaskCanceledException or TimeoutException:
-                return new K8sOperationException(K8sErrorKind.Timeout, $"{operation}: the API server did not answer in time.", target, exception);
+                return new K8sOperationException(K8sErrorKind.Timeout, $"{operation}: the API server did not answer in time.", target);
             case HttpRequestException request:
-                return new K8sOperationException(K8sErrorKind.Connection, $"{operation}: cannot reach the API server: {DescribeTransport(request)}", target, exception);
+                return new K8sOperationException(K8sErrorKind.Connection, $"{operation}: cannot reach the API server: {DescribeTransport(request)}", target);
             case AuthenticationException tls:
-                return new K8sOperationException(K8sErrorKind.Connection, $"{operation}: TLS failure: {tls.Message}", target, exception);
+                return new K8sOperationException(K8sErrorKind.Connection, $"{operation}: TLS failure: {tls.Message}", target);
             case IOException io when io.InnerException is AuthenticationException:
-                return new K8sOperationException(K8sErrorKind.Connection, $"{operation}: TLS failure: {io.InnerException.Message}", target, exception);
+                return new K8sOperationException(K8sErrorKind.Connection, $"{operation}: TLS failure: {io.InnerException.Message}", target);
             default:
                 return null;
         }
@@ -114,8 +120,12 @@ public static class ApiErrorTranslator
         {
             message = "the server rejected the credentials (401 Unauthorized): " + message;
         }
+        else if (kind == K8sErrorKind.Forbidden && RbacEscalationMessage.Matches(message))
+        {
+            message = RbacEscalationMessage.Explain(message);
+        }
 
-        return new K8sOperationException(kind, $"{operation}: {message}", target, http)
+        return new K8sOperationException(kind, $"{operation}: {message}", target)
         {
             StatusCode = (int)code,
             Reason = reason,

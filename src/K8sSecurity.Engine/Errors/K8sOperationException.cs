@@ -1,7 +1,8 @@
 namespace K8sSecurity.Engine.Errors;
 
 /// <summary>
-/// The one exception type the engine throws for expected failures. Messages never contain secrets or key material.
+/// The one exception type the engine throws for expected failures. Messages never contain secrets or key material,
+/// and an inner exception that could reach HTTP traffic (request headers, bodies) is dropped (<see cref="SafeExceptions"/>).
 /// </summary>
 public sealed class K8sOperationException : Exception
 {
@@ -15,12 +16,12 @@ public sealed class K8sOperationException : Exception
     }
 
     public K8sOperationException(string message, Exception innerException)
-        : base(message, innerException)
+        : base(message, SafeExceptions.WithoutHttpTraffic(innerException))
     {
     }
 
     public K8sOperationException(K8sErrorKind kind, string message, object? target = null, Exception? innerException = null)
-        : base(message, innerException)
+        : base(message, SafeExceptions.WithoutHttpTraffic(innerException))
     {
         Kind = kind;
         Target = target;

@@ -4,6 +4,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -92,8 +93,8 @@ public static class LimitRangeService
     /// <summary>Parses and checks the request alone (before any call): names, quantities, type rules, ranges.</summary>
     public static void Validate(LimitRangeRequest request)
     {
-        GuardrailNames.ValidateName("Name", request.Name);
-        GuardrailNames.ValidateName("Namespace", request.Namespace);
+        KubernetesNames.ValidateObjectName("Name", request.Name);
+        KubernetesNames.ValidateNamespace("Namespace", request.Namespace);
         var item = Parse(request);
         if (item.Maps().All(m => m.Values.Count == 0))
         {
@@ -184,26 +185,29 @@ public static class LimitRangeService
         return new PlannedChange
         {
             Action = action, Kind = "LimitRange", Namespace = request.Namespace, Name = request.Name, Description = description, Desired = desired,
+            Replan = ct => PlanAsync(cluster, request, log, ct), Log = log,
         };
     }
 
+    /// <summary>Sends the planned change with the read resourceVersion; planned again from a fresh read when another writer was first.</summary>
     public static async Task<IReadOnlyList<LimitRangeRow>> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
-        V1LimitRange result = plan.Action switch
+        V1LimitRange result = await GuardrailApi.ApplyAsync(plan, current => current.Action switch
         {
-            ChangeAction.Create => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.CoreV1.CreateNamespacedLimitRangeAsync((V1LimitRange)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
-                $"Creating LimitRange {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            ChangeAction.Update => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.CoreV1.ReplaceNamespacedLimitRangeAsync((V1LimitRange)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
-                $"Updating LimitRange {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            _ => (V1LimitRange)plan.Desired!,
-        };
+            ChangeAction.Create => ReadModifyWrite.WriteAsync(WriteKind.Create,
+                () => cluster.Api.CoreV1.CreateNamespacedLimitRangeAsync((V1LimitRange)current.Desired!, current.Namespace, cancellationToken: cancellationToken),
+                $"Creating LimitRange {current.Namespace}/{current.Name}", current.Name),
+            ChangeAction.Update => ReadModifyWrite.WriteAsync(WriteKind.Update,
+                () => cluster.Api.CoreV1.ReplaceNamespacedLimitRangeAsync((V1LimitRange)current.Desired!, current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Updating LimitRange {current.Namespace}/{current.Name}", current.Name),
+            _ => Task.FromResult((V1LimitRange)current.Desired!),
+        }, cancellationToken).ConfigureAwait(false);
         return ToRows(result);
     }
 
     public static async Task<IReadOnlyList<LimitRangeRow>> GetAsync(ClusterClient cluster, string? ns, string? name, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var list = ns is null
             ? await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListLimitRangeForAllNamespacesAsync(cancellationToken: cancellationToken), "Listing limit ranges").ConfigureAwait(false)
             : await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListNamespacedLimitRangeAsync(ns, cancellationToken: cancellationToken), $"Listing limit ranges in {ns}", ns).ConfigureAwait(false);
@@ -213,10 +217,14 @@ public static class LimitRangeService
             .SelectMany(ToRows).ToList();
     }
 
-    public static Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken) =>
-        ApiErrorTranslator.CallAsync(
+    public static Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
+    {
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
+        return ApiErrorTranslator.CallAsync(
             () => cluster.Api.CoreV1.DeleteNamespacedLimitRangeAsync(name, ns, cancellationToken: cancellationToken),
             $"Deleting LimitRange {ns}/{name}", name);
+    }
 
     internal static IReadOnlyList<LimitRangeRow> ToRows(V1LimitRange range)
     {
@@ -261,11 +269,7 @@ public static class LimitRangeService
             foreach (var (resource, text) in values)
             {
                 ValidateResourceName(map, resource);
-                if (!Quantity.TryParse(text?.Trim(), out var quantity, out string? error))
-                {
-                    throw K8sOperationException.InvalidArgument(map, $"{resource}={text}", error!);
-                }
-
+                var quantity = KubernetesNames.ParseQuantity(map, text, $"{resource}={text}");
                 if (quantity.Sign < 0)
                 {
                     throw K8sOperationException.InvalidArgument(map, $"{resource}={text}", "must be greater than or equal to 0");
@@ -408,6 +412,8 @@ public static class LimitRangeService
         {
             throw K8sOperationException.InvalidArgument(parameter, resource, "must be a standard limit type or fully qualified (cpu, memory, ephemeral-storage, storage, hugepages-<size>, <domain>/<name>)");
         }
+
+        KubernetesNames.ValidateLabelKey(parameter, resource); // validateResourceName: a qualified name
     }
 
     /// <summary>

@@ -6,6 +6,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -80,7 +81,7 @@ public static class NetworkPolicyService
 
     internal static V1NetworkPolicy Build(NetworkPolicyRequest request)
     {
-        GuardrailNames.ValidateName("Namespace", request.Namespace);
+        KubernetesNames.ValidateNamespace("Namespace", request.Namespace);
         string deny = request.DefaultDeny ?? "None";
         if (deny is not ("None" or "Ingress" or "Egress" or "All"))
         {
@@ -105,7 +106,7 @@ public static class NetworkPolicyService
         }
 
         string name = request.Name ?? (deny != "None" ? "default-deny-" + deny.ToLowerInvariant() : throw K8sOperationException.InvalidArgument("Name", null, "a policy with allow rules needs -Name"));
-        GuardrailNames.ValidateName("Name", name);
+        KubernetesNames.ValidateObjectName("Name", name);
 
         var ports = request.Port.Select(p => ParsePort(p, request.Protocol)).ToList();
         foreach (string cidr in request.AllowFromCidr.Concat(request.AllowToCidr).Concat(request.ExceptCidr))
@@ -116,15 +117,13 @@ public static class NetworkPolicyService
             }
         }
 
-        foreach (var selector in new[] { request.PodSelector, request.AllowFromPod, request.AllowFromNamespace, request.AllowToPod, request.AllowToNamespace })
+        foreach (var (parameter, selector) in new[]
         {
-            foreach (var (key, value) in selector ?? new Dictionary<string, string>())
-            {
-                if (string.IsNullOrWhiteSpace(key) || key.Length > 317 || value.Length > 63)
-                {
-                    throw K8sOperationException.InvalidArgument("PodSelector", $"{key}={value}", "is not a valid label");
-                }
-            }
+            ("PodSelector", request.PodSelector), ("AllowFromPod", request.AllowFromPod), ("AllowFromNamespace", request.AllowFromNamespace),
+            ("AllowToPod", request.AllowToPod), ("AllowToNamespace", request.AllowToNamespace),
+        })
+        {
+            KubernetesNames.ValidateLabels(parameter, selector);
         }
 
         var types = new List<string>();
@@ -236,38 +235,48 @@ public static class NetworkPolicyService
         }
 
         log.Verbose($"NetworkPolicy {ns}/{name}: {description}");
-        return new PlannedChange { Action = action, Kind = "NetworkPolicy", Namespace = ns, Name = name, Description = description, Desired = desired };
+        return new PlannedChange
+        {
+            Action = action, Kind = "NetworkPolicy", Namespace = ns, Name = name, Description = description, Desired = desired,
+            Replan = ct => PlanAsync(cluster, desired, force, log, ct), Log = log,
+        };
     }
 
+    /// <summary>Sends the planned change with the read resourceVersion; planned again from a fresh read when another writer was first.</summary>
     public static async Task<NetworkPolicyInfo> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
-        var result = plan.Action switch
+        var result = await GuardrailApi.ApplyAsync(plan, current => current.Action switch
         {
-            ChangeAction.Create => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.CreateNamespacedNetworkPolicyAsync((V1NetworkPolicy)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken),
-                $"Creating NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            ChangeAction.Update => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync((V1NetworkPolicy)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken),
-                $"Replacing NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-            _ => await ApiErrorTranslator.CallAsync(
-                () => cluster.Api.NetworkingV1.ReadNamespacedNetworkPolicyAsync(plan.Name, plan.Namespace, cancellationToken: cancellationToken),
-                $"Reading NetworkPolicy {plan.Namespace}/{plan.Name}", plan.Name).ConfigureAwait(false),
-        };
+            ChangeAction.Create => ReadModifyWrite.WriteAsync(WriteKind.Create,
+                () => cluster.Api.NetworkingV1.CreateNamespacedNetworkPolicyAsync((V1NetworkPolicy)current.Desired!, current.Namespace, cancellationToken: cancellationToken),
+                $"Creating NetworkPolicy {current.Namespace}/{current.Name}", current.Name),
+            ChangeAction.Update => ReadModifyWrite.WriteAsync(WriteKind.Update,
+                () => cluster.Api.NetworkingV1.ReplaceNamespacedNetworkPolicyAsync((V1NetworkPolicy)current.Desired!, current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Replacing NetworkPolicy {current.Namespace}/{current.Name}", current.Name),
+            _ => ApiErrorTranslator.CallAsync(
+                () => cluster.Api.NetworkingV1.ReadNamespacedNetworkPolicyAsync(current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Reading NetworkPolicy {current.Namespace}/{current.Name}", current.Name),
+        }, cancellationToken).ConfigureAwait(false);
         return ToInfo(result);
     }
 
     public static async Task<IReadOnlyList<NetworkPolicyInfo>> GetAsync(ClusterClient cluster, string? ns, string? name, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var list = await ListAsync(cluster, ns, cancellationToken).ConfigureAwait(false);
         return list.Where(p => name is null || GuardrailNames.Matches(name, p.Metadata.Name))
             .OrderBy(p => p.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(p => p.Metadata.Name, StringComparer.Ordinal)
             .Select(ToInfo).ToList();
     }
 
-    public static Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken) =>
-        ApiErrorTranslator.CallAsync(
+    public static Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
+    {
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
+        return ApiErrorTranslator.CallAsync(
             () => cluster.Api.NetworkingV1.DeleteNamespacedNetworkPolicyAsync(name, ns, cancellationToken: cancellationToken),
             $"Deleting NetworkPolicy {ns}/{name}", name);
+    }
 
     internal static async Task<IList<V1NetworkPolicy>> ListAsync(ClusterClient cluster, string? ns, CancellationToken cancellationToken)
     {

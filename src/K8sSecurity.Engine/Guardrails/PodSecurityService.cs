@@ -6,6 +6,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -60,7 +61,7 @@ public static class PodSecurityService
 
     public static void Validate(PodSecurityRequest request)
     {
-        GuardrailNames.ValidateName("Namespace", request.Namespace);
+        KubernetesNames.ValidateNamespace("Namespace", request.Namespace);
         if (request.Enforce is null && request.Audit is null && request.Warn is null)
         {
             throw K8sOperationException.InvalidArgument("Enforce", null, "give at least one of -Enforce, -Audit, -Warn");
@@ -110,6 +111,11 @@ public static class PodSecurityService
         Validate(request);
         var ns = await ApiErrorTranslator.CallAsync(
             () => cluster.Api.CoreV1.ReadNamespaceAsync(request.Namespace, cancellationToken: cancellationToken), $"Reading namespace {request.Namespace}", request.Namespace).ConfigureAwait(false);
+        return Describe(ns, request);
+    }
+
+    private static (bool Changed, string Description) Describe(V1Namespace ns, PodSecurityRequest request)
+    {
         var current = ns.Metadata.Labels ?? new Dictionary<string, string>();
         var changes = DesiredLabels(request)
             .Where(p => !current.TryGetValue(p.Key, out var v) || v != p.Value)
@@ -118,36 +124,44 @@ public static class PodSecurityService
         return (changes.Count > 0, changes.Count > 0 ? "set labels " + string.Join(", ", changes) : "labels already as requested");
     }
 
-    /// <summary>Patches the labels (merge patch); with <paramref name="dryRun"/> the server validates, warns and persists nothing.</summary>
-    public static async Task<NamespacePodSecurity> ApplyAsync(ClusterClient cluster, PodSecurityRequest request, bool dryRun, EngineLog log, CancellationToken cancellationToken)
+    /// <summary>
+    /// Patches the labels (merge patch, conditional on the resourceVersion it read; read again if another writer
+    /// changed the namespace first); with <paramref name="dryRun"/> the server validates, warns and persists nothing.
+    /// </summary>
+    public static Task<NamespacePodSecurity> ApplyAsync(ClusterClient cluster, PodSecurityRequest request, bool dryRun, EngineLog log, CancellationToken cancellationToken)
     {
-        var (changed, description) = await PlanAsync(cluster, request, cancellationToken).ConfigureAwait(false);
-        log.Verbose($"Namespace {request.Namespace}: {description}");
-        var labels = new JsonObject();
-        foreach (var (k, v) in DesiredLabels(request))
+        Validate(request);
+        return ReadModifyWrite.RunAsync($"Labelling namespace {request.Namespace}", request.Namespace, async _ =>
         {
-            labels[k] = v;
-        }
-
-        var body = new JsonObject { ["metadata"] = new JsonObject { ["labels"] = labels } };
-        var patch = new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch);
-        if (!changed && !dryRun)
-        {
-            var unchanged = await ApiErrorTranslator.CallAsync(
+            var ns = await ApiErrorTranslator.CallAsync(
                 () => cluster.Api.CoreV1.ReadNamespaceAsync(request.Namespace, cancellationToken: cancellationToken), $"Reading namespace {request.Namespace}", request.Namespace).ConfigureAwait(false);
-            return FromNamespace(unchanged, preview: false, changed: false, Array.Empty<string>());
-        }
+            var (changed, description) = Describe(ns, request);
+            log.Verbose($"Namespace {request.Namespace}: {description}");
+            if (!changed && !dryRun)
+            {
+                return FromNamespace(ns, preview: false, changed: false, Array.Empty<string>());
+            }
 
-        using var response = await ApiErrorTranslator.CallAsync(
-            () => cluster.Api.CoreV1.PatchNamespaceWithHttpMessagesAsync(patch, request.Namespace, dryRun: dryRun ? "All" : null, cancellationToken: cancellationToken),
-            $"{(dryRun ? "Previewing (server dry run)" : "Labelling")} namespace {request.Namespace}", request.Namespace).ConfigureAwait(false);
-        var warnings = ParseWarnings(response.Response.Headers);
-        foreach (string warning in warnings)
-        {
-            log.Warning(warning);
-        }
+            var labels = new JsonObject();
+            foreach (var (k, v) in DesiredLabels(request))
+            {
+                labels[k] = v;
+            }
 
-        return FromNamespace(response.Body, dryRun, changed, warnings);
+            var body = new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = ns.Metadata.ResourceVersion, ["labels"] = labels } };
+            var patch = new V1Patch(body.ToJsonString(), V1Patch.PatchType.MergePatch);
+            using var response = await ReadModifyWrite.WriteAsync(
+                WriteKind.Update,
+                () => cluster.Api.CoreV1.PatchNamespaceWithHttpMessagesAsync(patch, request.Namespace, dryRun: dryRun ? "All" : null, cancellationToken: cancellationToken),
+                $"{(dryRun ? "Previewing (server dry run)" : "Labelling")} namespace {request.Namespace}", request.Namespace).ConfigureAwait(false);
+            var warnings = ParseWarnings(response.Response.Headers);
+            foreach (string warning in warnings)
+            {
+                log.Warning(warning);
+            }
+
+            return FromNamespace(response.Body, dryRun, changed, warnings);
+        }, log, cancellationToken);
     }
 
     /// <summary>RFC 7234 Warning values ("299 - \"text\"") to their text.</summary>
@@ -233,7 +247,7 @@ public sealed class NamespaceSecurityInfo
 /// <summary>Get-K8sNamespaceSecurity: one list request per kind for the whole cluster, never one per namespace.</summary>
 public static class NamespaceSecurityService
 {
-    public static async Task<IReadOnlyList<NamespaceSecurityInfo>> GetAsync(ClusterClient cluster, IReadOnlyList<string>? names, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<NamespaceSecurityInfo>> GetAsync(ClusterClient cluster, IReadOnlyList<string>? names, EngineLog log, CancellationToken cancellationToken)
     {
         var api = cluster.Api;
         var namespacesTask = ApiErrorTranslator.CallAsync(() => api.CoreV1.ListNamespaceAsync(cancellationToken: cancellationToken), "Listing namespaces");
@@ -244,20 +258,23 @@ public static class NamespaceSecurityService
 
         // Pods can be many: page through them and keep only counts.
         var podCounts = new Dictionary<string, int>(StringComparer.Ordinal);
-        string? continueToken = null;
-        do
+        var pods = new ListPager<V1Pod>(
+            async token =>
+            {
+                var page = await ApiErrorTranslator.CallAsync(
+                    () => api.CoreV1.ListPodForAllNamespacesAsync(continueParameter: token, limit: 500, cancellationToken: cancellationToken), "Listing pods").ConfigureAwait(false);
+                return (page.Items.ToList(), string.IsNullOrEmpty(page.Metadata?.ContinueProperty) ? null : page.Metadata.ContinueProperty);
+            },
+            pod => ListKeys.Of(pod.Metadata),
+            "Listing pods",
+            log);
+        while (await pods.NextAsync().ConfigureAwait(false) is { } page)
         {
-            string? token = continueToken;
-            var page = await ApiErrorTranslator.CallAsync(
-                () => api.CoreV1.ListPodForAllNamespacesAsync(continueParameter: token, limit: 500, cancellationToken: cancellationToken), "Listing pods").ConfigureAwait(false);
-            foreach (var pod in page.Items)
+            foreach (var pod in page)
             {
                 podCounts[pod.Metadata.NamespaceProperty] = podCounts.GetValueOrDefault(pod.Metadata.NamespaceProperty) + 1;
             }
-
-            continueToken = page.Metadata?.ContinueProperty;
         }
-        while (!string.IsNullOrEmpty(continueToken));
 
         var namespaces = await namespacesTask.ConfigureAwait(false);
         var quotas = (await quotasTask.ConfigureAwait(false)).Items.Select(q => q.Metadata.NamespaceProperty).ToHashSet(StringComparer.Ordinal);

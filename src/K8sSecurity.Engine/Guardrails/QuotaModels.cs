@@ -68,5 +68,10 @@ public sealed class PlannedChange
     /// <summary>The object to send (a KubernetesClient model, engine-internal: the cmdlet layer never sees its type).</summary>
     internal object? Desired { get; init; }
 
+    /// <summary>Plans the same request again from a fresh read, when another writer changed the object before ours landed.</summary>
+    internal Func<CancellationToken, Task<PlannedChange>>? Replan { get; init; }
+
+    internal Diagnostics.EngineLog Log { get; init; } = Diagnostics.EngineLog.None;
+
     public string Target => string.IsNullOrEmpty(Namespace) ? $"{Kind} {Name}" : $"{Kind} {Namespace}/{Name}";
 }

@@ -4,6 +4,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -15,8 +16,8 @@ public static class QuotaService
     /// <summary>Checks names, quantities and scopes like the apiserver does; nothing is sent.</summary>
     public static void Validate(QuotaRequest request)
     {
-        GuardrailNames.ValidateName("Name", request.Name);
-        GuardrailNames.ValidateName("Namespace", request.Namespace);
+        KubernetesNames.ValidateObjectName("Name", request.Name);
+        KubernetesNames.ValidateNamespace("Namespace", request.Namespace);
         foreach (var (resource, value) in request.Hard)
         {
             ResourceNames.ValidateQuotaResourceName("Hard", resource);
@@ -135,28 +136,27 @@ public static class QuotaService
         return new PlannedChange
         {
             Action = action, Kind = "ResourceQuota", Namespace = request.Namespace, Name = request.Name, Description = description, Desired = desired,
+            Replan = ct => PlanAsync(cluster, request, log, ct), Log = log,
         };
     }
 
-    /// <summary>Sends the planned change (or nothing when unchanged) and returns the quota's rows.</summary>
+    /// <summary>
+    /// Sends the planned change (or nothing when unchanged) and returns the quota's rows. The update carries the
+    /// resourceVersion the plan read; when another writer changed the quota first, the request is planned again on the
+    /// fresh quota (so its other resources stay) and sent again.
+    /// </summary>
     public static async Task<IReadOnlyList<NamespaceQuotaRow>> ApplyAsync(ClusterClient cluster, PlannedChange plan, CancellationToken cancellationToken)
     {
-        V1ResourceQuota result;
-        string operation = $"{(plan.Action == ChangeAction.Create ? "Creating" : "Updating")} ResourceQuota {plan.Namespace}/{plan.Name}";
-        switch (plan.Action)
+        var result = await GuardrailApi.ApplyAsync(plan, current => current.Action switch
         {
-            case ChangeAction.Create:
-                result = await ApiErrorTranslator.CallAsync(
-                    () => cluster.Api.CoreV1.CreateNamespacedResourceQuotaAsync((V1ResourceQuota)plan.Desired!, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
-                break;
-            case ChangeAction.Update:
-                result = await ApiErrorTranslator.CallAsync(
-                    () => cluster.Api.CoreV1.ReplaceNamespacedResourceQuotaAsync((V1ResourceQuota)plan.Desired!, plan.Name, plan.Namespace, cancellationToken: cancellationToken), operation, plan.Name).ConfigureAwait(false);
-                break;
-            default:
-                result = (V1ResourceQuota)plan.Desired!;
-                break;
-        }
+            ChangeAction.Create => ReadModifyWrite.WriteAsync(WriteKind.Create,
+                () => cluster.Api.CoreV1.CreateNamespacedResourceQuotaAsync((V1ResourceQuota)current.Desired!, current.Namespace, cancellationToken: cancellationToken),
+                $"Creating ResourceQuota {current.Namespace}/{current.Name}", current.Name),
+            ChangeAction.Update => ReadModifyWrite.WriteAsync(WriteKind.Update,
+                () => cluster.Api.CoreV1.ReplaceNamespacedResourceQuotaAsync((V1ResourceQuota)current.Desired!, current.Name, current.Namespace, cancellationToken: cancellationToken),
+                $"Updating ResourceQuota {current.Namespace}/{current.Name}", current.Name),
+            _ => Task.FromResult((V1ResourceQuota)current.Desired!),
+        }, cancellationToken).ConfigureAwait(false);
 
         // The create/update answer has no usage yet; read it back so rows show Used like Get does.
         var fresh = await GuardrailApi.GetOrNullAsync(
@@ -167,6 +167,7 @@ public static class QuotaService
 
     public static async Task<IReadOnlyList<NamespaceQuotaRow>> GetAsync(ClusterClient cluster, string? ns, string? name, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns, optional: true);
         var list = ns is null
             ? await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListResourceQuotaForAllNamespacesAsync(cancellationToken: cancellationToken), "Listing resource quotas").ConfigureAwait(false)
             : await ApiErrorTranslator.CallAsync(() => cluster.Api.CoreV1.ListNamespacedResourceQuotaAsync(ns, cancellationToken: cancellationToken), $"Listing resource quotas in {ns}", ns).ConfigureAwait(false);
@@ -176,13 +177,19 @@ public static class QuotaService
             .SelectMany(ToRows).ToList();
     }
 
-    public static async Task<bool> ExistsAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken) =>
-        await GuardrailApi.GetOrNullAsync(
+    public static async Task<bool> ExistsAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
+    {
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
+        return await GuardrailApi.GetOrNullAsync(
             () => cluster.Api.CoreV1.ReadNamespacedResourceQuotaAsync(name, ns, cancellationToken: cancellationToken),
             $"Reading ResourceQuota {ns}/{name}", name).ConfigureAwait(false) is not null;
+    }
 
     public static async Task RemoveAsync(ClusterClient cluster, string ns, string name, CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidateNamespace("Namespace", ns);
+        KubernetesNames.ValidateObjectName("Name", name);
         try
         {
             await ApiErrorTranslator.CallAsync(
@@ -288,6 +295,17 @@ public static class QuotaService
 /// <summary>Small helpers shared by the guardrail services.</summary>
 internal static class GuardrailApi
 {
+    /// <summary>
+    /// Applies a plan with <see cref="ReadModifyWrite"/>: the first attempt sends the plan the user confirmed, later
+    /// attempts (after another writer got there first) the same request planned again from a fresh read.
+    /// </summary>
+    public static Task<T> ApplyAsync<T>(PlannedChange plan, Func<PlannedChange, Task<T>> send, CancellationToken cancellationToken) =>
+        ReadModifyWrite.RunAsync($"Applying {plan.Target}", plan.Name, async attempt =>
+        {
+            var current = attempt == 1 || plan.Replan is null ? plan : await plan.Replan(cancellationToken).ConfigureAwait(false);
+            return await send(current).ConfigureAwait(false);
+        }, plan.Log, cancellationToken);
+
     /// <summary>GET that answers null for 404 instead of failing.</summary>
     public static async Task<T?> GetOrNullAsync<T>(Func<Task<T>> call, string operation, object? target)
         where T : class
@@ -303,29 +321,9 @@ internal static class GuardrailApi
     }
 }
 
-/// <summary>DNS-1123 names and wildcard matching used by the guardrail cmdlets.</summary>
+/// <summary>Wildcard matching used by the guardrail cmdlets (names are checked by KubernetesNames).</summary>
 public static class GuardrailNames
 {
-    public static void ValidateName(string parameter, string? name)
-    {
-        if (string.IsNullOrEmpty(name) || name.Length > 253
-            || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '.')
-            || !char.IsAsciiLetterOrDigit(name[0]) || !char.IsAsciiLetterOrDigit(name[^1]))
-        {
-            throw K8sOperationException.InvalidArgument(parameter, name, "must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-', '.', starting and ending with an alphanumeric character)");
-        }
-    }
-
-    public static void ValidateLabelName(string parameter, string? name)
-    {
-        if (string.IsNullOrEmpty(name) || name.Length > 63
-            || !name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-')
-            || !char.IsAsciiLetterOrDigit(name[0]) || !char.IsAsciiLetterOrDigit(name[^1]))
-        {
-            throw K8sOperationException.InvalidArgument(parameter, name, "must be a lowercase RFC 1123 label (a-z, 0-9, '-', at most 63 characters)");
-        }
-    }
-
     /// <summary>'*' and '?' wildcards, case-sensitive like Kubernetes names.</summary>
     public static bool Matches(string pattern, string value)
     {

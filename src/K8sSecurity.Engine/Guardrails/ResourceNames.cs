@@ -1,4 +1,5 @@
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -43,10 +44,7 @@ public static class ResourceNames
     public static Quantity ParseValue(string parameter, string resource, object? value)
     {
         string text = Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)?.Trim() ?? string.Empty;
-        if (!Quantity.TryParse(text, out var quantity, out string? error))
-        {
-            throw K8sOperationException.InvalidArgument(parameter, $"{resource}={text}", error!);
-        }
+        var quantity = KubernetesNames.ParseQuantity(parameter, text, $"{resource}={text}");
 
         if (quantity.Sign < 0)
         {
@@ -67,6 +65,8 @@ public static class ResourceNames
         {
             throw K8sOperationException.InvalidArgument(parameter, name, "a resource name is required");
         }
+
+        KubernetesNames.ValidateLabelKey(parameter, name); // validateResourceName: a qualified name
 
         if (!name.Contains('/', StringComparison.Ordinal) && !IsStandardQuotaResource(name))
         {

@@ -1,8 +1,10 @@
+using System.Text.Json.Nodes;
 using k8s;
 using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Guardrails;
 
@@ -89,8 +91,8 @@ public static class SecureNamespaceService
     public static async Task<SecureNamespaceResult> PlanAsync(ClusterClient cluster, SecureNamespaceRequest request, EngineLog log, CancellationToken cancellationToken)
     {
         // Validate everything first: nothing is sent for a bad request.
-        GuardrailNames.ValidateLabelName("Name", request.Name);
-        GuardrailNames.ValidateName("ServiceAccountName", request.ServiceAccountName);
+        KubernetesNames.ValidateLabelName("Name", request.Name);
+        KubernetesNames.ValidateObjectName("ServiceAccountName", request.ServiceAccountName);
         var psa = new PodSecurityRequest { Namespace = request.Name, Enforce = request.PodSecurity, Audit = request.PodSecurity, Warn = request.PodSecurity, Version = request.PodSecurityVersion };
         PodSecurityService.Validate(psa);
         var quotaRequest = request.Quota is null ? null : new QuotaRequest { Namespace = request.Name, Hard = request.Quota };
@@ -113,7 +115,10 @@ public static class SecureNamespaceService
         var owner = request.Owner is null ? null : ParseOwner(request.Owner);
 
         var steps = new List<SecureNamespaceStep>();
-        steps.Add(await PlanNamespaceAsync(cluster, request.Name, PodSecurityService.DesiredLabels(psa), cancellationToken).ConfigureAwait(false));
+        var labels = PodSecurityService.DesiredLabels(psa);
+        steps.Add(Retrying(
+            await PlanNamespaceAsync(cluster, request.Name, labels, cancellationToken).ConfigureAwait(false),
+            ct => PlanNamespaceAsync(cluster, request.Name, labels, ct), log));
         if (quotaRequest is not null)
         {
             var plan = await QuotaService.PlanAsync(cluster, quotaRequest, log, cancellationToken).ConfigureAwait(false);
@@ -132,10 +137,16 @@ public static class SecureNamespaceService
             steps.Add(Step(steps.Count + 1, plan, ct => NetworkPolicyService.ApplyAsync(cluster, plan, ct)));
         }
 
-        steps.Add(await PlanServiceAccountAsync(cluster, request.Name, request.ServiceAccountName, steps.Count + 1, cancellationToken).ConfigureAwait(false));
+        int accountOrder = steps.Count + 1;
+        steps.Add(Retrying(
+            await PlanServiceAccountAsync(cluster, request.Name, request.ServiceAccountName, accountOrder, cancellationToken).ConfigureAwait(false),
+            ct => PlanServiceAccountAsync(cluster, request.Name, request.ServiceAccountName, accountOrder, ct), log));
         if (owner is not null)
         {
-            steps.Add(await PlanOwnerAsync(cluster, request.Name, owner, request.Force, steps.Count + 1, cancellationToken).ConfigureAwait(false));
+            int ownerOrder = steps.Count + 1;
+            steps.Add(Retrying(
+                await PlanOwnerAsync(cluster, request.Name, owner, request.Force, ownerOrder, cancellationToken).ConfigureAwait(false),
+                ct => PlanOwnerAsync(cluster, request.Name, owner, request.Force, ownerOrder, ct), log));
         }
 
         foreach (var step in steps)
@@ -191,6 +202,25 @@ public static class SecureNamespaceService
         return new Rbacv1Subject { Kind = kind, Name = name, ApiGroup = "rbac.authorization.k8s.io" };
     }
 
+    /// <summary>
+    /// The step as confirmed, applied with <see cref="ReadModifyWrite"/>: when another writer changed the object between
+    /// the plan and the write, the step is planned again from a fresh read and applied (or skipped if now unchanged).
+    /// </summary>
+    private static SecureNamespaceStep Retrying(SecureNamespaceStep first, Func<CancellationToken, Task<SecureNamespaceStep>> replan, EngineLog log) => new()
+    {
+        Order = first.Order, Kind = first.Kind, Name = first.Name, Action = first.Action, Description = first.Description,
+        Apply = first.Apply is null ? null : ct => ReadModifyWrite.RunAsync($"Applying {first.Kind} {first.Name}", first.Name, async attempt =>
+        {
+            var step = attempt == 1 ? first : await replan(ct).ConfigureAwait(false);
+            if (step.Action != ChangeAction.Unchanged && step.Apply is not null)
+            {
+                await step.Apply(ct).ConfigureAwait(false);
+            }
+
+            return true;
+        }, log, ct),
+    };
+
     private static SecureNamespaceStep Step(int order, PlannedChange plan, Func<CancellationToken, Task> apply) => new()
         {
             Order = order, Kind = plan.Kind, Name = $"{plan.Namespace}/{plan.Name}", Action = plan.Action, Description = plan.Description, Apply = apply,
@@ -206,7 +236,7 @@ public static class SecureNamespaceService
             {
                 Order = 1, Kind = "Namespace", Name = name, Action = ChangeAction.Create,
                 Description = "create with " + string.Join(", ", labels.Select(p => $"{p.Key}={p.Value}")),
-                Apply = ct => ApiErrorTranslator.CallAsync(
+                Apply = ct => ReadModifyWrite.WriteAsync(WriteKind.Create,
                     () => cluster.Api.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = name, Labels = labels } }, cancellationToken: ct),
                     $"Creating namespace {name}", name),
             };
@@ -219,12 +249,13 @@ public static class SecureNamespaceService
             return new SecureNamespaceStep { Order = 1, Kind = "Namespace", Name = name, Action = ChangeAction.Unchanged, Description = "exists with the Pod Security labels" };
         }
 
-        string patch = System.Text.Json.JsonSerializer.Serialize(new { metadata = new { labels = missing } });
+        // The read resourceVersion makes the patch conditional: planned again if the namespace changed meanwhile.
+        string patch = System.Text.Json.JsonSerializer.Serialize(new { metadata = new { resourceVersion = existing.Metadata.ResourceVersion, labels = missing } });
         return new SecureNamespaceStep
         {
             Order = 1, Kind = "Namespace", Name = name, Action = ChangeAction.Update,
             Description = "set labels " + string.Join(", ", missing.Select(p => $"{p.Key}={p.Value}")),
-            Apply = ct => ApiErrorTranslator.CallAsync(
+            Apply = ct => ReadModifyWrite.WriteAsync(WriteKind.Update,
                 () => cluster.Api.CoreV1.PatchNamespaceAsync(new V1Patch(patch, V1Patch.PatchType.MergePatch), name, cancellationToken: ct),
                 $"Labelling namespace {name}", name),
         };
@@ -239,7 +270,7 @@ public static class SecureNamespaceService
             return new SecureNamespaceStep
             {
                 Order = order, Kind = "ServiceAccount", Name = $"{ns}/{name}", Action = ChangeAction.Create, Description = "create with automountServiceAccountToken: false",
-                Apply = ct => ApiErrorTranslator.CallAsync(
+                Apply = ct => ReadModifyWrite.WriteAsync(WriteKind.Create,
                     () => cluster.Api.CoreV1.CreateNamespacedServiceAccountAsync(
                         new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = name, NamespaceProperty = ns }, AutomountServiceAccountToken = false }, ns, cancellationToken: ct),
                     $"Creating ServiceAccount {ns}/{name}", name),
@@ -254,8 +285,10 @@ public static class SecureNamespaceService
         return new SecureNamespaceStep
         {
             Order = order, Kind = "ServiceAccount", Name = $"{ns}/{name}", Action = ChangeAction.Update, Description = "turn token automount off",
-            Apply = ct => ApiErrorTranslator.CallAsync(
-                () => cluster.Api.CoreV1.PatchNamespacedServiceAccountAsync(new V1Patch("{\"automountServiceAccountToken\":false}", V1Patch.PatchType.MergePatch), name, ns, cancellationToken: ct),
+            Apply = ct => ReadModifyWrite.WriteAsync(WriteKind.Update,
+                () => cluster.Api.CoreV1.PatchNamespacedServiceAccountAsync(
+                    new V1Patch(new JsonObject { ["metadata"] = new JsonObject { ["resourceVersion"] = existing.Metadata.ResourceVersion }, ["automountServiceAccountToken"] = false }.ToJsonString(), V1Patch.PatchType.MergePatch),
+                    name, ns, cancellationToken: ct),
                 $"Updating ServiceAccount {ns}/{name}", name),
         };
     }
@@ -277,7 +310,7 @@ public static class SecureNamespaceService
             return new SecureNamespaceStep
             {
                 Order = order, Kind = "RoleBinding", Name = target, Action = ChangeAction.Create, Description = $"bind {who} to ClusterRole admin",
-                Apply = ct => ApiErrorTranslator.CallAsync(
+                Apply = ct => ReadModifyWrite.WriteAsync(WriteKind.Create,
                     () => cluster.Api.RbacAuthorizationV1.CreateNamespacedRoleBindingAsync(desired, ns, cancellationToken: ct), $"Creating RoleBinding {target}", OwnerBindingName),
             };
         }
@@ -302,7 +335,7 @@ public static class SecureNamespaceService
         return new SecureNamespaceStep
         {
             Order = order, Kind = "RoleBinding", Name = target, Action = ChangeAction.Update, Description = $"make {who} the only subject",
-            Apply = ct => ApiErrorTranslator.CallAsync(
+            Apply = ct => ReadModifyWrite.WriteAsync(WriteKind.Update,
                 () => cluster.Api.RbacAuthorizationV1.ReplaceNamespacedRoleBindingAsync(existing, OwnerBindingName, ns, cancellationToken: ct), $"Updating RoleBinding {target}", OwnerBindingName),
         };
     }

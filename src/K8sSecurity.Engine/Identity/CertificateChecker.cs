@@ -59,7 +59,10 @@ public static class CertificateChecker
         }
         else if (certificate.NotAfter <= now.AddDays(options.WarningDays))
         {
-            verdicts.Add((CertificateVerdict.ExpiringSoon, $"expires on {certificate.NotAfter:yyyy-MM-dd} (in {(certificate.NotAfter - now).TotalDays:0} days, warning threshold {options.WarningDays})"));
+            // Whole days left, rounded down like the DaysRemaining column, so the message and the column agree.
+            int days = (int)Math.Floor((certificate.NotAfter - now).TotalDays);
+            string left = days switch { 0 => "within a day", 1 => "in 1 day", _ => $"in {days} days" };
+            verdicts.Add((CertificateVerdict.ExpiringSoon, $"expires on {certificate.NotAfter:yyyy-MM-dd} ({left}, warning threshold {options.WarningDays})"));
         }
 
         if (certificate.NotBefore > now)

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.IO;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -94,8 +96,10 @@ public sealed class CertificateAuthorityKeyPair : IDisposable
 
     public string CertificatePath { get; }
 
-    public static CertificateAuthorityKeyPair Load(string certificatePath, string keyPath)
+    /// <summary>Loads the pair, first repairing a pair write of these files that was killed between its renames.</summary>
+    public static CertificateAuthorityKeyPair Load(string certificatePath, string keyPath, EngineLog? log = null)
     {
+        SecureFile.RecoverInterrupted(new[] { certificatePath, keyPath }, log);
         var certificate = CertificateFiles.ReadSingle(certificatePath, "CACertificatePath");
         var basic = certificate.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault();
         if (basic is { CertificateAuthority: false })

@@ -4,6 +4,7 @@ using k8s;
 using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -80,6 +81,12 @@ public static class CertificateInventory
         ClusterClient cluster, string? namespaceName, string? secretName, CancellationToken cancellationToken)
     {
         const string selector = "type=kubernetes.io/tls";
+        KubernetesNames.ValidateNamespace("Namespace", namespaceName, optional: true);
+        if (secretName is not null)
+        {
+            KubernetesNames.ValidateObjectName("Name", secretName);
+        }
+
         IList<V1Secret> secrets;
         if (secretName is not null)
         {

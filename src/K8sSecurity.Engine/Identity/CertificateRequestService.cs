@@ -5,6 +5,7 @@ using k8s.Models;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -129,11 +130,14 @@ public static class CertificateRequestService
         return (Describe(updated), true);
     }
 
-    public static Task DeleteAsync(ClusterClient cluster, string name, CancellationToken cancellationToken) =>
-        ApiErrorTranslator.CallAsync(
+    public static Task DeleteAsync(ClusterClient cluster, string name, CancellationToken cancellationToken)
+    {
+        KubernetesNames.ValidatePathSegmentName("Name", name);
+        return ApiErrorTranslator.CallAsync(
             () => cluster.Api.CertificatesV1.DeleteCertificateSigningRequestAsync(name, cancellationToken: cancellationToken),
             $"Deleting certificate signing request '{name}'",
             name);
+    }
 
     /// <summary>
     /// The issued certificate (PEM bytes) of a request. With a timeout, polls until the signer has issued it;
@@ -195,11 +199,14 @@ public static class CertificateRequestService
         }
     }
 
-    internal static async Task<V1CertificateSigningRequest> ReadAsync(ClusterClient cluster, string name, CancellationToken cancellationToken) =>
-        await ApiErrorTranslator.CallAsync(
+    internal static async Task<V1CertificateSigningRequest> ReadAsync(ClusterClient cluster, string name, CancellationToken cancellationToken)
+    {
+        KubernetesNames.ValidatePathSegmentName("Name", name);
+        return await ApiErrorTranslator.CallAsync(
             () => cluster.Api.CertificatesV1.ReadCertificateSigningRequestAsync(name, cancellationToken: cancellationToken),
             $"Reading certificate signing request '{name}'",
             name).ConfigureAwait(false);
+    }
 
     internal static K8sCertificateRequest Describe(V1CertificateSigningRequest csr)
     {

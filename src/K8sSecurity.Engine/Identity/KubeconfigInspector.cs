@@ -34,7 +34,7 @@ public static class KubeconfigInspector
                 KubeconfigPath = full,
                 Contexts = using_.Select(c => c.Name).ToArray(),
                 Cluster = clusterName,
-                Server = server,
+                Server = Connection.ServerAddress.Redact(server),
                 Namespace = using_.Select(c => KubeconfigYaml.GetString(c.Body, "namespace")).FirstOrDefault(n => !string.IsNullOrEmpty(n)),
                 IsCurrent = using_.Any(c => c.Name == current),
                 AuthKind = kind,

@@ -36,6 +36,15 @@ public sealed record KubeconfigSpec
 
     public string? ClientKeyPath { get; init; }
 
+    /// <summary>
+    /// The PEM text of the files at <see cref="ClientCertificatePath"/> and <see cref="ClientKeyPath"/> when they are
+    /// written in the same step as the kubeconfig (so they are not on disk yet).
+    /// </summary>
+    public string? ClientCertificatePem { get; init; }
+
+    /// <inheritdoc cref="ClientCertificatePem"/>
+    public string? ClientKeyPem { get; init; }
+
     public SecureString? Token { get; init; }
 
     public string? OidcIssuerUrl { get; init; }

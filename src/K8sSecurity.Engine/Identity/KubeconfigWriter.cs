@@ -4,6 +4,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
+using K8sSecurity.Engine.Validation;
 using YamlDotNet.RepresentationModel;
 
 namespace K8sSecurity.Engine.Identity;
@@ -14,11 +15,22 @@ namespace K8sSecurity.Engine.Identity;
 /// </summary>
 public static class KubeconfigWriter
 {
-    /// <summary>Checks everything and returns the planned file content; writes nothing.</summary>
-    public static (string Content, string ContextName, string UserName) Plan(string path, KubeconfigSpec spec, bool merge, bool force)
+    /// <summary>
+    /// Checks everything and returns the planned file content; writes nothing. A merge into a symbolic link edits the
+    /// file the link points to, as kubectl does; a new or replaced kubeconfig replaces a link at the path instead.
+    /// </summary>
+    public static KubeconfigPlan Plan(string path, KubeconfigSpec spec, bool merge, bool force)
     {
-        string full = Path.GetFullPath(path);
+        string full = merge ? SecureFile.ResolveExistingLink(path) : Path.GetFullPath(path);
         ValidateServer(spec.Cluster.Server);
+        KubernetesNames.ValidateKubeconfigName("ClusterName", spec.Cluster.Name);
+        KubernetesNames.ValidateKubeconfigName("UserName", spec.UserName);
+        KubernetesNames.ValidateKubeconfigName("ContextName", spec.ContextName);
+        if (!string.IsNullOrEmpty(spec.Namespace))
+        {
+            KubernetesNames.ValidateNamespace("Namespace", spec.Namespace);
+        }
+
         int kinds = (spec.ClientCertificatePath is not null ? 1 : 0) + (spec.Token is not null ? 1 : 0) + (spec.OidcIssuerUrl is not null ? 1 : 0);
         if (kinds != 1)
         {
@@ -53,6 +65,12 @@ public static class KubeconfigWriter
                     K8sErrorKind.FileSystem, $"The file '{full}' already exists; use -Merge to add to it or -Force to replace it.", full);
             }
 
+            if (new FileInfo(full).LinkTarget is { } linkTarget && !force)
+            {
+                throw new K8sOperationException(
+                    K8sErrorKind.FileSystem, $"'{full}' is a symbolic link to '{linkTarget}', which is not an existing file; remove the link or use -Force to replace it with a new file.", full);
+            }
+
             document = KubeconfigYaml.CreateEmpty();
         }
 
@@ -65,26 +83,33 @@ public static class KubeconfigWriter
             document.SetCurrentContext(contextName);
         }
 
-        return (document.Serialize(), contextName, userName);
+        return new KubeconfigPlan(full, document.Serialize(), contextName, userName);
     }
 
     public static KubeconfigUser Write(string path, KubeconfigSpec spec, bool merge, bool force, EngineLog? log = null)
     {
-        string full = Path.GetFullPath(path);
-        var (content, contextName, userName) = Plan(full, spec, merge, force);
-        bool unchanged = File.Exists(full) && File.ReadAllText(full) == content;
-        if (unchanged)
+        var plan = Plan(path, spec, merge, force);
+        if (plan.Path != Path.GetFullPath(path))
         {
-            log?.Verbose($"The kubeconfig '{full}' already holds context '{contextName}' as requested; nothing to write.");
+            log?.Verbose($"'{Path.GetFullPath(path)}' is a symbolic link; merging into the file it points to, '{plan.Path}', as kubectl does.");
+        }
+
+        if (plan.Unchanged)
+        {
+            log?.Verbose($"The kubeconfig '{plan.Path}' already holds context '{plan.ContextName}' as requested; nothing to write.");
         }
         else
         {
-            SecureFile.WriteAllText(full, content, force: true);
-            log?.Verbose($"Wrote context '{contextName}' (user '{userName}', cluster '{spec.Cluster.Name}') to '{full}' (mode 0600).");
+            SecureFile.WriteAllText(plan.Path, plan.Content, force: true);
+            log?.Verbose($"Wrote context '{plan.ContextName}' (user '{plan.UserName}', cluster '{spec.Cluster.Name}') to '{plan.Path}' (mode 0600).");
         }
 
-        return KubeconfigInspector.Inspect(full).First(u => u.Name == userName);
+        return Describe(plan);
     }
+
+    /// <summary>The user entry a written plan produced, read back from the file.</summary>
+    public static KubeconfigUser Describe(KubeconfigPlan plan) =>
+        KubeconfigInspector.Inspect(plan.Path).First(u => u.Name == plan.UserName);
 
     /// <summary>The cluster entry (server and CA) of a kubeconfig context, to copy into a new kubeconfig.</summary>
     public static KubeconfigClusterSpec ClusterFromKubeconfig(string? kubeconfigPath, string? contextName)
@@ -109,7 +134,7 @@ public static class KubeconfigWriter
         {
             string source = set.SourceOf(context.Name) ?? set.Paths[0];
             string caPath = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, endpoint.CertificateAuthority));
-            caData = CertificateFiles.ReadBytes(caPath, "CertificateAuthorityPath");
+            caData = CertificateFiles.ReadBytes(caPath, "CACertificatePath");
         }
 
         return new KubeconfigClusterSpec
@@ -143,8 +168,8 @@ public static class KubeconfigWriter
         if (cluster.CertificateAuthorityPath is not null)
         {
             string full = Path.GetFullPath(cluster.CertificateAuthorityPath);
-            byte[] bytes = CertificateFiles.ReadBytes(full, "CertificateAuthorityPath");
-            EnsureCertificates(bytes, "CertificateAuthorityPath", full);
+            byte[] bytes = CertificateFiles.ReadBytes(full, "CACertificatePath");
+            EnsureCertificates(bytes, "CACertificatePath", full);
             if (referenceFiles)
             {
                 body.Add(KubeconfigYaml.Scalar("certificate-authority"), KubeconfigYaml.Scalar(full));
@@ -156,7 +181,7 @@ public static class KubeconfigWriter
         }
         else if (cluster.CertificateAuthorityData is { Length: > 0 } data)
         {
-            EnsureCertificates(data, "CertificateAuthorityPath", "the source kubeconfig's CA data");
+            EnsureCertificates(data, "CACertificatePath", "the source kubeconfig's CA data");
             body.Add(KubeconfigYaml.Scalar("certificate-authority-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(data)));
         }
 
@@ -186,8 +211,10 @@ public static class KubeconfigWriter
 
             string certPath = Path.GetFullPath(spec.ClientCertificatePath);
             string keyPath = Path.GetFullPath(spec.ClientKeyPath);
-            using var certificate = CertificateFiles.ReadSingle(certPath, "ClientCertificatePath");
-            using (var key = KeyMaterial.LoadPrivateKey(keyPath, "ClientKeyPath"))
+            using var certificate = spec.ClientCertificatePem is not null
+                ? CertificateFiles.Parse(System.Text.Encoding.ASCII.GetBytes(spec.ClientCertificatePem)).First()
+                : CertificateFiles.ReadSingle(certPath, "ClientCertificatePath");
+            using (var key = spec.ClientKeyPem is not null ? KeyMaterial.ParsePrivateKey(spec.ClientKeyPem, keyPath, "ClientKeyPath") : KeyMaterial.LoadPrivateKey(keyPath, "ClientKeyPath"))
             {
                 if (!KeyMaterial.Matches(certificate, key))
                 {
@@ -202,8 +229,11 @@ public static class KubeconfigWriter
             }
             else
             {
-                body.Add(KubeconfigYaml.Scalar("client-certificate-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(File.ReadAllBytes(certPath))));
-                body.Add(KubeconfigYaml.Scalar("client-key-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(File.ReadAllBytes(keyPath))));
+                var utf8 = new System.Text.UTF8Encoding(false);
+                byte[] certBytes = spec.ClientCertificatePem is not null ? utf8.GetBytes(spec.ClientCertificatePem) : File.ReadAllBytes(certPath);
+                byte[] keyBytes = spec.ClientKeyPem is not null ? utf8.GetBytes(spec.ClientKeyPem) : File.ReadAllBytes(keyPath);
+                body.Add(KubeconfigYaml.Scalar("client-certificate-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(certBytes)));
+                body.Add(KubeconfigYaml.Scalar("client-key-data"), KubeconfigYaml.Scalar(Convert.ToBase64String(keyBytes)));
             }
 
             return (body, DistinguishedNames.CommonName(certificate.SubjectName));
@@ -292,4 +322,11 @@ public static class KubeconfigWriter
             Marshal.ZeroFreeGlobalAllocUnicode(pointer);
         }
     }
+}
+
+/// <summary>A kubeconfig write worked out but not done: the file (a merge's link target), its content, the names used.</summary>
+public sealed record KubeconfigPlan(string Path, string Content, string ContextName, string UserName)
+{
+    /// <summary>The file already holds exactly this content.</summary>
+    public bool Unchanged => File.Exists(Path) && File.ReadAllText(Path) == Content;
 }

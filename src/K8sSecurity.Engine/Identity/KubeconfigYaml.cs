@@ -1,6 +1,5 @@
-using System.Text;
-using System.Text.RegularExpressions;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.IO;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -10,7 +9,7 @@ namespace K8sSecurity.Engine.Identity;
 /// A kubeconfig as a YAML node tree. Editing the tree (instead of a typed model) keeps every entry, field and
 /// extension we do not know about exactly as it was when merging.
 /// </summary>
-internal sealed partial class KubeconfigYaml
+internal sealed class KubeconfigYaml
 {
     private KubeconfigYaml(YamlMappingNode root) => Root = root;
 
@@ -125,37 +124,16 @@ internal sealed partial class KubeconfigYaml
 
     public string Serialize() => Serialize(Root);
 
-    public static YamlScalarNode Scalar(string value)
-    {
-        var node = new YamlScalarNode(value);
-        if (!SafePlain().IsMatch(value) || ReservedWord().IsMatch(value))
-        {
-            // Strings YAML would read as bool, number, null or timestamp (or cannot write plain) get quotes.
-            node.Style = ScalarStyle.DoubleQuoted;
-        }
+    public static YamlScalarNode Scalar(string value) => YamlText.Scalar(value);
 
-        return node;
-    }
-
-    public static YamlScalarNode Bool(bool value) => new(value ? "true" : "false") { Style = ScalarStyle.Plain };
+    public static YamlScalarNode Bool(bool value) => YamlText.Bool(value);
 
     public static YamlNode? Child(YamlMappingNode node, string key) =>
         node.Children.TryGetValue(new YamlScalarNode(key), out var child) ? child : null;
 
     public static string? GetString(YamlMappingNode node, string key) => (Child(node, key) as YamlScalarNode)?.Value;
 
-    private static string Serialize(YamlNode node)
-    {
-        var stream = new YamlStream(new YamlDocument(node));
-        var builder = new StringBuilder();
-        using (var writer = new StringWriter(builder))
-        {
-            stream.Save(writer, assignAnchors: false);
-        }
-
-        string text = builder.ToString();
-        return text.EndsWith("...\n", StringComparison.Ordinal) ? text[..^4] : text;
-    }
+    private static string Serialize(YamlNode node) => YamlText.Serialize(node);
 
     /// <summary>Content without presentation: mapping keys sorted, scalar quoting ignored.</summary>
     private static string Canonical(YamlNode node) => node switch
@@ -167,10 +145,4 @@ internal sealed partial class KubeconfigYaml
             .Order(StringComparer.Ordinal)) + "}",
         _ => node.ToString(),
     };
-
-    [GeneratedRegex(@"^[A-Za-z_/][A-Za-z0-9_.:/@=+\-]*$")]
-    private static partial Regex SafePlain();
-
-    [GeneratedRegex(@"^(?i:y|n|yes|no|true|false|on|off|null)$")]
-    private static partial Regex ReservedWord();
 }

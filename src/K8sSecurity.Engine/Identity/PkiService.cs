@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -83,13 +84,11 @@ public static class PkiService
         ValidateName(request.Name);
         ValidateDays(request.ValidityDays, 36500);
         var (certificatePath, keyPath) = AuthorityPaths(request);
-        SecureFile.EnsureWritable(certificatePath, request.Force);
-        SecureFile.EnsureWritable(keyPath, request.Force);
+        SecureFile.EnsureWritable(new[] { keyPath, certificatePath }, request.Force, log);
 
         using var key = KeyMaterial.Generate(request.KeyAlgorithm);
         var certificate = CertificateIssuer.CreateAuthority(request.CommonName, request.Organizations, key, request.ValidityDays);
-        SecureFile.WriteAllText(keyPath, KeyMaterial.ExportPkcs8Pem(key), request.Force);
-        SecureFile.WriteAllText(certificatePath, CertificateFiles.ToPem(certificate), request.Force, privateFile: false);
+        WritePair(keyPath, key, certificatePath, certificate, request.Force, log);
         log.Verbose($"Wrote CA '{certificate.Subject}' to '{certificatePath}' and its key to '{keyPath}' (mode 0600).");
         return K8sCertificate.From(certificate, request.Name, CertificateSourceKind.Generated, certificatePath, certificatePath, keyPath);
     }
@@ -97,6 +96,13 @@ public static class PkiService
     /// <summary>The subject, SANs, profile and file name a request resolves to (kubeadm presets applied).</summary>
     public static (LeafCertificateSpec Spec, string FileName) Resolve(LeafCertificateRequest request)
     {
+        // A node is a Node object (a DNS-1123 subdomain name); kubeadm checks the cluster domain the same way.
+        if (!string.IsNullOrEmpty(request.NodeName))
+        {
+            KubernetesNames.ValidateObjectName("NodeName", request.NodeName);
+        }
+
+        KubernetesNames.ValidateObjectName("ClusterDomain", request.ClusterDomain);
         var dns = new List<string>();
         var ips = new List<IPAddress>();
         string? commonName;
@@ -188,6 +194,14 @@ public static class PkiService
         if (request.Organizations is { Count: > 0 })
         {
             organizations = request.Organizations;
+
+            // Like approving such a CSR: a client certificate in system:masters is cluster-admin that RBAC cannot revoke.
+            if (organizations.Contains(CertificateRequestService.SystemMasters, StringComparer.Ordinal) && !request.Force)
+            {
+                throw K8sOperationException.InvalidArgument(
+                    "Organization", CertificateRequestService.SystemMasters,
+                    "a certificate for system:masters grants cluster-admin that RBAC cannot revoke; use -Force if you really mean it");
+            }
         }
 
         if (string.IsNullOrWhiteSpace(commonName))
@@ -244,16 +258,25 @@ public static class PkiService
     {
         var (spec, fileName) = Resolve(request);
         var (certificatePath, keyPath) = LeafPaths(request, fileName);
-        SecureFile.EnsureWritable(certificatePath, request.Force);
-        SecureFile.EnsureWritable(keyPath, request.Force);
-        using var authority = CertificateAuthorityKeyPair.Load(request.CACertificatePath, request.CAKeyPath);
+        SecureFile.EnsureWritable(new[] { keyPath, certificatePath }, request.Force, log);
+        using var authority = CertificateAuthorityKeyPair.Load(request.CACertificatePath, request.CAKeyPath, log);
         using var key = KeyMaterial.Generate(request.KeyAlgorithm);
         var certificate = CertificateIssuer.Issue(spec, key, authority, log);
-        SecureFile.WriteAllText(keyPath, KeyMaterial.ExportPkcs8Pem(key), request.Force);
-        SecureFile.WriteAllText(certificatePath, CertificateFiles.ToPem(certificate), request.Force, privateFile: false);
+        WritePair(keyPath, key, certificatePath, certificate, request.Force, log);
         log.Verbose($"Wrote {spec.Profile} certificate '{certificate.Subject}' to '{certificatePath}' and its key to '{keyPath}' (mode 0600).");
         return K8sCertificate.From(certificate, fileName, CertificateSourceKind.Generated, certificatePath, certificatePath, keyPath);
     }
+
+    /// <summary>A key and its certificate replace the old pair together or not at all (see SecureFile.WriteAll).</summary>
+    private static void WritePair(string keyPath, AsymmetricAlgorithm key, string certificatePath, System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, bool force, EngineLog log) =>
+        SecureFile.WriteAll(
+            new[]
+            {
+                SecureFileContent.Text(keyPath, KeyMaterial.ExportPkcs8Pem(key)),
+                SecureFileContent.Text(certificatePath, CertificateFiles.ToPem(certificate), privateFile: false),
+            },
+            force,
+            log);
 
     /// <summary>The first usable address of a CIDR (10.96.0.0/12 → 10.96.0.1), kubeadm's kubernetes Service IP.</summary>
     public static IPAddress FirstServiceIp(string cidr)

@@ -4,6 +4,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -95,11 +96,7 @@ public static class UserCertificateService
 
         if (request.Mode == UserCertificateMode.Submit)
         {
-            string name = request.RequestName ?? DefaultRequestName(request.UserName);
-            if (name.Length > 253 || name.Contains('/') || name.Contains('%') || name is "." or "..")
-            {
-                throw K8sOperationException.InvalidArgument("RequestName", name, "a CertificateSigningRequest name may not contain '/' or '%' and has at most 253 characters");
-            }
+            KubernetesNames.ValidatePathSegmentName("RequestName", request.RequestName ?? DefaultRequestName(request.UserName));
 
             if (request.Approve && request.Groups.Contains(CertificateRequestService.SystemMasters, StringComparer.Ordinal) && !request.Force)
             {
@@ -117,6 +114,19 @@ public static class UserCertificateService
         if (request.Mode == UserCertificateMode.LocalCA && (request.CACertificatePath is null || request.CAKeyPath is null))
         {
             throw K8sOperationException.InvalidArgument("CAKeyPath", request.CAKeyPath, "local signing needs both -CACertificatePath and -CAKeyPath");
+        }
+
+        if (request.KubeconfigNamespace is not null)
+        {
+            KubernetesNames.ValidateNamespace("Namespace", request.KubeconfigNamespace);
+        }
+
+        // Signing locally is approving: the same rule as -Submit -Approve and Approve-K8sCertificateRequest.
+        if (request.Mode == UserCertificateMode.LocalCA && request.Groups.Contains(CertificateRequestService.SystemMasters, StringComparer.Ordinal) && !request.Force)
+        {
+            throw K8sOperationException.InvalidArgument(
+                "Group", CertificateRequestService.SystemMasters,
+                "a certificate for system:masters grants cluster-admin that RBAC cannot revoke; use -Force if you really mean it");
         }
 
         if (request.KubeconfigPath is not null && !ProducesCertificate(request))
@@ -153,11 +163,9 @@ public static class UserCertificateService
         UserCertificateRequest request, ClusterClient? cluster, Func<KubeconfigClusterSpec>? kubeconfigCluster, EngineLog log, CancellationToken cancellationToken)
     {
         Validate(request);
+        // Every target is checked before a key exists or a request is sent: a refused run changes nothing.
         var files = PlannedFiles(request);
-        foreach (string file in files)
-        {
-            SecureFile.EnsureWritable(file, request.Force);
-        }
+        SecureFile.EnsureWritable(files, request.Force, log);
 
         string keyPath = files[0];
         string csrPath = files[1];
@@ -166,7 +174,7 @@ public static class UserCertificateService
         // Everything that can fail on input is checked before a key exists anywhere.
         KubeconfigClusterSpec? clusterSpec = request.KubeconfigPath is not null ? kubeconfigCluster?.Invoke() : null;
         using var authority = request.Mode == UserCertificateMode.LocalCA
-            ? CertificateAuthorityKeyPair.Load(request.CACertificatePath!, request.CAKeyPath!)
+            ? CertificateAuthorityKeyPair.Load(request.CACertificatePath!, request.CAKeyPath!, log)
             : null;
         if (request.KubeconfigPath is not null && clusterSpec is null)
         {
@@ -211,19 +219,26 @@ public static class UserCertificateService
             log.Verbose($"Created certificate signing request '{requestName}' (signer {request.SignerName}).");
         }
 
-        SecureFile.WriteAllText(keyPath, KeyMaterial.ExportPkcs8Pem(key), request.Force);
-        SecureFile.WriteAllText(csrPath, csrPem, request.Force, privateFile: false);
-        log.Verbose($"Wrote '{keyPath}' (mode 0600) and '{csrPath}'.");
-
+        string keyPem = KeyMaterial.ExportPkcs8Pem(key);
+        var keyAndRequest = new List<SecureFileContent> { SecureFileContent.Text(keyPath, keyPem), SecureFileContent.Text(csrPath, csrPem, privateFile: false) };
         X509Certificate2? certificate = null;
         var status = UserCertificateStatus.Created;
         if (authority is not null)
         {
+            // Signed locally: key, request, certificate and kubeconfig are written together below.
             certificate = CertificateIssuer.SignRequest(csrPem, authority, request.ValidityDays, log);
             status = UserCertificateStatus.Issued;
             log.Verbose($"Signed the certificate locally with CA '{authority.Certificate.Subject}'.");
         }
-        else if (submitted is not null)
+        else
+        {
+            // The key is kept before waiting for the signer, so a timeout still leaves what Receive-K8sCertificate needs.
+            SecureFile.WriteAll(keyAndRequest, request.Force, log);
+            keyAndRequest.Clear();
+            log.Verbose($"Wrote '{keyPath}' (mode 0600) and '{csrPath}'.");
+        }
+
+        if (submitted is not null)
         {
             status = UserCertificateStatus.Pending;
             if (request.Approve)
@@ -251,9 +266,9 @@ public static class UserCertificateService
                 throw new K8sOperationException(K8sErrorKind.Protocol, $"The issued certificate for '{requestName}' does not match the generated key.", requestName);
             }
 
-            SecureFile.WriteAllText(certificatePath, CertificateFiles.ToPem(certificate), request.Force, privateFile: false);
-            writtenCertificate = certificatePath;
-            log.Verbose($"Wrote '{certificatePath}' (expires {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}).");
+            string certificatePem = CertificateFiles.ToPem(certificate);
+            var group = new List<SecureFileContent>(keyAndRequest) { SecureFileContent.Text(certificatePath, certificatePem, privateFile: false) };
+            KubeconfigPlan? kubeconfig = null;
             if (request.KubeconfigPath is not null)
             {
                 if (clusterSpec!.CertificateAuthorityData is null && clusterSpec.CertificateAuthorityPath is null && authority is not null)
@@ -261,15 +276,25 @@ public static class UserCertificateService
                     clusterSpec = clusterSpec with { CertificateAuthorityPath = authority.CertificatePath };
                 }
 
-                var written = KubeconfigWriter.Write(request.KubeconfigPath, new KubeconfigSpec
+                kubeconfig = KubeconfigWriter.Plan(request.KubeconfigPath, new KubeconfigSpec
                 {
                     Cluster = clusterSpec,
                     UserName = request.UserName,
                     Namespace = request.KubeconfigNamespace,
                     ClientCertificatePath = certificatePath,
                     ClientKeyPath = keyPath,
-                }, merge: false, force: request.Force, log);
-                writtenKubeconfig = written.KubeconfigPath;
+                    ClientCertificatePem = certificatePem,
+                    ClientKeyPem = keyPem,
+                }, merge: false, force: request.Force);
+                group.Add(SecureFileContent.Text(kubeconfig.Path, kubeconfig.Content));
+            }
+
+            SecureFile.WriteAll(group, request.Force, log);
+            writtenCertificate = certificatePath;
+            log.Verbose($"Wrote {string.Join(", ", group.Select(f => $"'{f.Path}'"))} (keys and kubeconfigs mode 0600); the certificate expires {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}.");
+            if (kubeconfig is not null)
+            {
+                writtenKubeconfig = KubeconfigWriter.Describe(kubeconfig).KubeconfigPath;
             }
         }
 
@@ -306,6 +331,12 @@ public static class UserCertificateService
         EngineLog log,
         CancellationToken cancellationToken)
     {
+        KubernetesNames.ValidatePathSegmentName("Name", requestName);
+        if (kubeconfigNamespace is not null)
+        {
+            KubernetesNames.ValidateNamespace("Namespace", kubeconfigNamespace);
+        }
+
         if (kubeconfigPath is not null && keyPath is null)
         {
             throw K8sOperationException.InvalidArgument("KeyPath", null, "writing a kubeconfig needs the private key file of the request (-KeyPath)");
@@ -319,11 +350,7 @@ public static class UserCertificateService
         var request = await CertificateRequestService.GetAsync(cluster, requestName, cancellationToken).ConfigureAwait(false);
         string userName = request.UserName ?? requestName;
         string target = Path.GetFullPath(certificatePath ?? Path.Combine(outputDirectory, FileBaseName(userName) + ".crt"));
-        SecureFile.EnsureWritable(target, force);
-        if (kubeconfigPath is not null)
-        {
-            SecureFile.EnsureWritable(kubeconfigPath, force);
-        }
+        SecureFile.EnsureWritable(kubeconfigPath is null ? new[] { target } : new[] { target, kubeconfigPath }, force, log);
 
         KubeconfigClusterSpec? clusterSpec = kubeconfigPath is not null ? kubeconfigCluster?.Invoke() : null;
         var (issued, pem) = await CertificateRequestService.GetCertificateAsync(cluster, requestName, waitTimeout, log, cancellationToken).ConfigureAwait(false);
@@ -346,9 +373,10 @@ public static class UserCertificateService
             }
         }
 
-        SecureFile.WriteAllText(target, CertificateFiles.ToPem(certificate), force, privateFile: false);
-        log.Verbose($"Wrote '{target}' (expires {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}).");
-        string? writtenKubeconfig = null;
+        // The certificate and the kubeconfig embedding it are replaced together or not at all.
+        string certificatePem = CertificateFiles.ToPem(certificate);
+        var group = new List<SecureFileContent> { SecureFileContent.Text(target, certificatePem, privateFile: false) };
+        KubeconfigPlan? kubeconfig = null;
         if (kubeconfigPath is not null)
         {
             if (clusterSpec is null)
@@ -356,15 +384,21 @@ public static class UserCertificateService
                 throw K8sOperationException.InvalidArgument("KubeconfigPath", kubeconfigPath, "the cluster's server address is unknown");
             }
 
-            writtenKubeconfig = KubeconfigWriter.Write(kubeconfigPath, new KubeconfigSpec
+            kubeconfig = KubeconfigWriter.Plan(kubeconfigPath, new KubeconfigSpec
             {
                 Cluster = clusterSpec,
                 UserName = userName,
                 Namespace = kubeconfigNamespace,
                 ClientCertificatePath = target,
                 ClientKeyPath = keyPath,
-            }, merge: false, force: force, log).KubeconfigPath;
+                ClientCertificatePem = certificatePem,
+            }, merge: false, force: force);
+            group.Add(SecureFileContent.Text(kubeconfig.Path, kubeconfig.Content));
         }
+
+        SecureFile.WriteAll(group, force, log);
+        log.Verbose($"Wrote '{target}' (expires {certificate.NotAfter.ToUniversalTime():yyyy-MM-dd}).");
+        string? writtenKubeconfig = kubeconfig is null ? null : KubeconfigWriter.Describe(kubeconfig).KubeconfigPath;
 
         return new UserCertificate
         {

@@ -5,6 +5,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Validation;
 
 namespace K8sSecurity.Engine.Scanning;
 
@@ -22,13 +23,19 @@ public sealed class ClusterWorkloadReader
     private readonly EngineLog log;
     private readonly Queue<(string Kind, string? Namespace)> pending = new();
     private (string Kind, string? Namespace)? current;
-    private string? continueToken;
+    private ListPager<JsonObject>? pager;
+    private CancellationToken cancellation;
 
     /// <param name="namespaces">Namespaces to read; null = all namespaces (cluster-wide lists).</param>
     public ClusterWorkloadReader(ClusterClient cluster, IReadOnlyList<string>? namespaces, EngineLog log)
     {
         this.cluster = cluster;
         this.log = log;
+        foreach (string ns in namespaces ?? Array.Empty<string>())
+        {
+            KubernetesNames.ValidateNamespace("Namespace", ns);
+        }
+
         foreach (string? ns in namespaces is null ? new string?[] { null } : namespaces.Select(n => (string?)n))
         {
             foreach (string kind in WorkloadScanner.WorkloadKinds)
@@ -44,6 +51,7 @@ public sealed class ClusterWorkloadReader
     /// <summary>The next page of top-level workloads; null when every list is exhausted.</summary>
     public async Task<IReadOnlyList<ManifestObject>?> ReadNextPageAsync(CancellationToken cancellationToken)
     {
+        cancellation = cancellationToken;
         if (current is null)
         {
             if (pending.Count == 0)
@@ -52,16 +60,24 @@ public sealed class ClusterWorkloadReader
             }
 
             current = pending.Dequeue();
-            continueToken = null;
+            var (listKind, listNs) = current.Value;
+            string listScope = listNs is null ? "all namespaces" : $"namespace '{listNs}'";
+            pager = new ListPager<JsonObject>(
+                async token =>
+                {
+                    log.Verbose($"Listing {listKind} objects in {listScope}" + (token is null ? "." : " (next page)."));
+                    Requests++;
+                    var (found, next) = await ListAsync(listKind, listNs, token, $"Listing {listKind} objects in {listScope}", cancellation).ConfigureAwait(false);
+                    return (found, next);
+                },
+                ListKeys.Of,
+                $"Listing {listKind} objects in {listScope}",
+                log);
         }
 
-        var (kind, ns) = current.Value;
-        string scope = ns is null ? "all namespaces" : $"namespace '{ns}'";
-        log.Verbose($"Listing {kind} objects in {scope}" + (continueToken is null ? "." : " (next page)."));
-        Requests++;
-        var (items, next) = await ListAsync(kind, ns, continueToken, $"Listing {kind} objects in {scope}", cancellationToken).ConfigureAwait(false);
-        continueToken = next;
-        if (continueToken is null)
+        var kind = current.Value.Kind;
+        var items = await pager!.NextAsync().ConfigureAwait(false) ?? Array.Empty<JsonObject>();
+        if (pager.Done)
         {
             current = null;
         }

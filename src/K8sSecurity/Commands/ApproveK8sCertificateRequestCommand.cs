@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Approves CertificateSigningRequests through the /approval subresource.</summary>
-[Cmdlet(VerbsLifecycle.Approve, "K8sCertificateRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Approve, "K8sCertificateRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "Approve-K8sCertificateRequest.md")]
 [OutputType(typeof(K8sCertificateRequest))]
 public sealed class ApproveK8sCertificateRequestCommand : K8sClusterCmdlet
 {

@@ -14,7 +14,7 @@ namespace K8sSecurity.Commands;
 /// above -Severity, when any input could not be read or was refused, when an input had duplicate keys, or when no
 /// object was found at all. Otherwise it passes the results through.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Assert, "K8sPodSecurity", DefaultParameterSetName = ClusterSet)]
+[Cmdlet(VerbsLifecycle.Assert, "K8sPodSecurity", DefaultParameterSetName = ClusterSet, HelpUri = HelpLinks.Docs + "Assert-K8sPodSecurity.md")]
 [OutputType(typeof(WorkloadScanResult))]
 public sealed class AssertK8sPodSecurityCommand : PodSecurityScanCmdlet
 {

@@ -7,7 +7,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Lists the findings that are new, resolved and unchanged between two audits (JSON files or objects).</summary>
-[Cmdlet(VerbsData.Compare, "K8sSecurityAudit")]
+[Cmdlet(VerbsData.Compare, "K8sSecurityAudit", HelpUri = HelpLinks.Docs + "Compare-K8sSecurityAudit.md")]
 [OutputType(typeof(AuditComparison))]
 public sealed class CompareK8sSecurityAuditCommand : K8sCmdlet
 {

@@ -1,12 +1,13 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
 
 /// <summary>Verifies a cluster connection and makes it the session default for every other cmdlet.</summary>
-[Cmdlet(VerbsCommunications.Connect, "K8sCluster")]
+[Cmdlet(VerbsCommunications.Connect, "K8sCluster", HelpUri = HelpLinks.Docs + "Connect-K8sCluster.md")]
 [OutputType(typeof(K8sConnection))]
 public sealed class ConnectK8sClusterCommand : K8sCmdlet
 {
@@ -26,6 +27,20 @@ public sealed class ConnectK8sClusterCommand : K8sCmdlet
     [ArgumentCompleter(typeof(NamespaceCompleter))]
     public string? Namespace { get; set; }
 
+    /// <summary>Seconds to establish a connection (TCP, proxy tunnel, TLS handshake); kept for the session.</summary>
+    [Parameter]
+    [ValidateRange(1, 3600)]
+    public int ConnectTimeout { get; set; } = (int)ConnectionRequest.DefaultConnectTimeout.TotalSeconds;
+
+    /// <summary>Seconds for one request and its whole answer, 0 for no limit; kept for the session.</summary>
+    [Parameter]
+    [ValidateRange(0, 86400)]
+    public int RequestTimeout { get; set; } = (int)ConnectionRequest.DefaultRequestTimeout.TotalSeconds;
+
+    /// <summary>Send tokens and passwords to an http:// server in clear text instead of refusing the context.</summary>
+    [Parameter]
+    public SwitchParameter AllowUnencryptedAuthentication { get; set; }
+
     protected override void ProcessRecord()
     {
         var request = new ConnectionRequest
@@ -33,12 +48,21 @@ public sealed class ConnectK8sClusterCommand : K8sCmdlet
             KubeconfigPath = Kubeconfig is null ? null : GetUnresolvedProviderPathFromPSPath(Kubeconfig),
             Context = Context,
             Namespace = Namespace,
+            ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeout),
+            RequestTimeout = RequestTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(RequestTimeout),
+            AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
         };
 
         ClusterClient? client = null;
         try
         {
+            KubernetesNames.ValidateNamespace("Namespace", Namespace, optional: true);
             client = ClusterClient.Create(request);
+            foreach (string warning in client.Warnings)
+            {
+                WriteWarning(warning);
+            }
+
             WriteVerbose($"Connecting to {client.Server} with context '{client.Context.Name}' ({client.Context.AuthKind}).");
             var connection = Run(client.VerifyAsync);
             SessionConnections.Set(new SessionConnection(request, client, connection));

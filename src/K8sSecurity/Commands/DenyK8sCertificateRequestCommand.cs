@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Denies CertificateSigningRequests through the /approval subresource.</summary>
-[Cmdlet(VerbsLifecycle.Deny, "K8sCertificateRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsLifecycle.Deny, "K8sCertificateRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "Deny-K8sCertificateRequest.md")]
 [OutputType(typeof(K8sCertificateRequest))]
 public sealed class DenyK8sCertificateRequestCommand : K8sClusterCmdlet
 {

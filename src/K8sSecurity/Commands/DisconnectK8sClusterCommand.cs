@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Forgets the session connection; later commands fall back to kubectl's defaults.</summary>
-[Cmdlet(VerbsCommunications.Disconnect, "K8sCluster")]
+[Cmdlet(VerbsCommunications.Disconnect, "K8sCluster", HelpUri = HelpLinks.Docs + "Disconnect-K8sCluster.md")]
 [OutputType(typeof(K8sConnection))]
 public sealed class DisconnectK8sClusterCommand : K8sCmdlet
 {

@@ -11,7 +11,7 @@ namespace K8sSecurity.Commands;
 /// Writes scan results, RBAC risks or audit findings (anything reportable) from the pipeline to a SARIF, JUnit,
 /// JSON, Markdown or HTML report, atomically, never replacing a file without -Force.
 /// </summary>
-[Cmdlet(VerbsData.Export, "K8sSecurityReport", SupportsShouldProcess = true)]
+[Cmdlet(VerbsData.Export, "K8sSecurityReport", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "Export-K8sSecurityReport.md")]
 [OutputType(typeof(ReportFile))]
 public sealed class ExportK8sSecurityReportCommand : K8sCmdlet
 {

@@ -2,10 +2,12 @@ using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
 using K8sSecurity.Engine.Reporting;
 
+using K8sSecurity.Infrastructure;
+
 namespace K8sSecurity.Commands;
 
 /// <summary>Risky RBAC grants with severity, subject, binding, rule and remediation (from the cluster or -Path).</summary>
-[Cmdlet(VerbsCommon.Find, "K8sRbacRisk")]
+[Cmdlet(VerbsCommon.Find, "K8sRbacRisk", HelpUri = HelpLinks.Docs + "Find-K8sRbacRisk.md")]
 [OutputType(typeof(RbacRiskFinding))]
 public sealed class FindK8sRbacRiskCommand : RbacQueryCmdlet
 {

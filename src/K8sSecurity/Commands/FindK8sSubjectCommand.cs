@@ -5,16 +5,18 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Who can do this? Every user, group and service account allowed, with the binding and role that grant it.</summary>
-[Cmdlet(VerbsCommon.Find, "K8sSubject", DefaultParameterSetName = "Resource")]
+[Cmdlet(VerbsCommon.Find, "K8sSubject", DefaultParameterSetName = "Resource", HelpUri = HelpLinks.Docs + "Find-K8sSubject.md")]
 [OutputType(typeof(RbacSubjectAccess))]
 public sealed class FindK8sSubjectCommand : RbacQueryCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string Verb { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = "Resource", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string Resource { get; set; } = string.Empty;
 
     [Parameter(ParameterSetName = "Resource", ValueFromPipelineByPropertyName = true)]

@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>A rakkess-like matrix: for each resource, which verbs a subject (or the caller) may use.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sAccessMatrix")]
+[Cmdlet(VerbsCommon.Get, "K8sAccessMatrix", HelpUri = HelpLinks.Docs + "Get-K8sAccessMatrix.md")]
 [OutputType(typeof(RbacAccessMatrixRow))]
 public sealed class GetK8sAccessMatrixCommand : RbacQueryCmdlet
 {
@@ -26,11 +26,13 @@ public sealed class GetK8sAccessMatrixCommand : RbacQueryCmdlet
     /// <summary>Resources (rows), e.g. pods, pods/exec, deployments.apps; a security-focused list by default.</summary>
     [Parameter(Position = 0)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string[]? Resource { get; set; }
 
     /// <summary>Verbs checked in addition to the eight standard ones (e.g. use, bind, escalate, impersonate).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string[]? Verb { get; set; }
 
     [Parameter]

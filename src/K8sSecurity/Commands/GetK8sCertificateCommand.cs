@@ -7,7 +7,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Reads certificates from files and folders, kubeconfigs, or kubernetes.io/tls Secrets.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sCertificate", DefaultParameterSetName = KubeconfigSet)]
+[Cmdlet(VerbsCommon.Get, "K8sCertificate", DefaultParameterSetName = KubeconfigSet, HelpUri = HelpLinks.Docs + "Get-K8sCertificate.md")]
 [OutputType(typeof(K8sCertificate))]
 public sealed class GetK8sCertificateCommand : K8sClusterCmdlet
 {

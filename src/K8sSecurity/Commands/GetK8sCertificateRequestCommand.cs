@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Lists CertificateSigningRequests with the user and groups each one asks for.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sCertificateRequest")]
+[Cmdlet(VerbsCommon.Get, "K8sCertificateRequest", HelpUri = HelpLinks.Docs + "Get-K8sCertificateRequest.md")]
 [OutputType(typeof(K8sCertificateRequest))]
 public sealed class GetK8sCertificateRequestCommand : K8sClusterCmdlet
 {

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Lists kubeconfig contexts, merged from $env:KUBECONFIG like kubectl.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sContext")]
+[Cmdlet(VerbsCommon.Get, "K8sContext", HelpUri = HelpLinks.Docs + "Get-K8sContext.md")]
 [OutputType(typeof(K8sContextInfo))]
 public sealed class GetK8sContextCommand : K8sCmdlet
 {

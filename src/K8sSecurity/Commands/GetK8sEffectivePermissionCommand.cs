@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
 
 /// <summary>Every rule a subject holds and the binding and role it comes from (kubectl auth can-i --list, for anyone).</summary>
-[Cmdlet(VerbsCommon.Get, "K8sEffectivePermission")]
+[Cmdlet(VerbsCommon.Get, "K8sEffectivePermission", HelpUri = HelpLinks.Docs + "Get-K8sEffectivePermission.md")]
 [OutputType(typeof(RbacPermission))]
 public sealed class GetK8sEffectivePermissionCommand : RbacQueryCmdlet
 {
@@ -34,7 +35,7 @@ public sealed class GetK8sEffectivePermissionCommand : RbacQueryCmdlet
         {
             if (!string.IsNullOrEmpty(Namespace))
             {
-                RbacNames.ValidateNamespace("Namespace", Namespace);
+                KubernetesNames.ValidateNamespace("Namespace", Namespace);
             }
 
             identity = SubjectIdentity(User, Group, ServiceAccount, ServiceAccountNamespace(Namespace, Path));

@@ -7,7 +7,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Lists the users of kubeconfig files: auth kind and, for certificates, who they are and when they expire.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sKubeconfig")]
+[Cmdlet(VerbsCommon.Get, "K8sKubeconfig", HelpUri = HelpLinks.Docs + "Get-K8sKubeconfig.md")]
 [OutputType(typeof(KubeconfigUser))]
 public sealed class GetK8sKubeconfigCommand : K8sCmdlet
 {

@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>One row per LimitRange item and resource (Min, Max, DefaultRequest, Default, MaxLimitRequestRatio).</summary>
-[Cmdlet(VerbsCommon.Get, "K8sLimitRange", DefaultParameterSetName = "Namespace")]
+[Cmdlet(VerbsCommon.Get, "K8sLimitRange", DefaultParameterSetName = "Namespace", HelpUri = HelpLinks.Docs + "Get-K8sLimitRange.md")]
 [OutputType(typeof(LimitRangeRow))]
 public sealed class GetK8sLimitRangeCommand : K8sClusterCmdlet
 {

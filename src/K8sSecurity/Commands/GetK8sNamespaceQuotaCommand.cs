@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>One row per namespace, quota and resource with Used, Hard and PercentUsed.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sNamespaceQuota", DefaultParameterSetName = "Namespace")]
+[Cmdlet(VerbsCommon.Get, "K8sNamespaceQuota", DefaultParameterSetName = "Namespace", HelpUri = HelpLinks.Docs + "Get-K8sNamespaceQuota.md")]
 [OutputType(typeof(NamespaceQuotaRow))]
 public sealed class GetK8sNamespaceQuotaCommand : K8sClusterCmdlet
 {

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>One row per namespace: PSA levels, quota, limit range, default-deny policies, automounting service accounts, pods.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sNamespaceSecurity", DefaultParameterSetName = "All")]
+[Cmdlet(VerbsCommon.Get, "K8sNamespaceSecurity", DefaultParameterSetName = "All", HelpUri = HelpLinks.Docs + "Get-K8sNamespaceSecurity.md")]
 [OutputType(typeof(NamespaceSecurityInfo))]
 public sealed class GetK8sNamespaceSecurityCommand : K8sClusterCmdlet
 {
@@ -34,7 +34,7 @@ public sealed class GetK8sNamespaceSecurityCommand : K8sClusterCmdlet
     protected override void EndProcessing()
     {
         IReadOnlyList<string>? filter = ParameterSetName == "Namespace" ? names : null;
-        var rows = RunOrThrow(ct => NamespaceSecurityService.GetAsync(Cluster, filter, ct));
+        var rows = RunOrThrow(ct => NamespaceSecurityService.GetAsync(Cluster, filter, Log, ct));
         WriteObject(rows, enumerateCollection: true);
         foreach (string name in names.Where(n => !WildcardPattern.ContainsWildcardCharacters(n) && !rows.Any(r => r.Namespace == n)).Distinct(StringComparer.Ordinal))
         {

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Lists NetworkPolicies with their selector, types and rules in words.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sNetworkPolicy", DefaultParameterSetName = "Namespace")]
+[Cmdlet(VerbsCommon.Get, "K8sNetworkPolicy", DefaultParameterSetName = "Namespace", HelpUri = HelpLinks.Docs + "Get-K8sNetworkPolicy.md")]
 [OutputType(typeof(NetworkPolicyInfo))]
 public sealed class GetK8sNetworkPolicyCommand : K8sClusterCmdlet
 {

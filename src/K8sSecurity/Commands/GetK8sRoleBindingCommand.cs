@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// Flattened bindings: one row per subject → role → scope, filtered by subject and role (wildcards). Rows pipe into
 /// Revoke-K8sRole.
 /// </summary>
-[Cmdlet(VerbsCommon.Get, "K8sRoleBinding")]
+[Cmdlet(VerbsCommon.Get, "K8sRoleBinding", HelpUri = HelpLinks.Docs + "Get-K8sRoleBinding.md")]
 [OutputType(typeof(RbacBindingRow))]
 public sealed class GetK8sRoleBindingCommand : K8sClusterCmdlet
 {

@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Lists ClusterRoles (aggregated rules resolved) and Roles, by name with wildcards.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sRole")]
+[Cmdlet(VerbsCommon.Get, "K8sRole", HelpUri = HelpLinks.Docs + "Get-K8sRole.md")]
 [OutputType(typeof(RbacRole))]
 public sealed class GetK8sRoleCommand : K8sClusterCmdlet
 {

@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Service accounts with their role bindings, the workloads that run as them and legacy long-lived token secrets.</summary>
-[Cmdlet(VerbsCommon.Get, "K8sServiceAccount")]
+[Cmdlet(VerbsCommon.Get, "K8sServiceAccount", HelpUri = HelpLinks.Docs + "Get-K8sServiceAccount.md")]
 [OutputType(typeof(ServiceAccountInfo))]
 public sealed class GetK8sServiceAccountCommand : K8sClusterCmdlet
 {

@@ -9,16 +9,18 @@ namespace K8sSecurity.Commands;
 /// Binds users, groups or service accounts to a Role or ClusterRole, idempotently. Subjects piped in (Import-Csv rows
 /// with User/Group/ServiceAccount columns) are collected and written in one update per binding.
 /// </summary>
-[Cmdlet(VerbsSecurity.Grant, "K8sRole", SupportsShouldProcess = true)]
+[Cmdlet(VerbsSecurity.Grant, "K8sRole", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "Grant-K8sRole.md")]
 [OutputType(typeof(RbacBinding))]
 public sealed class GrantK8sRoleCommand : K8sClusterCmdlet
 {
     private readonly List<RoleGrantRequest> pending = new();
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(RoleCompleter))]
     public string? Role { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ClusterRoleCompleter))]
     public string? ClusterRole { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -42,6 +42,7 @@ internal static class GuardrailArguments
         {
             null => null,
             string s => s,
+            bool b => b ? "true" : "false",
             IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
             _ => value.ToString(),
         };

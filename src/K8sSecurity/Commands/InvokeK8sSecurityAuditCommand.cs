@@ -11,7 +11,7 @@ namespace K8sSecurity.Commands;
 /// Audits one cluster, a fleet of clusters (in parallel), or an offline manifest dump: Pod Security, RBAC risk,
 /// namespace guardrails, service-account hygiene, certificate expiry, anonymous access and version currency.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "K8sSecurityAudit", DefaultParameterSetName = ClusterSet, SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Invoke, "K8sSecurityAudit", DefaultParameterSetName = ClusterSet, SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "Invoke-K8sSecurityAudit.md")]
 [OutputType(typeof(AuditFinding), typeof(AuditSummary))]
 public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
 {
@@ -55,17 +55,51 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
     [ValidateNotNullOrEmpty]
     public string? PkiPath { get; set; }
 
+    /// <summary>A node's root folder (or a copy of it): its control-plane and kubelet configuration is checked too.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? NodePath { get; set; }
+
     [Parameter]
     [ValidateRange(0, 3650)]
     public int CertificateWarningDays { get; set; } = 30;
 
+    /// <summary>Namespaces to skip; the system namespaces (kube-system, kube-public, kube-node-lease) by default.</summary>
     [Parameter]
     [AllowEmptyCollection]
-    public string[] ExcludeNamespace { get; set; } = AuditOptions.DefaultExcludedNamespaces.ToArray();
+    public string[] ExcludeNamespace { get; set; } = AuditOptions.SystemNamespaces.ToArray();
+
+    /// <summary>Audit kube-system, kube-public and kube-node-lease too (they are skipped by default).</summary>
+    [Parameter]
+    public SwitchParameter IncludeSystemNamespace { get; set; }
+
+    /// <summary>Whose default RBAC policy the audit compares with (and adds to manifest dumps): "v1.32".</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DefaultPolicyVersionCompleter))]
+    public string? KubernetesVersion { get; set; }
+
+    /// <summary>Judge the RBAC objects read alone: no default objects are added to dumps, none is treated as default.</summary>
+    [Parameter]
+    public SwitchParameter ExcludeDefaultPolicy { get; set; }
 
     [Parameter(ParameterSetName = ClusterSet)]
     [ValidateRange(1, 64)]
     public int ThrottleLimit { get; set; } = 4;
+
+    /// <summary>Seconds to establish a connection to each cluster (TCP, proxy tunnel, TLS handshake).</summary>
+    [Parameter(ParameterSetName = ClusterSet)]
+    [ValidateRange(1, 3600)]
+    public int ConnectTimeout { get; set; } = (int)ConnectionRequest.DefaultConnectTimeout.TotalSeconds;
+
+    /// <summary>Seconds for one request and its whole answer, 0 for no limit.</summary>
+    [Parameter(ParameterSetName = ClusterSet)]
+    [ValidateRange(0, 86400)]
+    public int RequestTimeout { get; set; } = (int)ConnectionRequest.DefaultRequestTimeout.TotalSeconds;
+
+    /// <summary>Send tokens and passwords to http:// servers in clear text instead of refusing those contexts.</summary>
+    [Parameter(ParameterSetName = ClusterSet)]
+    public SwitchParameter AllowUnencryptedAuthentication { get; set; }
 
     /// <summary>Write only the summary objects, not the findings.</summary>
     [Parameter]
@@ -84,6 +118,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         var options = Options();
         try
         {
+            if (ExcludeDefaultPolicy && KubernetesVersion is not null)
+            {
+                throw K8sOperationException.InvalidArgument("KubernetesVersion", KubernetesVersion, "give -KubernetesVersion or -ExcludeDefaultPolicy, not both.");
+            }
+
             SecurityAuditor.Validate(options);
             if (outputFullPath is not null)
             {
@@ -111,13 +150,13 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             {
                 if (!targets.Any(t => t.Context == context && t.KubeconfigPath == kubeconfig))
                 {
-                    targets.Add(new ConnectionRequest { KubeconfigPath = kubeconfig, Context = context });
+                    targets.Add(Target() with { KubeconfigPath = kubeconfig, Context = context });
                 }
             }
         }
         else if (kubeconfig is not null)
         {
-            targets.Add(new ConnectionRequest { KubeconfigPath = kubeconfig });
+            targets.Add(Target() with { KubeconfigPath = kubeconfig });
         }
     }
 
@@ -145,7 +184,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         }
         else
         {
-            var fleet = targets.Count == 0 ? new List<ConnectionRequest> { new() } : targets;
+            var fleet = targets.Count == 0 ? new List<ConnectionRequest> { Target() } : targets;
             IReadOnlyList<FleetAuditOutcome> outcomes;
             try
             {
@@ -194,6 +233,22 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         WriteObject(result.Summary);
     }
 
+    /// <summary>How to reach each cluster: the session's transport settings unless timeouts or the switch are given here.</summary>
+    private ConnectionRequest Target()
+    {
+        var request = SessionConnections.Current?.Request is { } session
+            ? new ConnectionRequest { ConnectTimeout = session.ConnectTimeout, RequestTimeout = session.RequestTimeout, AllowUnencryptedAuthentication = session.AllowUnencryptedAuthentication }
+            : new ConnectionRequest();
+        var bound = MyInvocation.BoundParameters;
+        return request with
+        {
+            ConnectTimeout = bound.ContainsKey(nameof(ConnectTimeout)) ? TimeSpan.FromSeconds(ConnectTimeout) : request.ConnectTimeout,
+            RequestTimeout = !bound.ContainsKey(nameof(RequestTimeout)) ? request.RequestTimeout
+                : RequestTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(RequestTimeout),
+            AllowUnencryptedAuthentication = AllowUnencryptedAuthentication || request.AllowUnencryptedAuthentication,
+        };
+    }
+
     private AuditOptions Options()
     {
         outputFullPath = OutputPath is null ? null : GetUnresolvedProviderPathFromPSPath(OutputPath);
@@ -203,8 +258,13 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             Categories = Category ?? Array.Empty<AuditCategory>(),
             PodSecurityLevel = string.Equals(PodSecurityLevel, "Restricted", StringComparison.OrdinalIgnoreCase) ? PodSecurityAuditLevel.Restricted : PodSecurityAuditLevel.Baseline,
             PkiPath = pkiFullPath,
+            NodePath = NodePath is null ? null : GetUnresolvedProviderPathFromPSPath(NodePath),
             CertificateWarningDays = CertificateWarningDays,
-            ExcludedNamespaces = ExcludeNamespace,
+            ExcludedNamespaces = IncludeSystemNamespace
+                ? ExcludeNamespace.Where(ns => !AuditOptions.SystemNamespaces.Contains(ns, StringComparer.Ordinal)).ToArray()
+                : ExcludeNamespace,
+            KubernetesVersion = KubernetesVersion,
+            ExcludeDefaultPolicy = ExcludeDefaultPolicy,
         };
     }
 }

@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates a CA: private key (0600) and self-signed certificate, like kubeadm's ca, front-proxy-ca and etcd/ca.</summary>
-[Cmdlet(VerbsCommon.New, "K8sCertificateAuthority", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "K8sCertificateAuthority", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "New-K8sCertificateAuthority.md")]
 [OutputType(typeof(K8sCertificate))]
 public sealed class NewK8sCertificateAuthorityCommand : K8sCmdlet
 {

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Issues a component certificate signed by a local CA, with kubeadm's names, SANs and usages.</summary>
-[Cmdlet(VerbsCommon.New, "K8sCertificate", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "K8sCertificate", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "New-K8sCertificate.md")]
 [OutputType(typeof(K8sCertificate))]
 public sealed class NewK8sCertificateCommand : K8sCmdlet
 {
@@ -54,6 +54,7 @@ public sealed class NewK8sCertificateCommand : K8sCmdlet
     public string? OutputDirectory { get; set; }
 
     [Parameter(Mandatory = true)]
+    [Alias("CertificateAuthorityPath")]
     [ValidateNotNullOrEmpty]
     public string CACertificatePath { get; set; } = string.Empty;
 

@@ -9,7 +9,7 @@ namespace K8sSecurity.Commands;
 /// Creates a ClusterRole from rules, or an aggregated one (-AggregationSelector); -AggregateTo labels it so the
 /// built-in admin/edit/view roles pick its rules up. Idempotent.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sClusterRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline")]
+[Cmdlet(VerbsCommon.New, "K8sClusterRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline", HelpUri = HelpLinks.Docs + "New-K8sClusterRole.md")]
 [OutputType(typeof(RbacRole))]
 public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
 {
@@ -24,9 +24,11 @@ public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
     public RbacPolicyRule[] Rule { get; set; } = Array.Empty<RbacPolicyRule>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string[] Verb { get; set; } = Array.Empty<string>();
 
     [Parameter(ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string[]? Resource { get; set; }
 
     [Parameter(ParameterSetName = "Inline")]
@@ -45,10 +47,19 @@ public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
 
     [Parameter]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ClusterRoleCompleter))]
     public string[]? AggregateTo { get; set; }
 
     [Parameter]
     public Hashtable? Label { get; set; }
+
+    /// <summary>Accept verbs the API server does not use itself (for an aggregated API or a webhook authorizer).</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowCustomVerb { get; set; }
+
+    /// <summary>Accept resources the built-in API table does not know in a built-in API group.</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowUnknownResource { get; set; }
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -83,7 +94,7 @@ public sealed class NewK8sClusterRoleCommand : K8sClusterCmdlet
                     allRules.AddRange(rules);
                     break;
                 case "Inline":
-                    allRules.Add(RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, NonResourceUrl));
+                    allRules.Add(RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, NonResourceUrl, AllowUnknownResource ? null : ApiResourceCatalog.BuiltIn, AllowCustomVerb));
                     break;
                 default:
                     selectors = AggregationSelector

@@ -8,7 +8,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Writes a per-user kubeconfig (client certificate, token or OIDC login) for a cluster, 0600 and atomically.</summary>
-[Cmdlet(VerbsCommon.New, "K8sKubeconfig", SupportsShouldProcess = true, DefaultParameterSetName = CertificateSet)]
+[Cmdlet(VerbsCommon.New, "K8sKubeconfig", SupportsShouldProcess = true, DefaultParameterSetName = CertificateSet, HelpUri = HelpLinks.Docs + "New-K8sKubeconfig.md")]
 [OutputType(typeof(KubeconfigUser))]
 public sealed class NewK8sKubeconfigCommand : K8sCmdlet
 {
@@ -69,9 +69,11 @@ public sealed class NewK8sKubeconfigCommand : K8sCmdlet
     [ValidateNotNullOrEmpty]
     public string? Server { get; set; }
 
+    /// <summary>The CA certificate that signs the API server's certificate (one name for the CA file in every cmdlet).</summary>
     [Parameter]
+    [Alias("CertificateAuthorityPath")]
     [ValidateNotNullOrEmpty]
-    public string? CertificateAuthorityPath { get; set; }
+    public string? CACertificatePath { get; set; }
 
     /// <summary>The kubeconfig to copy the cluster (server, CA) from.</summary>
     [Parameter]
@@ -103,7 +105,7 @@ public sealed class NewK8sKubeconfigCommand : K8sCmdlet
 
         try
         {
-            var cluster = KubeconfigClusterResolver.Create(this, Kubeconfig, Context, Server, CertificateAuthorityPath, ClusterName)();
+            var cluster = KubeconfigClusterResolver.Create(this, Kubeconfig, Context, Server, CACertificatePath, ClusterName)();
             var spec = new KubeconfigSpec
             {
                 Cluster = cluster,

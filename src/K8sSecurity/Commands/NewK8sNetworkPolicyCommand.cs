@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates a default-deny and/or allow NetworkPolicy; re-running with the same rules changes nothing.</summary>
-[Cmdlet(VerbsCommon.New, "K8sNetworkPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.New, "K8sNetworkPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "New-K8sNetworkPolicy.md")]
 [OutputType(typeof(NetworkPolicyInfo))]
 public sealed class NewK8sNetworkPolicyCommand : K8sClusterCmdlet
 {

@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// Creates an image pull Secret (kubernetes.io/dockerconfigjson) from a PSCredential and optionally lets service
 /// accounts pull with it. Idempotent; different content needs -Force. The password is never written out.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sRegistrySecret", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "K8sRegistrySecret", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "New-K8sRegistrySecret.md")]
 [OutputType(typeof(RegistrySecretInfo))]
 public sealed class NewK8sRegistrySecretCommand : K8sClusterCmdlet
 {

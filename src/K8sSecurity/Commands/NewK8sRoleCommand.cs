@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates a namespaced Role from -Verb/-Resource or rule objects (New-K8sPolicyRule), idempotently.</summary>
-[Cmdlet(VerbsCommon.New, "K8sRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline")]
+[Cmdlet(VerbsCommon.New, "K8sRole", SupportsShouldProcess = true, DefaultParameterSetName = "Inline", HelpUri = HelpLinks.Docs + "New-K8sRole.md")]
 [OutputType(typeof(RbacRole))]
 public sealed class NewK8sRoleCommand : K8sClusterCmdlet
 {
@@ -25,9 +25,11 @@ public sealed class NewK8sRoleCommand : K8sClusterCmdlet
     public RbacPolicyRule[] Rule { get; set; } = Array.Empty<RbacPolicyRule>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string[] Verb { get; set; } = Array.Empty<string>();
 
     [Parameter(Mandatory = true, ParameterSetName = "Inline")]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string[] Resource { get; set; } = Array.Empty<string>();
 
     [Parameter(ParameterSetName = "Inline")]
@@ -40,6 +42,14 @@ public sealed class NewK8sRoleCommand : K8sClusterCmdlet
 
     [Parameter]
     public Hashtable? Label { get; set; }
+
+    /// <summary>Accept verbs the API server does not use itself (for an aggregated API or a webhook authorizer).</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowCustomVerb { get; set; }
+
+    /// <summary>Accept resources the built-in API table does not know in a built-in API group.</summary>
+    [Parameter(ParameterSetName = "Inline")]
+    public SwitchParameter AllowUnknownResource { get; set; }
 
     [Parameter]
     public SwitchParameter Force { get; set; }
@@ -60,7 +70,7 @@ public sealed class NewK8sRoleCommand : K8sClusterCmdlet
         RbacRole? role = null;
         if (!TryInvoke(() =>
         {
-            var allRules = ParameterSetName == "Rules" ? rules : new List<RbacPolicyRule> { RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, null) };
+            var allRules = ParameterSetName == "Rules" ? rules : new List<RbacPolicyRule> { RbacRules.Create(Verb, Resource, ApiGroup, ResourceName, null, AllowUnknownResource ? null : ApiResourceCatalog.BuiltIn, AllowCustomVerb) };
             role = new RbacRole
             {
                 Kind = RbacRoleKind.Role,

@@ -10,7 +10,7 @@ namespace K8sSecurity.Commands;
 /// NetworkPolicy with DNS egress, a service account without token automount, and an owner admin RoleBinding.
 /// Idempotent; -WhatIf lists every object it would create.
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sSecureNamespace", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.New, "K8sSecureNamespace", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "New-K8sSecureNamespace.md")]
 [OutputType(typeof(SecureNamespaceResult))]
 public sealed class NewK8sSecureNamespaceCommand : K8sClusterCmdlet
 {

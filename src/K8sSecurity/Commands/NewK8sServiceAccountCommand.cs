@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates a service account that does not mount its token into pods unless -AutomountToken. Idempotent.</summary>
-[Cmdlet(VerbsCommon.New, "K8sServiceAccount", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "K8sServiceAccount", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "New-K8sServiceAccount.md")]
 [OutputType(typeof(ServiceAccountInfo))]
 public sealed class NewK8sServiceAccountCommand : K8sClusterCmdlet
 {
@@ -35,11 +36,8 @@ public sealed class NewK8sServiceAccountCommand : K8sClusterCmdlet
         {
             if (!TryInvoke(() =>
             {
-                RbacNames.ValidateNamespace("Namespace", ns);
-                if (!RbacNames.IsDnsSubdomain(name))
-                {
-                    throw Engine.Errors.K8sOperationException.InvalidArgument("Name", name, "must be a lowercase DNS subdomain (a-z, 0-9, '-', '.').");
-                }
+                KubernetesNames.ValidateNamespace("Namespace", ns);
+                KubernetesNames.ValidateObjectName("Name", name);
             }))
             {
                 continue;

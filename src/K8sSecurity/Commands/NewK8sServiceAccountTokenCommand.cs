@@ -9,7 +9,7 @@ namespace K8sSecurity.Commands;
 /// Requests a short-lived token through the TokenRequest API. Returns it as a SecureString with its expiry;
 /// -AsPlainText returns the bare token string instead (only when asked, like ConvertFrom-SecureString).
 /// </summary>
-[Cmdlet(VerbsCommon.New, "K8sServiceAccountToken", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.New, "K8sServiceAccountToken", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "New-K8sServiceAccountToken.md")]
 [OutputType(typeof(ServiceAccountToken), typeof(string))]
 public sealed class NewK8sServiceAccountTokenCommand : K8sClusterCmdlet
 {

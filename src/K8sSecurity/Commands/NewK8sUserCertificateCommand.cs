@@ -7,7 +7,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates a user's private key and CSR, and optionally gets it signed (cluster CSR or local CA) and writes a kubeconfig.</summary>
-[Cmdlet(VerbsCommon.New, "K8sUserCertificate", SupportsShouldProcess = true, DefaultParameterSetName = RequestOnlySet)]
+[Cmdlet(VerbsCommon.New, "K8sUserCertificate", SupportsShouldProcess = true, DefaultParameterSetName = RequestOnlySet, HelpUri = HelpLinks.Docs + "New-K8sUserCertificate.md")]
 [OutputType(typeof(UserCertificate))]
 public sealed class NewK8sUserCertificateCommand : K8sClusterCmdlet
 {
@@ -60,6 +60,7 @@ public sealed class NewK8sUserCertificateCommand : K8sClusterCmdlet
     public string SignerName { get; set; } = CertificateRequestService.KubeApiServerClientSigner;
 
     [Parameter(Mandatory = true, ParameterSetName = LocalSet)]
+    [Alias("CertificateAuthorityPath")]
     [ValidateNotNullOrEmpty]
     public string? CACertificatePath { get; set; }
 

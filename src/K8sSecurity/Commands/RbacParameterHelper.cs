@@ -52,33 +52,9 @@ internal static class RbacParameterHelper
         }
     }
 
-    public static Dictionary<string, string> Labels(Hashtable? table, string parameterName)
-    {
-        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (table is null)
-        {
-            return labels;
-        }
-
-        foreach (DictionaryEntry entry in table)
-        {
-            string key = entry.Key?.ToString() ?? string.Empty;
-            string value = entry.Value switch
-            {
-                bool b => b ? "true" : "false",
-                null => string.Empty,
-                var other => other.ToString() ?? string.Empty,
-            };
-            if (key.Length == 0)
-            {
-                throw K8sOperationException.InvalidArgument(parameterName, key, "label keys cannot be empty.");
-            }
-
-            labels[key] = value;
-        }
-
-        return labels;
-    }
+    /// <summary>-Label / -AggregationSelector hashtables as label maps (checked by RbacManagement.ValidateRole).</summary>
+    public static Dictionary<string, string> Labels(Hashtable? table, string parameterName) =>
+        GuardrailArguments.ToMap(table, parameterName) ?? new Dictionary<string, string>(StringComparer.Ordinal);
 
     private static IEnumerable<string> NonEmpty(string[]? values) =>
         (values ?? Array.Empty<string>()).SelectMany(v => (v ?? string.Empty).Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));

@@ -1,3 +1,4 @@
+using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Infrastructure;
@@ -6,24 +7,64 @@ namespace K8sSecurity.Commands;
 
 /// <summary>
 /// Shared plumbing of the offline RBAC queries: the RBAC objects are read once per invocation (from -Path files or
-/// one list per kind from the cluster) and the subject is resolved once (the caller when none is given).
+/// one list per kind from the cluster) and completed with the cluster's default RBAC policy, and the subject is
+/// resolved once (the caller when none is given).
 /// </summary>
 public abstract class RbacQueryCmdlet : K8sClusterCmdlet
 {
     private RbacPolicy? policy;
     private RbacIdentity? caller;
 
-    /// <summary>The RBAC objects, read on first use; a failure stops the command (nothing else can be answered).</summary>
+    /// <summary>
+    /// Whose default RBAC policy (bootstrap roles and bindings) offline answers include: "v1.32"; the newest the
+    /// module holds when omitted.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(DefaultPolicyVersionCompleter))]
+    public string? KubernetesVersion { get; set; }
+
+    /// <summary>Answer from the objects read alone: add no default objects and treat none as default.</summary>
+    [Parameter]
+    public SwitchParameter ExcludeDefaultPolicy { get; set; }
+
+    /// <summary>
+    /// The RBAC objects, read on first use; a failure stops the command (nothing else can be answered). Manifests get
+    /// the default objects they do not define (every cluster has them); a cluster's objects are only compared with
+    /// them, so its own defaults are recognised.
+    /// </summary>
     protected RbacPolicy LoadPolicy(string[]? paths)
     {
         if (policy is null)
         {
+            DefaultRbacPolicy? defaults = null;
+            try
+            {
+                if (ExcludeDefaultPolicy && KubernetesVersion is not null)
+                {
+                    throw K8sOperationException.InvalidArgument("KubernetesVersion", KubernetesVersion, "give -KubernetesVersion or -ExcludeDefaultPolicy, not both.");
+                }
+
+                defaults = ExcludeDefaultPolicy ? null : DefaultRbacPolicy.For(KubernetesVersion);
+            }
+            catch (K8sOperationException ex)
+            {
+                ThrowTerminating(ex);
+            }
+
             if (paths is { Length: > 0 })
             {
                 var resolved = paths.Select(GetUnresolvedProviderPathFromPSPath).ToList();
                 try
                 {
                     policy = RbacSource.LoadFromFiles(resolved, Log);
+                    if (defaults is not null)
+                    {
+                        policy = policy.WithDefaults(defaults, addMissing: true);
+                        int added = policy.AllBindings.Count(b => b.Source == defaults.Source) + policy.ClusterRoles.Concat(policy.Roles).Count(r => r.Source == defaults.Source);
+                        Log.Verbose($"Added {added} object(s) of the default RBAC policy {defaults.Version} that the manifests do not define ({defaults.Origin}).");
+                    }
+
                     FlushLog();
                 }
                 catch (K8sOperationException ex)
@@ -35,6 +76,10 @@ public abstract class RbacQueryCmdlet : K8sClusterCmdlet
             else
             {
                 policy = RunOrThrow(ct => RbacSource.LoadFromClusterAsync(Cluster, Log, ct));
+                if (defaults is not null)
+                {
+                    policy = policy.WithDefaults(defaults, addMissing: false);
+                }
             }
         }
 

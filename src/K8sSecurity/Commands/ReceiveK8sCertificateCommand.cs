@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Writes the certificate a CertificateSigningRequest was issued (waiting for it with -Wait), and optionally a kubeconfig.</summary>
-[Cmdlet(VerbsCommunications.Receive, "K8sCertificate", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommunications.Receive, "K8sCertificate", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "Receive-K8sCertificate.md")]
 [OutputType(typeof(UserCertificate))]
 public sealed class ReceiveK8sCertificateCommand : K8sClusterCmdlet
 {

@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Deletes CertificateSigningRequests (issued certificates stay valid until they expire).</summary>
-[Cmdlet(VerbsCommon.Remove, "K8sCertificateRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Remove, "K8sCertificateRequest", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "Remove-K8sCertificateRequest.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveK8sCertificateRequestCommand : K8sClusterCmdlet
 {

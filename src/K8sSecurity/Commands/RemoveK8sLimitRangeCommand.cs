@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Deletes a LimitRange; rows from Get-K8sLimitRange pipe in by Namespace and Name.</summary>
-[Cmdlet(VerbsCommon.Remove, "K8sLimitRange", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "K8sLimitRange", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Docs + "Remove-K8sLimitRange.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveK8sLimitRangeCommand : K8sClusterCmdlet
 {

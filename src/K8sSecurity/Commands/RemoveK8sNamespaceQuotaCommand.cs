@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Deletes a ResourceQuota; rows from Get-K8sNamespaceQuota pipe in by Namespace and Quota.</summary>
-[Cmdlet(VerbsCommon.Remove, "K8sNamespaceQuota", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "K8sNamespaceQuota", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Docs + "Remove-K8sNamespaceQuota.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveK8sNamespaceQuotaCommand : K8sClusterCmdlet
 {

@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Deletes a NetworkPolicy; output of Get-K8sNetworkPolicy pipes in by Namespace and Name.</summary>
-[Cmdlet(VerbsCommon.Remove, "K8sNetworkPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[Cmdlet(VerbsCommon.Remove, "K8sNetworkPolicy", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpLinks.Docs + "Remove-K8sNetworkPolicy.md")]
 [OutputType(typeof(void))]
 public sealed class RemoveK8sNetworkPolicyCommand : K8sClusterCmdlet
 {

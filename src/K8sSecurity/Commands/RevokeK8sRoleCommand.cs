@@ -5,14 +5,16 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Removes subjects from the bindings of a role; deletes a binding left without subjects. Idempotent.</summary>
-[Cmdlet(VerbsSecurity.Revoke, "K8sRole", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsSecurity.Revoke, "K8sRole", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "Revoke-K8sRole.md")]
 [OutputType(typeof(RbacBinding))]
 public sealed class RevokeK8sRoleCommand : K8sClusterCmdlet
 {
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(RoleCompleter))]
     public string? Role { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(ClusterRoleCompleter))]
     public string? ClusterRole { get; set; }
 
     [Parameter(ValueFromPipelineByPropertyName = true)]

@@ -6,7 +6,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates or updates the item of one type (Container, Pod, PersistentVolumeClaim) in a LimitRange.</summary>
-[Cmdlet(VerbsCommon.Set, "K8sLimitRange", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "K8sLimitRange", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "Set-K8sLimitRange.md")]
 [OutputType(typeof(LimitRangeRow))]
 public sealed class SetK8sLimitRangeCommand : K8sClusterCmdlet
 {

@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// Sets the pod-security.kubernetes.io/* labels of namespaces. -WhatIf runs a server dry-run of the label change and
 /// returns the apiserver's warnings about existing pods that would violate the new enforce level.
 /// </summary>
-[Cmdlet(VerbsCommon.Set, "K8sNamespacePodSecurity", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "K8sNamespacePodSecurity", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "Set-K8sNamespacePodSecurity.md")]
 [OutputType(typeof(NamespacePodSecurity))]
 public sealed class SetK8sNamespacePodSecurityCommand : K8sClusterCmdlet
 {

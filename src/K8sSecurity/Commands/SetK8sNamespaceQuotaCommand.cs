@@ -7,7 +7,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Creates or updates a ResourceQuota in one or more namespaces; keeps resources not given unless -Replace.</summary>
-[Cmdlet(VerbsCommon.Set, "K8sNamespaceQuota", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+[Cmdlet(VerbsCommon.Set, "K8sNamespaceQuota", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpLinks.Docs + "Set-K8sNamespaceQuota.md")]
 [OutputType(typeof(NamespaceQuotaRow))]
 public sealed class SetK8sNamespaceQuotaCommand : K8sClusterCmdlet
 {

@@ -1,11 +1,12 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
 
 /// <summary>Makes a workload's pods run as a service account (patches the pod template). Idempotent.</summary>
-[Cmdlet(VerbsCommon.Set, "K8sWorkloadServiceAccount", SupportsShouldProcess = true)]
+[Cmdlet(VerbsCommon.Set, "K8sWorkloadServiceAccount", SupportsShouldProcess = true, HelpUri = HelpLinks.Docs + "Set-K8sWorkloadServiceAccount.md")]
 [OutputType(typeof(WorkloadServiceAccountChange))]
 public sealed class SetK8sWorkloadServiceAccountCommand : K8sClusterCmdlet
 {
@@ -34,14 +35,9 @@ public sealed class SetK8sWorkloadServiceAccountCommand : K8sClusterCmdlet
         string ns = ResolveNamespace(Namespace);
         if (!TryInvoke(() =>
         {
-            RbacNames.ValidateNamespace("Namespace", ns);
-            foreach (var (parameter, value) in new[] { ("Name", Name), ("ServiceAccount", ServiceAccount) })
-            {
-                if (!RbacNames.IsDnsSubdomain(value))
-                {
-                    throw Engine.Errors.K8sOperationException.InvalidArgument(parameter, value, "must be a lowercase DNS subdomain (a-z, 0-9, '-', '.').");
-                }
-            }
+            KubernetesNames.ValidateNamespace("Namespace", ns);
+            KubernetesNames.ValidateObjectName("Name", Name);
+            KubernetesNames.ValidateObjectName("ServiceAccount", ServiceAccount);
         }))
         {
             return;

@@ -8,16 +8,18 @@ namespace K8sSecurity.Commands;
 /// Can the caller (SelfSubjectAccessReview) or a subject (SubjectAccessReview) do this? -Offline computes the answer
 /// from RBAC objects (the cluster's, or -Path manifests/dumps) and names the binding and role that grant it.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sAccess", DefaultParameterSetName = "Resource")]
+[Cmdlet(VerbsDiagnostic.Test, "K8sAccess", DefaultParameterSetName = "Resource", HelpUri = HelpLinks.Docs + "Test-K8sAccess.md")]
 [OutputType(typeof(RbacAccessResult))]
 public sealed class TestK8sAccessCommand : RbacQueryCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(VerbCompleter))]
     public string Verb { get; set; } = string.Empty;
 
     [Parameter(Mandatory = true, Position = 1, ParameterSetName = "Resource", ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(ResourceCompleter))]
     public string Resource { get; set; } = string.Empty;
 
     [Parameter(ParameterSetName = "Resource", ValueFromPipelineByPropertyName = true)]

@@ -7,7 +7,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Commands;
 
 /// <summary>Health verdicts for certificates: expiry, validity, issuer, SANs, key strength, usages, kubeadm completeness.</summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sCertificate", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsDiagnostic.Test, "K8sCertificate", DefaultParameterSetName = PathSet, HelpUri = HelpLinks.Docs + "Test-K8sCertificate.md")]
 [OutputType(typeof(CertificateHealth))]
 public sealed class TestK8sCertificateCommand : K8sCmdlet
 {
@@ -30,6 +30,7 @@ public sealed class TestK8sCertificateCommand : K8sCmdlet
     public SwitchParameter Kubeadm { get; set; }
 
     [Parameter]
+    [Alias("CertificateAuthorityPath")]
     [ValidateNotNullOrEmpty]
     public string[]? CACertificatePath { get; set; }
 

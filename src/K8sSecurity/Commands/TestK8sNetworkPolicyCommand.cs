@@ -3,6 +3,7 @@ using System.Management.Automation;
 using System.Net;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Guardrails;
+using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
@@ -12,7 +13,7 @@ namespace K8sSecurity.Commands;
 /// and which policies decide it; -Unisolated lists pods that no policy selects. Reads the cluster, or manifests
 /// with -Path (offline).
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sNetworkPolicy", DefaultParameterSetName = "Traffic")]
+[Cmdlet(VerbsDiagnostic.Test, "K8sNetworkPolicy", DefaultParameterSetName = "Traffic", HelpUri = HelpLinks.Docs + "Test-K8sNetworkPolicy.md")]
 [OutputType(typeof(NetworkPolicyVerdict), ParameterSetName = new[] { "Traffic" })]
 [OutputType(typeof(NetworkPolicyCoverage), ParameterSetName = new[] { "Unisolated" })]
 public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
@@ -59,6 +60,19 @@ public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
 
     protected override void EndProcessing()
     {
+        try
+        {
+            foreach (var (parameter, value) in new[] { ("Namespace", Namespace), ("FromNamespace", FromNamespace), ("ToNamespace", ToNamespace) })
+            {
+                KubernetesNames.ValidateNamespace(parameter, value, optional: true);
+            }
+        }
+        catch (K8sOperationException ex)
+        {
+            ThrowTerminating(ex);
+            return;
+        }
+
         string defaultNamespace = Namespace ?? (Path is null ? ResolveNamespace(null) : "default");
         IReadOnlyList<NetworkPolicyModel> policies;
         IReadOnlyList<EndpointModel> pods;

@@ -8,7 +8,7 @@ namespace K8sSecurity.Commands;
 /// Evaluates workloads (manifests, pipeline text or objects, or the live cluster) against the Pod Security
 /// Standards exactly like the PodSecurity admission plugin, plus best-practice checks.
 /// </summary>
-[Cmdlet(VerbsDiagnostic.Test, "K8sPodSecurity", DefaultParameterSetName = ClusterSet)]
+[Cmdlet(VerbsDiagnostic.Test, "K8sPodSecurity", DefaultParameterSetName = ClusterSet, HelpUri = HelpLinks.Docs + "Test-K8sPodSecurity.md")]
 [OutputType(typeof(WorkloadScanResult))]
 [OutputType(typeof(WorkloadCheckResult))]
 public sealed class TestK8sPodSecurityCommand : PodSecurityScanCmdlet

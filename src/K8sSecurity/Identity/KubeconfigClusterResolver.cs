@@ -5,7 +5,7 @@ using K8sSecurity.Infrastructure;
 namespace K8sSecurity.Identity;
 
 /// <summary>
-/// Where a new kubeconfig's cluster entry comes from: -Server (+ -CertificateAuthorityPath), else the context a
+/// Where a new kubeconfig's cluster entry comes from: -Server (+ -CACertificatePath), else the context a
 /// cluster cmdlet would use (-Kubeconfig/-Context, the session connection, kubectl's defaults).
 /// </summary>
 internal static class KubeconfigClusterResolver

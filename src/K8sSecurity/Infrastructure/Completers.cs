@@ -71,3 +71,13 @@ public sealed class NamespaceCompleter : IArgumentCompleter
         }
     }
 }
+
+/// <summary>Completes -KubernetesVersion with the versions whose default RBAC policy the module holds, newest first.</summary>
+public sealed class DefaultPolicyVersionCompleter : IArgumentCompleter
+{
+    public IEnumerable<CompletionResult> CompleteArgument(
+        string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
+        K8sSecurity.Engine.Authorization.DefaultRbacPolicy.SupportedVersions.Reverse()
+            .Where(v => v.StartsWith(wordToComplete.Trim('\'', '"'), StringComparison.OrdinalIgnoreCase))
+            .Select(v => new CompletionResult(v, v, CompletionResultType.ParameterValue, $"default RBAC policy of Kubernetes {v}"));
+}

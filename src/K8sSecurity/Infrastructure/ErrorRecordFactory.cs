@@ -30,7 +30,11 @@ public static class ErrorRecordFactory
         return new ErrorRecord(exception, id, category, exception.Target);
     }
 
-    /// <summary>For failures the engine did not anticipate: keep the message, never a stack of internals.</summary>
+    /// <summary>For failures the engine did not anticipate: keep the message, never a stack of internals or HTTP traffic.</summary>
     public static ErrorRecord CreateUnexpected(Exception exception, object? target) =>
-        new(exception, "K8sUnexpected", ErrorCategory.NotSpecified, target);
+        new(
+            SafeExceptions.CarriesHttpTraffic(exception) ? new InvalidOperationException(exception.Message) : exception,
+            "K8sUnexpected",
+            ErrorCategory.NotSpecified,
+            target);
 }

@@ -39,6 +39,15 @@ public abstract class K8sClusterCmdlet : K8sCmdlet
                 {
                     ThrowTerminating(ex);
                 }
+
+                // The session connection warned once when Connect-K8sCluster made it.
+                if (ownsCluster)
+                {
+                    foreach (string warning in cluster!.Warnings)
+                    {
+                        Log.Warning(warning);
+                    }
+                }
             }
 
             return cluster!;
@@ -67,10 +76,12 @@ public abstract class K8sClusterCmdlet : K8sCmdlet
             return (session.Client, false);
         }
 
-        var request = new ConnectionRequest
+        // Another context or kubeconfig keeps the session's transport settings (timeouts, -AllowUnencryptedAuthentication).
+        var request = (session?.Request ?? new ConnectionRequest()) with
         {
             KubeconfigPath = Kubeconfig is null ? session?.Request.KubeconfigPath : GetUnresolvedProviderPathFromPSPath(Kubeconfig),
             Context = Context ?? (Kubeconfig is null ? session?.Request.Context : null),
+            Namespace = null,
         };
         return (ClusterClient.Create(request), true);
     }

@@ -46,6 +46,11 @@ public abstract class K8sCmdlet : PSCmdlet, IDisposable
         {
             throw new PipelineStoppedException();
         }
+        catch (Exception ex) when (ApiErrorTranslator.Translate(ex, MyInvocation.MyCommand.Name) is { } translated)
+        {
+            // A cluster call the engine did not wrap: never let KubernetesClient's exception (it keeps the request) escape.
+            throw translated;
+        }
     }
 
     protected void Run(Func<CancellationToken, Task> work) =>

@@ -284,9 +284,10 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
     private void ScanCluster()
     {
         IReadOnlyList<string>? namespaces = AllNamespaces ? null : Namespace ?? new[] { ResolveNamespace(null) };
-        var reader = new ClusterWorkloadReader(Cluster, namespaces, Log);
+        ClusterWorkloadReader reader = null!;
         try
         {
+            reader = new ClusterWorkloadReader(Cluster, namespaces, Log);
             while (Run(ct => reader.ReadNextPageAsync(ct)) is { } page)
             {
                 foreach (var item in page)

@@ -12,7 +12,7 @@ public sealed class AuditHtmlReportTests : IClassFixture<FlawedClusterServer>
 
     public AuditHtmlReportTests(FlawedClusterServer fixture) => this.fixture = fixture;
 
-    [Fact]
+    [ChromiumFact]
     public async Task ReportRendersWithoutErrorsSortsFiltersAndFetchesNothing()
     {
         var report = await AuditAsync();
@@ -76,7 +76,7 @@ public sealed class AuditHtmlReportTests : IClassFixture<FlawedClusterServer>
         Assert.Empty(browser.Errors);
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task ScreenshotIsAPngWithContent()
     {
         var report = await AuditAsync();

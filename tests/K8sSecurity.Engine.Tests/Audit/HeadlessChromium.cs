@@ -7,6 +7,24 @@ using System.Text.Json.Nodes;
 namespace K8sSecurity.Engine.Tests.Audit;
 
 /// <summary>
+/// A test that needs headless Chromium. Without Chromium it is skipped with the reason, so a developer's machine
+/// without a browser still runs the rest; under CI (CI=true, where .ci/run installs Chromium) it is never skipped,
+/// so a missing browser fails the run instead of hiding the browser tests.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ChromiumFactAttribute : Xunit.FactAttribute
+{
+    public ChromiumFactAttribute()
+    {
+        bool ci = string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+        if (HeadlessChromium.Installed is null && !ci)
+        {
+            Skip = "Chromium is not installed (apt-get install chromium); under CI=true this test runs and fails instead.";
+        }
+    }
+}
+
+/// <summary>
 /// Drives Debian's headless Chromium over the DevTools protocol: loads a page, collects uncaught exceptions,
 /// console errors and every network request, and evaluates JavaScript. Also takes CLI screenshots.
 /// </summary>
@@ -54,9 +72,11 @@ public sealed class HeadlessChromium : IAsyncDisposable
         }
     }
 
+    /// <summary>The installed Chromium, or null.</summary>
+    public static string? Installed => Candidates.FirstOrDefault(File.Exists);
+
     public static string Executable =>
-        Candidates.FirstOrDefault(File.Exists)
-        ?? throw new InvalidOperationException("Chromium is not installed: apt-get install -y chromium (the CI script does this).");
+        Installed ?? throw new InvalidOperationException("Chromium is not installed: apt-get install -y chromium (the CI script does this).");
 
     public static async Task<HeadlessChromium> OpenAsync(string file)
     {

@@ -88,10 +88,77 @@ public sealed class RbacRiskTests
             Role("editor", "[{ apiGroups: [''], resources: [pods, secrets], verbs: ['*'] }]")
             + Rb("editors", "team-a", "editor", "[{ kind: User, name: sam, apiGroup: rbac.authorization.k8s.io }]"));
         var findings = RbacRiskAnalyzer.Analyze(policy, false);
-        var create = Assert.Single(findings);
-        Assert.Equal("RBAC-WORKLOAD-CREATE", create.RuleId);
+        Assert.Equal(new[] { "RBAC-WORKLOAD-CREATE", "RBAC-WILDCARD-RULE" }, findings.Select(f => f.RuleId));
+        var create = findings[0];
         Assert.Equal(FindingSeverity.Medium, create.Severity);
         Assert.Equal("team-a", create.Scope);
+        Assert.Equal(FindingSeverity.Low, findings[1].Severity);
+    }
+
+    [Theory]
+    [InlineData("[{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]")]
+    [InlineData("[{ apiGroups: ['*'], resources: ['*'], verbs: [get, list, watch, create, update, patch, delete] }]")]
+    public void FullControlIsCriticalInANamespaceToo(string rules)
+    {
+        // Polaris rolebindingClusterAdminClusterRole: a RoleBinding to a wildcard ClusterRole controls the namespace.
+        var policy = Load(Role("almighty", rules) + Rb("team-admin", "team-a", "almighty", "[{ kind: User, name: sam, apiGroup: rbac.authorization.k8s.io }]"));
+        var finding = Assert.Single(RbacRiskAnalyzer.Analyze(policy, false));
+        Assert.Equal("RBAC-WILDCARD-ADMIN", finding.RuleId);
+        Assert.Equal(FindingSeverity.Critical, finding.Severity);
+        Assert.Equal("team-a", finding.Scope);
+    }
+
+    [Fact]
+    public void TheDefaultPolicyItselfIsNeverAFinding()
+    {
+        // A dump of a fresh v1.32 cluster: its default objects, recognised by content, grant nothing reportable, even
+        // with the system subjects included (the issuer-discovery binding gives every service account OIDC discovery).
+        var fresh = RbacSource.LoadFromObjects(ManifestReader.ReadFile(DefaultRbacPolicyTests.Capture, e => throw new InvalidOperationException(e.ToString())), EngineLog.None)
+            .WithDefaults(DefaultRbacPolicy.For("v1.32"), addMissing: true);
+        Assert.Empty(RbacRiskAnalyzer.Analyze(fresh, includeSystemSubjects: true));
+
+        // Without the default policy the same objects are judged like any others (system:masters holds cluster-admin).
+        var raw = RbacSource.LoadFromObjects(ManifestReader.ReadFile(DefaultRbacPolicyTests.Capture, e => throw new InvalidOperationException(e.ToString())), EngineLog.None);
+        Assert.Contains(RbacRiskAnalyzer.Analyze(raw, includeSystemSubjects: true),
+            f => f.RuleId == "RBAC-WILDCARD-ADMIN" && f.Binding == "ClusterRoleBinding/cluster-admin" && f.Subject.ToString() == "Group:system:masters");
+    }
+
+    [Fact]
+    public void TheIssueFolderReportsItsClusterAdminGrantsAndAnonymousAccess()
+    {
+        var folder = ManifestReader.ExpandPaths(new[] { DefaultRbacPolicyTests.IssueFolder })
+            .SelectMany(f => ManifestReader.ReadFile(f, e => throw new InvalidOperationException(e.ToString())));
+        var policy = RbacSource.LoadFromObjects(folder, EngineLog.None).WithDefaults(DefaultRbacPolicy.Newest, addMissing: true);
+        var findings = RbacRiskAnalyzer.Analyze(policy, includeSystemSubjects: true);
+
+        var admins = findings.Where(f => f.RuleId == "RBAC-WILDCARD-ADMIN").ToList();
+        Assert.Equal(new[] { "Group:ops", "User:dave" }, admins.Select(f => f.Subject.ToString()).Order(StringComparer.Ordinal));
+        Assert.All(admins, f => Assert.Equal(FindingSeverity.Critical, f.Severity));
+        Assert.All(admins, f => Assert.Equal("default policy v1.32", f.RoleSource));
+        Assert.All(admins, f => Assert.Contains("default policy v1.32", f.Message, StringComparison.Ordinal));
+        var anonymous = Assert.Single(findings, f => f.RuleId == "RBAC-ANONYMOUS");
+        Assert.Equal("ClusterRoleBinding/public-view", anonymous.Binding);
+        Assert.Equal(FindingSeverity.Critical, anonymous.Severity);
+        Assert.Contains(findings, f => f.RuleId == "RBAC-POD-EXEC" && f.Subject.ToString() == "User:erin");
+
+        // Nothing is reported about the default objects that were added.
+        Assert.DoesNotContain(findings, f => f.Source.StartsWith("default policy", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void RightsForEveryAuthenticatedUserBeyondTheDefaultsAreFindings()
+    {
+        var policy = Load(
+            Role("discovery-again", "[{ nonResourceURLs: [/api, /apis, /version], verbs: [get] }]")
+            + Role("config-reader", "[{ apiGroups: [''], resources: [configmaps], verbs: [get, list] }]")
+            + Crb("everyone-discovers", "discovery-again", "[{ kind: Group, name: 'system:authenticated', apiGroup: rbac.authorization.k8s.io }]")
+            + Crb("everyone-reads-config", "config-reader", "[{ kind: Group, name: 'system:authenticated', apiGroup: rbac.authorization.k8s.io }]")
+            + Rb("team-reads-config", "team-a", "config-reader", "[{ kind: Group, name: 'system:authenticated', apiGroup: rbac.authorization.k8s.io }]"))
+            .WithDefaults(DefaultRbacPolicy.Newest, addMissing: true);
+        var findings = RbacRiskAnalyzer.Analyze(policy, false).Where(f => f.RuleId == "RBAC-ALL-AUTHENTICATED").ToList();
+        Assert.Equal(new[] { "ClusterRoleBinding/everyone-reads-config", "RoleBinding/team-a/team-reads-config" }, findings.Select(f => f.Binding).Order(StringComparer.Ordinal));
+        Assert.Equal(FindingSeverity.High, findings.Single(f => f.BindingNamespace is null).Severity);
+        Assert.Equal(FindingSeverity.Medium, findings.Single(f => f.BindingNamespace is not null).Severity);
     }
 
     [Fact]
@@ -115,9 +182,9 @@ public sealed class RbacRiskTests
             Role("debugger", "[{ apiGroups: [''], resources: [pods/exec], verbs: [create] }]")
             + Crb("everyone-debugs", "debugger", "[{ kind: Group, name: 'system:authenticated', apiGroup: rbac.authorization.k8s.io }]")
             + Crb("nodes-debug", "debugger", "[{ kind: Group, name: 'system:nodes', apiGroup: rbac.authorization.k8s.io }]"));
-        var finding = Assert.Single(RbacRiskAnalyzer.Analyze(policy, false));
-        Assert.Equal("Group:system:authenticated", finding.Subject.ToString());
-        Assert.Equal("RBAC-POD-EXEC", finding.RuleId);
+        var findings = RbacRiskAnalyzer.Analyze(policy, false);
+        Assert.All(findings, f => Assert.Equal("Group:system:authenticated", f.Subject.ToString()));
+        Assert.Equal(new[] { "RBAC-ALL-AUTHENTICATED", "RBAC-POD-EXEC" }, findings.Select(f => f.RuleId).Order(StringComparer.Ordinal));
     }
 
     [Fact]

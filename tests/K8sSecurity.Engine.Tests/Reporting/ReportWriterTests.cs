@@ -4,6 +4,7 @@ using System.Xml.Linq;
 using K8sSecurity.Engine.Manifests;
 using K8sSecurity.Engine.Reporting;
 using K8sSecurity.Engine.Scanning;
+using K8sSecurity.Engine.Tests.Audit;
 using K8sSecurity.Engine.Tests.Scanning;
 using Microsoft.CodeAnalysis.Sarif;
 using Newtonsoft.Json;
@@ -149,17 +150,16 @@ public sealed class ReportWriterTests
         Assert.Contains("Example &lt;scan&gt; &amp; report", html, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [ChromiumFact]
     public async Task HtmlFilterScriptRunsInAHeadlessBrowser()
     {
-        string? chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
-        Assert.True(chromium is not null, "Chromium is needed to render the HTML report (.ci/run installs Debian's chromium).");
+        string chromium = HeadlessChromium.Executable;
         var findings = ExampleFindings();
         string file = Path.Combine(Path.GetTempPath(), $"k8ssec-report-{Guid.NewGuid():N}.html");
         await File.WriteAllTextAsync(file, ReportWriter.Write(ReportFormat.Html, findings, Context));
         try
         {
-            var start = new ProcessStartInfo(chromium!)
+            var start = new ProcessStartInfo(chromium)
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,

@@ -46,6 +46,7 @@ public static class AdmissionChain
         new QuantityDecoding(),
         new NamespaceLifecycle(),
         new ObjectDefaults(),
+        new ServiceAccountAdmission(),
         new ObjectMetaValidation(),
         new RbacValidation(),
         new RbacEscalation(),

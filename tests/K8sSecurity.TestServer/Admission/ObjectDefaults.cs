@@ -57,6 +57,13 @@ public sealed class ObjectDefaults : IAdmissionPlugin
                 }
 
                 break;
+            case "CronJob":
+                if (o.At("spec", "jobTemplate", "spec") is JsonObject { } cspec && cspec["template"] is JsonObject)
+                {
+                    DefaultTemplate(cspec, "Never");
+                }
+
+                break;
         }
     }
 
@@ -106,14 +113,28 @@ public sealed class ObjectDefaults : IAdmissionPlugin
                 break;
             case "Job":
                 o.Metadata()["generation"] = 1;
-                DefaultTemplate(o.Obj("spec"), "Never");
+                DefaultJob(o);
                 o["status"] ??= new JsonObject();
                 break;
             case "CronJob":
-                o.Metadata()["generation"] = 1;
-                DefaultTemplate(o.Obj("spec").Obj("jobTemplate").Obj("spec"), "Never");
-                o["status"] ??= new JsonObject();
-                break;
+                {
+                    o.Metadata()["generation"] = 1;
+                    var spec = o.Obj("spec");
+                    spec["concurrencyPolicy"] ??= "Allow";
+                    spec["suspend"] ??= false;
+                    var jobTemplate = spec.Obj("jobTemplate");
+                    var jmd = jobTemplate.Obj("metadata");
+                    if (!jmd.ContainsKey("creationTimestamp"))
+                    {
+                        jmd["creationTimestamp"] = null;
+                    }
+
+                    DefaultTemplate(jobTemplate.Obj("spec"), "Never");
+                    spec["successfulJobsHistoryLimit"] ??= 3;
+                    spec["failedJobsHistoryLimit"] ??= 1;
+                    o["status"] ??= new JsonObject();
+                    break;
+                }
             case "NetworkPolicy" or "Ingress" or "PodDisruptionBudget":
                 o.Metadata()["generation"] = 1;
                 break;
@@ -135,6 +156,49 @@ public sealed class ObjectDefaults : IAdmissionPlugin
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>
+    /// SetDefaults_Job plus the job strategy's generated selector (golden 88): the controller-uid selector and the four
+    /// labels on the template, copied to the Job itself when it has none. Needs metadata.uid, which the create path sets
+    /// before admission (as BeforeCreate does before PrepareForCreate).
+    /// </summary>
+    private static void DefaultJob(JsonObject job)
+    {
+        var spec = job.Obj("spec");
+        if (spec["completions"] is null && spec["parallelism"] is null)
+        {
+            spec["parallelism"] = 1;
+            spec["completions"] = 1;
+        }
+
+        spec["parallelism"] ??= 1;
+        spec["backoffLimit"] ??= 6;
+        var uid = job.Str("metadata", "uid");
+        var name = job.Str("metadata", "name");
+        if (spec.Bool("manualSelector") != true && uid is not null && name is not null)
+        {
+            spec["selector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["batch.kubernetes.io/controller-uid"] = uid } };
+            spec["manualSelector"] = false;
+            var labels = spec.Obj("template").Obj("metadata").Obj("labels");
+            labels["batch.kubernetes.io/controller-uid"] = uid;
+            labels["batch.kubernetes.io/job-name"] = name;
+            labels["controller-uid"] = uid;
+            labels["job-name"] = name;
+        }
+
+        DefaultTemplate(spec, "Never");
+        if (job.Metadata()["labels"] is not JsonObject { Count: > 0 } && spec.At("template", "metadata", "labels") is JsonObject templateLabels)
+        {
+            job.Metadata()["labels"] = templateLabels.DeepClone();
+        }
+
+        spec["completionMode"] ??= "NonIndexed";
+        spec["suspend"] ??= false;
+        if (spec["podFailurePolicy"] is null)
+        {
+            spec["podReplacementPolicy"] ??= "TerminatingOrFailed";
         }
     }
 

@@ -6,7 +6,8 @@ namespace K8sSecurity.TestServer.Admission;
 /// PodSecurity admission from the namespace labels pod-security.kubernetes.io/{enforce,warn}[-version]:
 /// enforce rejects pods (403, golden 61), warn adds Warning headers (golden 63), workload templates get warnings
 /// only, and changing a namespace's enforce label previews violations of existing pods (golden 64).
-/// Every version label is evaluated with the latest checks (the version is only echoed in messages).
+/// Each mode is evaluated at its "-version" label's policy version (v1.N, "latest" = v1.32, newer = latest); an invalid
+/// level or version fails closed as restricted:latest, like PolicyToEvaluate.
 /// </summary>
 public sealed class PodSecurity : IAdmissionPlugin
 {
@@ -40,13 +41,13 @@ public sealed class PodSecurity : IAdmissionPlugin
 
             var spec = r.Object["spec"] as JsonObject ?? [];
             var md = r.Object["metadata"] as JsonObject;
-            var denied = PodSecurityPolicyChecks.Evaluate(enforce, md, spec);
+            var denied = PodSecurityPolicyChecks.Evaluate(enforce, md, spec, Minor(enforceVersion));
             if (denied.Count > 0)
             {
                 throw StatusResponses.AdmissionForbidden(r.Type, r.Name, $"violates PodSecurity \"{enforce}:{enforceVersion}\": {string.Join(", ", denied)}");
             }
 
-            var warned = PodSecurityPolicyChecks.Evaluate(warn, md, spec);
+            var warned = PodSecurityPolicyChecks.Evaluate(warn, md, spec, Minor(warnVersion));
             if (warned.Count > 0)
             {
                 r.Warnings.Add($"would violate PodSecurity \"{warn}:{warnVersion}\": {string.Join(", ", warned)}");
@@ -58,7 +59,7 @@ public sealed class PodSecurity : IAdmissionPlugin
         if (IsWorkload(r.Type) && Template(r.Object) is { } template)
         {
             var (level, version) = warn != "privileged" ? (warn, warnVersion) : (enforce, enforceVersion);
-            var v = PodSecurityPolicyChecks.Evaluate(level, template["metadata"] as JsonObject, template["spec"] as JsonObject ?? []);
+            var v = PodSecurityPolicyChecks.Evaluate(level, template["metadata"] as JsonObject, template["spec"] as JsonObject ?? [], Minor(version));
             if (v.Count > 0)
             {
                 r.Warnings.Add($"would violate PodSecurity \"{level}:{version}\": {string.Join(", ", v)}");
@@ -78,10 +79,17 @@ public sealed class PodSecurity : IAdmissionPlugin
 
     public static (string Level, string Version) Level(IReadOnlyDictionary<string, string> labels, string mode)
     {
-        var level = labels.TryGetValue(Prefix + mode, out var l) && l is "baseline" or "restricted" or "privileged" ? l : "privileged";
-        var version = labels.TryGetValue(Prefix + mode + "-version", out var v) && v.Length > 0 ? v : "latest";
+        var level = labels.TryGetValue(Prefix + mode, out var l) ? l : "privileged";
+        var version = labels.TryGetValue(Prefix + mode + "-version", out var v) ? v : "latest";
+        if (level is not ("baseline" or "restricted" or "privileged") || PodSecurityPolicyChecks.ParseVersion(version) is null)
+        {
+            return ("restricted", "latest");
+        }
+
         return (level, version);
     }
+
+    private static int Minor(string version) => PodSecurityPolicyChecks.ParseVersion(version) ?? PodSecurityPolicyChecks.LatestMinor;
 
     /// <summary>What `kubectl label ns … enforce=…` (dry-run or not) warns about existing pods.</summary>
     private static void PreviewNamespace(AdmissionRequest r)
@@ -101,7 +109,7 @@ public sealed class PodSecurity : IAdmissionPlugin
         var groups = new List<(string Reasons, List<string> Pods)>();
         foreach (var pod in r.Store.ListRaw(ResourceCatalog.Pods, r.Name))
         {
-            var reasons = PodSecurityPolicyChecks.Violations(newLevel, pod["metadata"] as JsonObject, pod["spec"] as JsonObject ?? [])
+            var reasons = PodSecurityPolicyChecks.Violations(newLevel, pod["metadata"] as JsonObject, pod["spec"] as JsonObject ?? [], Minor(newVersion))
                 .Select(v => v.Reason).ToList();
             if (reasons.Count == 0)
             {

@@ -3,28 +3,51 @@ using System.Text.Json.Nodes;
 namespace K8sSecurity.TestServer.Admission;
 
 /// <summary>
-/// The Pod Security Standards checks (k8s.io/pod-security-admission/policy) at their latest versions, producing
-/// the same "reason (detail)" strings. Baseline checks run first, then restricted ones; at restricted level
-/// capabilities_restricted and seccompProfile_restricted replace their baseline counterparts.
+/// The Pod Security Standards checks (k8s.io/pod-security-admission/policy) as each policy version defines them,
+/// producing the same "reason (detail)" strings. Baseline checks run first, then restricted ones; at restricted level
+/// capabilities_restricted (v1.22+) and seccompProfile_restricted (v1.19+) replace their baseline counterparts.
+/// Versions: allowPrivilegeEscalation from v1.8, runAsUser from v1.23, seccomp fields from v1.19 (annotations
+/// before), the Windows exemptions of restricted checks from v1.25, AppArmor fields from v1.30, container_engine_t
+/// from v1.31, sysctls added in v1.27, v1.29 and v1.32. Pinned by every fixture of shared/pss-fixtures v1.0 … v1.32.
 /// </summary>
 public static class PodSecurityPolicyChecks
 {
+    /// <summary>The minor version "latest" means on this server (v1.32).</summary>
+    public const int LatestMinor = 32;
     private static readonly string[] BaselineCaps = ["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"];
-    private static readonly string[] SafeSysctls =
+    private static readonly (string Name, int Since)[] SafeSysctls =
     [
-        "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
-        "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-        "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes", "net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem",
+        ("kernel.shm_rmid_forced", 0), ("net.ipv4.ip_local_port_range", 0), ("net.ipv4.ip_unprivileged_port_start", 0), ("net.ipv4.tcp_syncookies", 0),
+        ("net.ipv4.ping_group_range", 0), ("net.ipv4.ip_local_reserved_ports", 27), ("net.ipv4.tcp_keepalive_time", 29), ("net.ipv4.tcp_fin_timeout", 29),
+        ("net.ipv4.tcp_keepalive_intvl", 29), ("net.ipv4.tcp_keepalive_probes", 29), ("net.ipv4.tcp_rmem", 32), ("net.ipv4.tcp_wmem", 32),
     ];
 
-    private static readonly string[] SeLinuxTypes = ["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
+    private static readonly string[] SeLinuxTypes = ["", "container_t", "container_init_t", "container_kvm_t"];
     private static readonly string[] RestrictedVolumeTypes = ["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"];
 
     /// <summary>Violations as "reason (detail)"; empty when allowed. <paramref name="level"/> is privileged, baseline or restricted.</summary>
-    public static List<string> Evaluate(string level, JsonObject? podMetadata, JsonObject podSpec) =>
-        Violations(level, podMetadata, podSpec).Select(v => v.Detail.Length > 0 ? $"{v.Reason} ({v.Detail})" : v.Reason).ToList();
+    public static List<string> Evaluate(string level, JsonObject? podMetadata, JsonObject podSpec, int minor = LatestMinor) =>
+        Violations(level, podMetadata, podSpec, minor).Select(v => v.Detail.Length > 0 ? $"{v.Reason} ({v.Detail})" : v.Reason).ToList();
 
-    public static List<(string Reason, string Detail)> Violations(string level, JsonObject? podMetadata, JsonObject spec)
+    /// <summary>The minor version of a "-version" label value: "latest" or "v1.N" (newer than this server: latest); null when invalid.</summary>
+    public static int? ParseVersion(string version)
+    {
+        if (version == "latest")
+        {
+            return LatestMinor;
+        }
+
+        if (version.StartsWith("v1.", StringComparison.Ordinal)
+            && int.TryParse(version[3..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var minor)
+            && (minor == 0 || version[3] != '0'))
+        {
+            return Math.Min(minor, LatestMinor);
+        }
+
+        return null;
+    }
+
+    public static List<(string Reason, string Detail)> Violations(string level, JsonObject? podMetadata, JsonObject spec, int minor = LatestMinor)
     {
         var result = new List<(string, string)>();
         if (level is not ("baseline" or "restricted"))
@@ -35,7 +58,7 @@ public static class PodSecurityPolicyChecks
         var restricted = level == "restricted";
         var containers = spec.Objects("initContainers").Concat(spec.Objects("containers")).Concat(spec.Objects("ephemeralContainers")).ToList();
         var podSc = spec["securityContext"] as JsonObject;
-        var windows = spec.Str("os", "name") == "windows";
+        var windows = minor >= 25 && spec.Str("os", "name") == "windows";
         void Add(string reason, string detail) => result.Add((reason, detail));
         static string Names(IEnumerable<string?> names, string singular, string plural)
         {
@@ -53,12 +76,12 @@ public static class PodSecurityPolicyChecks
             }
         }
 
-        if (podSc?.Str("appArmorProfile", "type") == "Unconfined")
+        if (minor >= 30 && podSc?.Str("appArmorProfile", "type") == "Unconfined")
         {
             apparmor.Add("pod must not set securityContext.appArmorProfile.type to \"Unconfined\"");
         }
 
-        foreach (var c in containers.Where(c => c.Str("securityContext", "appArmorProfile", "type") == "Unconfined"))
+        foreach (var c in containers.Where(c => minor >= 30 && c.Str("securityContext", "appArmorProfile", "type") == "Unconfined"))
         {
             apparmor.Add($"container \"{c.Str("name")}\" must not set securityContext.appArmorProfile.type to \"Unconfined\"");
         }
@@ -68,7 +91,7 @@ public static class PodSecurityPolicyChecks
             Add(apparmor.Count == 1 ? "forbidden AppArmor profile" : "forbidden AppArmor profiles", string.Join(", ", apparmor));
         }
 
-        if (!restricted)
+        if (!restricted || minor < 22)
         {
             var badCaps = containers.Select(c => (c.Str("name"), Caps: c.Strings("securityContext", "capabilities", "add").Where(a => !BaselineCaps.Contains(a)).ToList())).Where(x => x.Caps.Count > 0).ToList();
             if (badCaps.Count > 0)
@@ -118,23 +141,40 @@ public static class PodSecurityPolicyChecks
             Add("procMount", $"{Names(procMount.Select(c => c.Str("name")), "container", "containers")} must not set securityContext.procMount to {string.Join(", ", procMount.Select(c => $"\"{c.Str("securityContext", "procMount")}\"").Distinct())}");
         }
 
-        if (!restricted || windows)
+        if (!restricted || windows || minor < 19)
         {
             var seccomp = new List<string>();
-            if (podSc?.Str("seccompProfile", "type") == "Unconfined")
+            if (minor >= 19)
             {
-                seccomp.Add("pod must not set securityContext.seccompProfile.type to \"Unconfined\"");
-            }
+                if (podSc?.Str("seccompProfile", "type") == "Unconfined")
+                {
+                    seccomp.Add("pod must not set securityContext.seccompProfile.type to \"Unconfined\"");
+                }
 
-            var bad = containers.Where(c => c.Str("securityContext", "seccompProfile", "type") == "Unconfined").Select(c => c.Str("name")).ToList();
-            if (bad.Count > 0)
+                var bad = containers.Where(c => c.Str("securityContext", "seccompProfile", "type") == "Unconfined").Select(c => c.Str("name")).ToList();
+                if (bad.Count > 0)
+                {
+                    seccomp.Add($"{Names(bad, "container", "containers")} must not set securityContext.seccompProfile.type to \"Unconfined\"");
+                }
+            }
+            else
             {
-                seccomp.Add($"{Names(bad, "container", "containers")} must not set securityContext.seccompProfile.type to \"Unconfined\"");
+                // v1.0: the alpha seccomp annotations.
+                var annotations = podMetadata.StringMap("annotations");
+                if (annotations.TryGetValue("seccomp.security.alpha.kubernetes.io/pod", out var pod) && pod == "unconfined")
+                {
+                    seccomp.Add("seccomp.security.alpha.kubernetes.io/pod=\"unconfined\"");
+                }
+
+                foreach (var (k, v) in annotations.Where(kv => kv.Key.StartsWith("container.seccomp.security.alpha.kubernetes.io/", StringComparison.Ordinal) && kv.Value == "unconfined").OrderBy(kv => kv.Key, StringComparer.Ordinal))
+                {
+                    seccomp.Add($"{k}=\"{v}\"");
+                }
             }
 
             if (seccomp.Count > 0)
             {
-                Add("seccompProfile", string.Join("; ", seccomp));
+                Add(minor >= 19 ? "seccompProfile" : "forbidden seccomp profile", string.Join(minor >= 19 ? "; " : ", ", seccomp));
             }
         }
 
@@ -147,7 +187,8 @@ public static class PodSecurityPolicyChecks
             }
 
             var problems = new List<string>();
-            if (!SeLinuxTypes.Contains(opts.Str("type") ?? ""))
+            var type = opts.Str("type") ?? "";
+            if (!SeLinuxTypes.Contains(type) && !(minor >= 31 && type == "container_engine_t"))
             {
                 problems.Add($"type \"{opts.Str("type")}\"");
             }
@@ -179,7 +220,7 @@ public static class PodSecurityPolicyChecks
             Add("seLinuxOptions", string.Join("; ", selinux));
         }
 
-        var sysctls = podSc.Objects("sysctls").Select(s => s.Str("name") ?? "").Where(n => !SafeSysctls.Contains(n)).ToList();
+        var sysctls = podSc.Objects("sysctls").Select(s => s.Str("name") ?? "").Where(n => !SafeSysctls.Any(x => x.Name == n && x.Since <= minor)).ToList();
         if (sysctls.Count > 0)
         {
             Add("forbidden sysctls", string.Join(", ", sysctls));
@@ -208,14 +249,17 @@ public static class PodSecurityPolicyChecks
         }
 
         // --- restricted ---
-        if (!windows)
+        if (!windows && minor >= 8)
         {
             var ape = containers.Where(c => c.Bool("securityContext", "allowPrivilegeEscalation") != false).Select(c => c.Str("name")).ToList();
             if (ape.Count > 0)
             {
                 Add("allowPrivilegeEscalation != false", $"{Names(ape, "container", "containers")} must set securityContext.allowPrivilegeEscalation=false");
             }
+        }
 
+        if (!windows && minor >= 22)
+        {
             var capDetails = new List<string>();
             var noDrop = containers.Where(c => !c.Strings("securityContext", "capabilities", "drop").Contains("ALL")).Select(c => c.Str("name")).ToList();
             if (noDrop.Count > 0)
@@ -283,12 +327,12 @@ public static class PodSecurityPolicyChecks
             runAsUser.Add($"{Names(rootContainers, "container", "containers")} must not set runAsUser=0");
         }
 
-        if (runAsUser.Count > 0)
+        if (runAsUser.Count > 0 && minor >= 23)
         {
             Add("runAsUser=0", string.Join("; ", runAsUser));
         }
 
-        if (!windows)
+        if (!windows && minor >= 19)
         {
             var seccomp = new List<string>();
             var podType = podSc?.Str("seccompProfile", "type");

@@ -55,13 +55,54 @@ public sealed class RbacEscalation : IAdmissionPlugin
         }
 
         var held = authorizer.RulesFor(r.User, ns);
-        var missing = wanted.SelectMany(Atoms).Where(a => !held.Any(h => Covers(h, a))).Select(Describe).Distinct(StringComparer.Ordinal).ToList();
+        var missing = wanted.SelectMany(Atoms).Where(a => !held.Any(h => Covers(h, a))).ToList();
         if (missing.Count > 0)
         {
             var groups = string.Join(" ", r.User.Groups.Select(g => $"\"{g}\""));
             throw StatusResponses.AdmissionForbidden(r.Type, r.Name,
-                $"user \"{r.User.Name}\" (groups=[{groups}]) is attempting to grant RBAC permissions not currently held:\n" + string.Join("\n", missing));
+                $"user \"{r.User.Name}\" (groups=[{groups}]) is attempting to grant RBAC permissions not currently held:\n" + string.Join("\n", Compact(missing)));
         }
+    }
+
+    /// <summary>
+    /// validation.CompactRules + CompactString + sets.NewString: the missing one-verb rules of one group and resource
+    /// become one rule with their verbs in the order they were missing; the lines are deduplicated and sorted.
+    /// </summary>
+    private static IEnumerable<string> Compact(List<Atom> missing)
+    {
+        var lines = new List<string>();
+        var simple = new Dictionary<(string?, string?, string?), List<string>>();
+        var order = new List<(string?, string?, string?)>();
+        foreach (var a in missing)
+        {
+            if (a.Url is not null)
+            {
+                lines.Add(Describe(a.Url, a.Verb));
+                continue;
+            }
+
+            var key = (a.Group, a.Resource, a.Name);
+            if (!simple.TryGetValue(key, out var verbs))
+            {
+                verbs = [];
+                simple[key] = verbs;
+                order.Add(key);
+            }
+
+            verbs.Add(a.Verb);
+        }
+
+        foreach (var (group, resource, name) in order)
+        {
+            var verbs = string.Join(" ", simple[(group, resource, name)].Select(v => $"\"{v}\""));
+            lines.Add(name!.Length > 0
+                ? $"{{APIGroups:[\"{group}\"], Resources:[\"{resource}\"], ResourceNames:[\"{name}\"], Verbs:[{verbs}]}}"
+                : $"{{APIGroups:[\"{group}\"], Resources:[\"{resource}\"], Verbs:[{verbs}]}}");
+        }
+
+        return lines.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal);
+
+        static string Describe(string url, string verb) => $"{{NonResourceURLs:[\"{url}\"], Verbs:[\"{verb}\"]}}";
     }
 
     private static bool Allowed(AdmissionRequest r, string verb, string resource, string ns, string name) =>
@@ -121,10 +162,4 @@ public sealed class RbacEscalation : IAdmissionPlugin
         var names = owner.Strings("resourceNames").ToList();
         return names.Count == 0 || (a.Name!.Length > 0 && names.Contains(a.Name));
     }
-
-    private static string Describe(Atom a) => a.Url is not null
-        ? $"{{NonResourceURLs:[\"{a.Url}\"], Verbs:[\"{a.Verb}\"]}}"
-        : a.Name!.Length > 0
-            ? $"{{APIGroups:[\"{a.Group}\"], Resources:[\"{a.Resource}\"], ResourceNames:[\"{a.Name}\"], Verbs:[\"{a.Verb}\"]}}"
-            : $"{{APIGroups:[\"{a.Group}\"], Resources:[\"{a.Resource}\"], Verbs:[\"{a.Verb}\"]}}";
 }

@@ -91,7 +91,7 @@ public sealed class RbacValidation : IAdmissionPlugin
 
             if (r.Operation == AdmissionOperation.Update && r.OldObject is not null && !JsonNode.DeepEquals(r.OldObject["roleRef"], o["roleRef"]))
             {
-                errors.Add(FieldError.InvalidValue("roleRef", o["roleRef"]?.ToJsonString() ?? "null", "cannot change roleRef"));
+                errors.Add(FieldError.InvalidValue("roleRef", GoSyntax.RoleRef(o["roleRef"]), "cannot change roleRef"));
             }
         }
         else

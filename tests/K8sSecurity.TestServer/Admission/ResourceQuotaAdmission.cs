@@ -4,8 +4,9 @@ namespace K8sSecurity.TestServer.Admission;
 
 /// <summary>
 /// ResourceQuota admission: a create that would push any quota of the namespace over spec.hard is denied with the
-/// same message as kube-apiserver (golden 59); pods must specify every compute resource a quota tracks.
-/// Usage itself is computed by <see cref="QuotaUsage"/> (also used to render status.used on read).
+/// same message as kube-apiserver (golden 59); pods must specify every compute resource a quota tracks. An admitted
+/// create is charged to status.used at once by kube-apiserver (status subresource), as golden 57's managedFields show;
+/// the quota controller (<see cref="QuotaUsage.SyncStatus"/>) keeps status current after every change.
 /// </summary>
 public sealed class ResourceQuotaAdmission : IAdmissionPlugin
 {
@@ -24,7 +25,8 @@ public sealed class ResourceQuotaAdmission : IAdmissionPlugin
             return;
         }
 
-        foreach (var quota in r.Store.ListRaw(ResourceCatalog.ResourceQuotas, r.Namespace))
+        var charges = new List<(JsonObject Quota, Dictionary<string, Quantity> Used)>();
+        foreach (var quota in r.Store.ListRaw(ResourceCatalog.ResourceQuotas, r.Namespace).ToList())
         {
             var name = quota.Str("metadata", "name");
             var hard = quota.StringMap("spec", "hard").ToDictionary(kv => kv.Key, kv => Quantity.Parse(kv.Value), StringComparer.Ordinal);
@@ -52,6 +54,34 @@ public sealed class ResourceQuotaAdmission : IAdmissionPlugin
                 string Fmt(Func<string, Quantity> f) => string.Join(",", exceeded.Select(x => $"{x}={f(x)}"));
                 throw StatusResponses.AdmissionForbidden(r.Type, r.Name,
                     $"exceeded quota: {name}, requested: {Fmt(x => delta[x])}, used: {Fmt(x => used[x])}, limited: {Fmt(x => hard[x])}");
+            }
+
+            charges.Add((quota, used.ToDictionary(kv => kv.Key, kv => delta.TryGetValue(kv.Key, out var add) ? kv.Value.Add(add) : kv.Value, StringComparer.Ordinal)));
+        }
+
+        if (r.DryRun)
+        {
+            return;
+        }
+
+        foreach (var (quota, used) in charges)
+        {
+            var updated = quota.Clone();
+            var status = updated.Obj("status");
+            var usedNode = status.Obj("used");
+            var changed = false;
+            foreach (var (res, q) in used.Where(kv => delta.ContainsKey(kv.Key)))
+            {
+                if (usedNode.Str(res) != q.ToString())
+                {
+                    usedNode[res] = q.ToString();
+                    changed = true;
+                }
+            }
+
+            if (changed)
+            {
+                r.Store.Replace(ResourceCatalog.ResourceQuotas, updated, "kube-apiserver", "Update", subresource: "status");
             }
         }
     }
@@ -186,27 +216,33 @@ public static class QuotaUsage
         return used;
     }
 
-    /// <summary>status.hard/status.used as the quota controller keeps them (rendered on read, so always current).</summary>
-    public static void RenderStatus(ApiStore store, JsonObject quota)
+    /// <summary>
+    /// What the resource-quota controller writes (kube-controller-manager, status subresource): status.hard = spec.hard
+    /// and status.used for every hard resource, for each quota of the namespace whose status is not current.
+    /// </summary>
+    public static void SyncStatus(ApiStore store, string ns)
     {
-        var hard = quota.StringMap("spec", "hard");
-        if (hard.Count == 0)
+        foreach (var quota in store.ListRaw(ResourceCatalog.ResourceQuotas, ns).ToList())
         {
-            return;
-        }
+            var hard = quota.StringMap("spec", "hard");
+            var used = Compute(store, ns, hard.Keys);
+            var h = new JsonObject();
+            var u = new JsonObject();
+            foreach (var k in hard.Keys.Order(StringComparer.Ordinal))
+            {
+                h[k] = hard[k];
+                u[k] = used[k].ToString();
+            }
 
-        var used = Compute(store, quota.Str("metadata", "namespace") ?? "", hard.Keys);
-        var status = new JsonObject();
-        var h = new JsonObject();
-        var u = new JsonObject();
-        foreach (var k in hard.Keys.Order(StringComparer.Ordinal))
-        {
-            h[k] = hard[k];
-            u[k] = used[k].ToString();
-        }
+            var status = hard.Count == 0 ? new JsonObject() : new JsonObject { ["hard"] = h, ["used"] = u };
+            if (JsonNode.DeepEquals(status, quota["status"]))
+            {
+                continue;
+            }
 
-        status["hard"] = h;
-        status["used"] = u;
-        quota["status"] = status;
+            var updated = quota.Clone();
+            updated["status"] = status;
+            store.Replace(ResourceCatalog.ResourceQuotas, updated, "kube-controller-manager", "Update", subresource: "status");
+        }
     }
 }

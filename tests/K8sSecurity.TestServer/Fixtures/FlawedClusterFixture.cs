@@ -98,12 +98,15 @@ public sealed class FlawedClusterFixture
             BuildFlawed(store, ns, i, options);
         }
 
-        // Anonymous users may list pods cluster-wide.
-        Add(store, ClusterRole("anonymous-pod-lister", Rule(new[] { "list" }, "", "pods")));
-        Add(store, ClusterRoleBinding("anonymous-pod-lister", "anonymous-pod-lister", new JsonObject { ["kind"] = "User", ["apiGroup"] = "rbac.authorization.k8s.io", ["name"] = "system:anonymous" }));
-        planted.Add(new("ANON-BINDING", null, "ClusterRoleBinding/anonymous-pod-lister"));
-        planted.Add(new("ANON-LIST-PODS", null, "User/system:anonymous"));
-        planted.Add(new("RBAC-ANONYMOUS", null, "ClusterRoleBinding/anonymous-pod-lister"));
+        // Anonymous users may list pods cluster-wide (a cluster without flawed namespaces is clean: no such binding).
+        if (options.FlawedNamespaces > 0)
+        {
+            Add(store, ClusterRole("anonymous-pod-lister", Rule(new[] { "list" }, "", "pods")));
+            Add(store, ClusterRoleBinding("anonymous-pod-lister", "anonymous-pod-lister", new JsonObject { ["kind"] = "User", ["apiGroup"] = "rbac.authorization.k8s.io", ["name"] = "system:anonymous" }));
+            planted.Add(new("ANON-BINDING", null, "ClusterRoleBinding/anonymous-pod-lister"));
+            planted.Add(new("ANON-LIST-PODS", null, "User/system:anonymous"));
+            planted.Add(new("RBAC-ANONYMOUS", null, "ClusterRoleBinding/anonymous-pod-lister"));
+        }
     }
 
     private void BuildFlawed(ApiStore store, string ns, int i, FlawedClusterOptions options)

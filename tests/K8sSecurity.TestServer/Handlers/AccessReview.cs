@@ -11,7 +11,7 @@ internal static class AccessReview
     public static HandlerResult Handle(RequestContext rc)
     {
         var type = rc.RequiredType;
-        var body = rc.ParseObjectBody();
+        var body = rc.DecodeObjectBody();
         var spec = body["spec"] as JsonObject ?? new JsonObject();
         return type.Kind switch
         {
@@ -89,6 +89,8 @@ internal static class AccessReview
             md["namespace"] = localNamespace;
         }
 
+        // Like any create, the answer carries the caller's managedFields entry (golden 32-35).
+        md["managedFields"] = FieldPaths.Entry(rc.FieldManager, type.ApiVersion, new JsonObject { ["spec"] = spec.DeepClone() });
         return new HandlerResult(201, new JsonObject
         {
             ["kind"] = type.Kind,

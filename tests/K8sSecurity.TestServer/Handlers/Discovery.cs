@@ -6,6 +6,9 @@ namespace K8sSecurity.TestServer.Handlers;
 /// <summary>/version, /api, /apis, /api/v1, /apis/&lt;g&gt;[/&lt;v&gt;] in the legacy (non-aggregated) discovery format.</summary>
 internal static class Discovery
 {
+    /// <summary>The commit the golden v1.32.13 server reported (golden 01); other versions get zeros.</summary>
+    private const string V1_32_13Commit = "63adf010aa20e104c0b7043b47f42f50c9f72b17";
+
     public static JsonObject Version(string gitVersion)
     {
         var parts = gitVersion.TrimStart('v').Split('.', '-', '+');
@@ -14,7 +17,7 @@ internal static class Discovery
             ["major"] = parts.ElementAtOrDefault(0) ?? "1",
             ["minor"] = parts.ElementAtOrDefault(1) ?? "0",
             ["gitVersion"] = gitVersion,
-            ["gitCommit"] = "0000000000000000000000000000000000000000",
+            ["gitCommit"] = gitVersion == "v1.32.13" ? V1_32_13Commit : "0000000000000000000000000000000000000000",
             ["gitTreeState"] = "clean",
             ["buildDate"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow),
             ["goVersion"] = "go1.23.5",

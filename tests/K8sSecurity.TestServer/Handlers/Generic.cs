@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.TestServer.Admission;
+using K8sSecurity.TestServer.Decoding;
 
 namespace K8sSecurity.TestServer.Handlers;
 
@@ -48,7 +49,17 @@ internal static class Generic
         var labels = LabelSelector.Parse(rc.QueryValue("labelSelector"));
         var fields = FieldSelector.Parse(rc.QueryValue("fieldSelector"), type);
         var limit = long.TryParse(rc.QueryValue("limit"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : long.MaxValue;
-        var start = DecodeContinue(rc.QueryValue("continue"));
+        var (start, tokenVersion) = DecodeContinue(rc.QueryValue("continue"));
+        if (start is not null && tokenVersion >= 0 && tokenVersion < store.CompactedResourceVersion)
+        {
+            // etcd3's list with a compacted continue token: 410 Expired, with a token to go on inconsistently.
+            throw new ApiException(410, "Expired",
+                "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.")
+            {
+                ListContinue = EncodeContinue(-1, start),
+            };
+        }
+
         var scoped = type.Namespaced && rc.Namespace.Length > 0;
 
         var matching = new List<(string Key, JsonObject Obj)>();
@@ -104,11 +115,12 @@ internal static class Generic
         Convert.ToBase64String(Encoding.UTF8.GetBytes(new JsonObject { ["v"] = "meta.k8s.io/v1", ["rv"] = rv, ["start"] = start }.ToJsonString()))
             .TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    private static string? DecodeContinue(string token)
+    /// <summary>The start key and resourceVersion of a continue token (null start: no token).</summary>
+    private static (string? Start, long ResourceVersion) DecodeContinue(string token)
     {
         if (token.Length == 0)
         {
-            return null;
+            return (null, 0);
         }
 
         try
@@ -116,7 +128,7 @@ internal static class Generic
             var b64 = token.Replace('-', '+').Replace('_', '/');
             b64 = b64.PadRight(b64.Length + ((4 - (b64.Length % 4)) % 4), '=');
             var node = JsonNode.Parse(Encoding.UTF8.GetString(Convert.FromBase64String(b64)));
-            return node.Str("start") ?? throw new FormatException();
+            return (node.Str("start") ?? throw new FormatException(), node.Long("rv") ?? 0);
         }
         catch (Exception ex) when (ex is FormatException or System.Text.Json.JsonException)
         {
@@ -124,12 +136,18 @@ internal static class Generic
         }
     }
 
-    /// <summary>Shared create path (POST, apply-create): normalise metadata, admission, AlreadyExists, persist unless dryRun.</summary>
+    /// <summary>
+    /// Shared create path (POST, apply-create): options, decoding (unknown/duplicate fields, types), metadata as
+    /// BeforeCreate sets it (uid, creationTimestamp before admission so defaulting can use the uid), admission,
+    /// AlreadyExists, persist unless dryRun.
+    /// </summary>
     public static HandlerResult Create(RequestContext rc, JsonObject obj, string manager, string operation)
     {
         var type = rc.RequiredType;
         var store = rc.Server.Store;
+        ValidateOptions(rc, "CreateOptions");
         CheckKind(type, obj);
+        var warnings = RequestDecoder.Decode(type, obj, rc.FieldValidation, rc.DuplicateFields);
         obj["apiVersion"] = type.ApiVersion;
         obj["kind"] = type.Kind;
         var md = obj.Metadata();
@@ -150,27 +168,43 @@ internal static class Generic
             obj["status"] = new JsonObject();
         }
 
-        var warnings = Admit(rc, AdmissionOperation.Create, obj, null);
+        md["uid"] = Guid.NewGuid().ToString();
+        md["creationTimestamp"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow);
+        warnings.AddRange(Admit(rc, AdmissionOperation.Create, obj, null));
         var name = md.Str("name") ?? "";
         if (store.GetRaw(type, md.Str("namespace"), name) is not null)
         {
             throw StatusResponses.AlreadyExists(type, name);
         }
 
-        JsonObject result;
-        if (rc.DryRun)
+        // Golden 07: a dry-run create answers with uid, creationTimestamp and managedFields but no resourceVersion.
+        var result = rc.DryRun ? store.PreviewInsert(type, obj, manager, operation) : store.Insert(type, obj, manager, operation).Clone();
+        return new HandlerResult(201, result) { Warnings = warnings };
+    }
+
+    /// <summary>
+    /// Query options every write validates before anything else (apimachinery ValidateCreateOptions and friends):
+    /// dryRun may only be "All" (golden 72), fieldValidation only Ignore/Warn/Strict.
+    /// </summary>
+    public static void ValidateOptions(RequestContext rc, string optionsKind)
+    {
+        var errors = new List<FieldError>();
+        var dryRun = rc.DryRunValues;
+        if (dryRun.Any(v => v != "All"))
         {
-            // Golden 07: a dry-run create answers with uid and creationTimestamp but no resourceVersion.
-            md["uid"] = Guid.NewGuid().ToString();
-            md["creationTimestamp"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow);
-            result = JsonUtil.Ordered(obj);
-        }
-        else
-        {
-            result = store.Insert(type, obj, manager, operation).Clone();
+            errors.Add(FieldError.NotSupported("dryRun", GoSyntax.StringSlice(dryRun), "All"));
         }
 
-        return new HandlerResult(201, result) { Warnings = warnings };
+        var fieldValidation = rc.QueryValue("fieldValidation");
+        if (fieldValidation is not ("" or "Ignore" or "Strict" or "Warn"))
+        {
+            errors.Add(FieldError.NotSupported("fieldValidation", $"\"{fieldValidation}\"", "", "Ignore", "Strict", "Warn"));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw StatusResponses.Invalid(optionsKind, "meta.k8s.io", "", errors);
+        }
     }
 
     private static void CheckKind(ResourceType type, JsonObject obj)
@@ -227,9 +261,11 @@ internal static class Generic
 
     private static HandlerResult Update(RequestContext rc)
     {
+        ValidateOptions(rc, "UpdateOptions");
         var obj = rc.ParseObjectBody();
         var type = rc.RequiredType;
         CheckKind(type, obj);
+        var warnings = RequestDecoder.Decode(type, obj, rc.FieldValidation, rc.DuplicateFields);
         var bodyName = obj.Str("metadata", "name");
         if (!string.IsNullOrEmpty(bodyName) && bodyName != rc.Name)
         {
@@ -243,7 +279,9 @@ internal static class Generic
             throw StatusResponses.Conflict(type, rc.Name);
         }
 
-        return Write(rc, obj, existing, rc.FieldManager, "Update");
+        var result = Write(rc, obj, existing, rc.FieldManager, "Update");
+        result.Warnings.InsertRange(0, warnings);
+        return result;
     }
 
     /// <summary>Common tail of update/patch: keep identity, honour the status subresource split, admit, persist.</summary>
@@ -255,9 +293,17 @@ internal static class Generic
         var md = obj.Metadata();
         md["name"] = rc.Name;
         NormaliseNamespace(rc, md);
-        foreach (var k in new[] { "uid", "creationTimestamp", "managedFields", "selfLink" })
+        foreach (var k in new[] { "uid", "creationTimestamp", "managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds" })
         {
             md.Remove(k);
+        }
+
+        foreach (var k in new[] { "deletionTimestamp", "deletionGracePeriodSeconds" })
+        {
+            if (existing.At("metadata", k) is { } kept)
+            {
+                md[k] = kept.DeepClone();
+            }
         }
 
         md.Remove("resourceVersion");
@@ -287,19 +333,10 @@ internal static class Generic
         }
 
         var warnings = Admit(rc, AdmissionOperation.Update, obj, existing);
-        JsonObject result;
-        if (rc.DryRun)
-        {
-            md["uid"] = existing.Str("metadata", "uid");
-            md["creationTimestamp"] = existing.Str("metadata", "creationTimestamp");
-            md["resourceVersion"] = existing.Str("metadata", "resourceVersion");
-            result = JsonUtil.Ordered(obj);
-        }
-        else
-        {
-            result = rc.Server.Store.Replace(type, obj, manager, operation, appliedFields).Clone();
-        }
-
+        var store = rc.Server.Store;
+        var result = rc.DryRun
+            ? store.PreviewReplace(type, obj, manager, operation, appliedFields, rc.Subresource)
+            : store.Replace(type, obj, manager, operation, appliedFields, rc.Subresource).Clone();
         return new HandlerResult(200, result) { Warnings = warnings };
     }
 
@@ -307,6 +344,7 @@ internal static class Generic
     {
         var type = rc.RequiredType;
         var store = rc.Server.Store;
+        ValidateOptions(rc, "PatchOptions");
         var ct = rc.ContentType.Split(';')[0].Trim().ToLowerInvariant();
         var existing = store.GetRaw(type, rc.Namespace, rc.Name);
         if (ct == "application/apply-patch+yaml" || ct == "application/apply-patch+json")
@@ -323,7 +361,7 @@ internal static class Generic
         JsonNode? patched = ct switch
         {
             "application/merge-patch+json" => Patch.MergePatch(existing, body),
-            "application/strategic-merge-patch+json" => Patch.MergePatch(existing, body, strategic: true),
+            "application/strategic-merge-patch+json" => Patch.StrategicMergePatch(type, existing, body),
             "application/json-patch+json" => body is JsonArray ops ? Patch.ApplyJsonPatch(existing, ops) : throw StatusResponses.BadRequest("json patch must be an array"),
             _ => throw new ApiException(415, "UnsupportedMediaType", $"the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json"),
         };
@@ -332,37 +370,32 @@ internal static class Generic
             throw StatusResponses.BadRequest("the patch produced something that is not an object");
         }
 
+        var warnings = RequestDecoder.Decode(type, po, rc.FieldValidation, rc.DuplicateFields);
         var rv = po.Str("metadata", "resourceVersion");
         if (!string.IsNullOrEmpty(rv) && rv != existing.Str("metadata", "resourceVersion"))
         {
+            // A resourceVersion in the patch is a precondition (golden 96).
             throw StatusResponses.Conflict(type, rc.Name);
         }
 
-        return Write(rc, po, existing, rc.FieldManager, "Update");
+        var result = Write(rc, po, existing, rc.FieldManager, "Update");
+        result.Warnings.InsertRange(0, warnings);
+        return result;
     }
 
     private static HandlerResult Delete(RequestContext rc)
     {
         var type = rc.RequiredType;
         var store = rc.Server.Store;
+        ValidateOptions(rc, "DeleteOptions");
         var existing = store.GetRaw(type, rc.Namespace, rc.Name) ?? throw StatusResponses.NotFound(type, rc.Name);
-        var warnings = Admit(rc, AdmissionOperation.Delete, existing.Clone(), existing);
+        CheckPreconditions(rc, type, existing);
         if (type.Kind == "Namespace")
         {
-            // The real namespace controller empties the namespace asynchronously; we answer like golden 70
-            // (Terminating) but remove the namespace and its contents at once.
-            var view = existing.Clone();
-            view.Metadata()["deletionTimestamp"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow);
-            view.Obj("status")["phase"] = "Terminating";
-            if (!rc.DryRun)
-            {
-                store.RemoveNamespaceContents(rc.Name);
-                store.Remove(type, null, rc.Name);
-            }
-
-            return new HandlerResult(200, JsonUtil.Ordered(view)) { Warnings = warnings };
+            return NamespaceLifecycle.Delete(rc, existing);
         }
 
+        var warnings = Admit(rc, AdmissionOperation.Delete, existing.Clone(), existing);
         if (!rc.DryRun)
         {
             store.Remove(type, rc.Namespace, rc.Name);
@@ -375,8 +408,35 @@ internal static class Generic
         return new HandlerResult(200, StatusResponses.Success(rc.Name, type, existing.Str("metadata", "uid"))) { Warnings = warnings };
     }
 
+    /// <summary>DeleteOptions.preconditions (rest.BeforeDelete): uid and resourceVersion must match the record (golden 94, 95).</summary>
+    private static void CheckPreconditions(RequestContext rc, ResourceType type, JsonObject existing)
+    {
+        if (rc.DeleteOptions?["preconditions"] is not JsonObject pre)
+        {
+            return;
+        }
+
+        var resource = StatusResponses.QualifiedKind(type.Kind, type.Group);
+        var uid = existing.Str("metadata", "uid");
+        if (pre.Str("uid") is { } wantedUid && wantedUid != uid)
+        {
+            throw new ApiException(409, "Conflict",
+                $"Operation cannot be fulfilled on {resource} \"{rc.Name}\": the UID in the precondition ({wantedUid}) does not match the UID in record ({uid}). The object might have been deleted and then recreated",
+                StatusResponses.Details(rc.Name, type.Group, type.Kind));
+        }
+
+        var rv = existing.Str("metadata", "resourceVersion");
+        if (pre.Str("resourceVersion") is { } wantedRv && wantedRv != rv)
+        {
+            throw new ApiException(409, "Conflict",
+                $"Operation cannot be fulfilled on {resource} \"{rc.Name}\": the ResourceVersion in the precondition ({wantedRv}) does not match the ResourceVersion in record ({rv}). The object might have been modified",
+                StatusResponses.Details(rc.Name, type.Group, type.Kind));
+        }
+    }
+
     private static HandlerResult DeleteCollection(RequestContext rc)
     {
+        ValidateOptions(rc, "DeleteOptions");
         var type = rc.RequiredType;
         var store = rc.Server.Store;
         var labels = LabelSelector.Parse(rc.QueryValue("labelSelector"));

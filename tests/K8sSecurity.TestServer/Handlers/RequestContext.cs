@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using K8sSecurity.TestServer.Decoding;
 using Microsoft.AspNetCore.Http;
 
 namespace K8sSecurity.TestServer.Handlers;
@@ -28,8 +29,22 @@ public sealed class RequestContext
     public ResourceType RequiredType => Type ?? throw new InvalidOperationException("not a resource request");
 
     /// <summary>dryRun=All in the query, or (for DELETE) in the DeleteOptions body as clients like KubernetesClient send it.</summary>
-    public bool DryRun => Query["dryRun"].Any(v => v == "All")
-        || (Method == "DELETE" && Body is { Length: > 0 } && JsonUtil.ParseOrNull(Body) is JsonObject o && o.Strings("dryRun").Contains("All"));
+    public bool DryRun => DryRunValues.Contains("All");
+
+    /// <summary>Every dryRun value sent (query, and for DELETE the DeleteOptions body); only "All" is valid.</summary>
+    public IReadOnlyList<string> DryRunValues =>
+        Query["dryRun"].OfType<string>()
+            .Concat(Method == "DELETE" ? DeleteOptions?.Strings("dryRun") ?? [] : [])
+            .ToList();
+
+    /// <summary>The DeleteOptions body of a DELETE (null when there is none).</summary>
+    public JsonObject? DeleteOptions => Method == "DELETE" && Body is { Length: > 0 } ? JsonUtil.ParseOrNull(Body) as JsonObject : null;
+
+    /// <summary>fieldValidation=Strict|Warn|Ignore (default Warn).</summary>
+    public FieldValidation FieldValidation => RequestDecoder.ParseMode(QueryValue("fieldValidation"));
+
+    /// <summary>Paths of fields that appeared twice in the JSON body (filled by <see cref="ParseBody"/>).</summary>
+    public List<string> DuplicateFields { get; } = [];
 
     /// <summary>fieldManager, else the user-agent prefix like kube-apiserver, else "unknown" (golden files).</summary>
     public string FieldManager
@@ -62,13 +77,25 @@ public sealed class RequestContext
             return ProtobufBody.Decode(BodyBytes ?? [], ContentType, Type);
         }
 
-        var node = JsonUtil.ParseOrNull(Body);
+        DuplicateFields.Clear();
+        var node = RequestDecoder.ParseJson(Body, DuplicateFields);
         if (node is null && ContentType.Contains("yaml", StringComparison.OrdinalIgnoreCase))
         {
             node = Yaml.Parse(Body);
         }
 
         return node ?? throw StatusResponses.BadRequest("couldn't get version/kind; json parse error: invalid character in request body");
+    }
+
+    /// <summary>Warnings of the decoding step (unknown or duplicate fields under fieldValidation=Warn).</summary>
+    public List<string> DecodeWarnings { get; } = [];
+
+    /// <summary>The body decoded like a typed object of <paramref name="kind"/> (default: the URL's kind): see <see cref="RequestDecoder"/>.</summary>
+    public JsonObject DecodeObjectBody(string? kind = null, string? version = null)
+    {
+        var obj = ParseObjectBody();
+        DecodeWarnings.AddRange(RequestDecoder.Decode(kind ?? RequiredType.Kind, version ?? RequiredType.Version, obj, FieldValidation, DuplicateFields));
+        return obj;
     }
 
     public JsonObject ParseObjectBody() =>

@@ -30,6 +30,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         }
 
         UserInfo? user = null;
+        RequestContext? lastContext = null;
         int status;
         string payload;
         var contentType = "application/json";
@@ -38,7 +39,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         {
             user = server.Authentication.Authenticate(ctx);
             user = Impersonation.Apply(ctx, user, server.Authorizer);
-            var result = Dispatch(ctx, user, body, bytes);
+            var result = Dispatch(ctx, user, body, bytes, out lastContext);
             if (result is WatchResult watch)
             {
                 record(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value?.TrimStart('?') ?? "",
@@ -49,6 +50,10 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
 
             status = result.StatusCode;
             warnings = result.Warnings;
+            if (lastContext?.DecodeWarnings is { Count: > 0 } decodeWarnings && !ReferenceEquals(warnings, decodeWarnings))
+            {
+                warnings = [.. decodeWarnings, .. warnings];
+            }
             if (result.Body is JsonValue v && v.TryGetValue<string>(out var text))
             {
                 payload = text;
@@ -82,8 +87,9 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         await ctx.Response.WriteAsync(payload, ctx.RequestAborted).ConfigureAwait(false);
     }
 
-    private HandlerResult Dispatch(HttpContext ctx, UserInfo user, string? body, byte[]? bytes)
+    private HandlerResult Dispatch(HttpContext ctx, UserInfo user, string? body, byte[]? bytes, out RequestContext? context)
     {
+        context = null;
         var path = ctx.Request.Path.Value ?? "/";
         var parts = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
         var method = ctx.Request.Method.ToUpperInvariant();
@@ -159,6 +165,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             Name = name,
             Subresource = sub,
         };
+        context = rc;
 
         if (verb == "watch")
         {
@@ -170,7 +177,23 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
             return new WatchResult(rc);
         }
 
+        server.BeforeRequest?.Invoke(rc);
         lock (server.Store.SyncRoot)
+        {
+            try
+            {
+                return Locked(rc, type, verb, sub);
+            }
+            finally
+            {
+                server.Store.RunControllers();
+            }
+        }
+    }
+
+    /// <summary>The request under the store lock.</summary>
+    private static HandlerResult Locked(RequestContext rc, ResourceType type, string verb, string sub)
+    {
         {
             if (type.IsVirtual)
             {

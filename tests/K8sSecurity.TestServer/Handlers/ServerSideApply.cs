@@ -32,7 +32,7 @@ internal static class ServerSideApply
         }
 
         var force = rc.QueryValue("force") == "true";
-        var appliedValues = FieldPaths.LeafValues(applied);
+        var appliedValues = FieldPaths.LeafValues(applied).Where(kv => !FieldPaths.IsStatus(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var entry = rc.Server.Store.GetEntry(type, rc.Namespace, rc.Name)!;
         var conflicts = new List<(string Manager, string ApiVersion, string Path)>();
         foreach (var (path, value) in appliedValues)
@@ -78,7 +78,7 @@ internal static class ServerSideApply
             throw new ApiException(409, "Conflict", message, new JsonObject { ["causes"] = causes });
         }
 
-        var merged = (JsonObject)Patch.MergePatch(existing, applied, strategic: true)!;
+        var merged = (JsonObject)Patch.StrategicMergePatch(type, existing, applied)!;
         var previous = entry.Managers.FirstOrDefault(m => m.Manager == manager && m.Operation == "Apply");
         if (previous is not null)
         {

@@ -9,8 +9,9 @@ internal static class Tokens
     public static HandlerResult TokenRequest(RequestContext rc)
     {
         var store = rc.Server.Store;
+        Generic.ValidateOptions(rc, "CreateOptions");
+        var body = rc.DecodeObjectBody("TokenRequest");
         var sa = store.GetRaw(ResourceCatalog.ServiceAccounts, rc.Namespace, rc.Name) ?? throw StatusResponses.NotFound(ResourceCatalog.ServiceAccounts, rc.Name);
-        var body = rc.ParseObjectBody();
         var spec = body["spec"] as JsonObject ?? new JsonObject();
         var seconds = spec.Long("expirationSeconds") ?? 3600;
         if (seconds < 600)
@@ -42,6 +43,7 @@ internal static class Tokens
                 ["name"] = rc.Name,
                 ["namespace"] = rc.Namespace,
                 ["creationTimestamp"] = JsonUtil.Timestamp(DateTimeOffset.UtcNow),
+                ["managedFields"] = FieldPaths.Entry(rc.FieldManager, "authentication.k8s.io/v1", new JsonObject { ["spec"] = spec.DeepClone() }, "token"),
             },
             ["spec"] = new JsonObject
             {
@@ -67,7 +69,7 @@ internal static class Tokens
 
     public static HandlerResult TokenReview(RequestContext rc)
     {
-        var body = rc.ParseObjectBody();
+        var body = rc.DecodeObjectBody();
         var spec = body["spec"] as JsonObject ?? new JsonObject();
         var audiences = spec.Strings("audiences").ToList();
         var user = rc.Server.Authentication.ReviewToken(spec.Str("token") ?? "", audiences);

@@ -6,9 +6,12 @@ using Microsoft.AspNetCore.Http;
 namespace K8sSecurity.TestServer.Handlers;
 
 /// <summary>
-/// ?watch=true: newline-delimited {"type","object"} events. Without resourceVersion (or "0") the current matching
-/// objects come first as ADDED, like a fresh watch; with another resourceVersion only later changes are sent
-/// (no history replay). Ends after timeoutSeconds, when the client goes away or the server stops.
+/// ?watch=true: newline-delimited {"type","object"} events, like the watch cache. Without resourceVersion (or "0") the
+/// current matching objects come first as ADDED (with sendInitialEvents=true and allowWatchBookmarks a BOOKMARK marked
+/// k8s.io/initial-events-end follows); with a resourceVersion the changes after it are replayed from history, or, when
+/// that history was compacted or dropped, a single ERROR event 410 Expired "too old resource version" ends the watch.
+/// allowWatchBookmarks=true adds BOOKMARK events every <see cref="KubeApiTestServerOptions.WatchBookmarkInterval"/>.
+/// Ends after timeoutSeconds, when the client goes away or the server stops.
 /// </summary>
 internal static class Watch
 {
@@ -18,6 +21,7 @@ internal static class Watch
         var store = rc.Server.Store;
         var labels = LabelSelector.Parse(rc.QueryValue("labelSelector"));
         var fields = FieldSelector.Parse(rc.QueryValue("fieldSelector"), type);
+        var bookmarks = rc.QueryValue("allowWatchBookmarks") == "true";
         var channel = Channel.CreateUnbounded<JsonObject>();
 
         bool Matches(ResourceType t, JsonObject o) =>
@@ -33,7 +37,19 @@ internal static class Watch
             }
         }
 
+        JsonObject Bookmark(bool initialEventsEnd)
+        {
+            var md = new JsonObject { ["resourceVersion"] = store.CurrentResourceVersion.ToString(CultureInfo.InvariantCulture), ["creationTimestamp"] = null };
+            if (initialEventsEnd)
+            {
+                md["annotations"] = new JsonObject { ["k8s.io/initial-events-end"] = "true" };
+            }
+
+            return new JsonObject { ["type"] = "BOOKMARK", ["object"] = new JsonObject { ["kind"] = type.Kind, ["apiVersion"] = type.ApiVersion, ["metadata"] = md } };
+        }
+
         var rv = rc.QueryValue("resourceVersion");
+        var expired = false;
         lock (store.SyncRoot)
         {
             if (rv is "" or "0")
@@ -42,14 +58,60 @@ internal static class Watch
                 {
                     channel.Writer.TryWrite(new JsonObject { ["type"] = "ADDED", ["object"] = store.View(type, o) });
                 }
+
+                if (bookmarks && rc.QueryValue("sendInitialEvents") == "true")
+                {
+                    channel.Writer.TryWrite(Bookmark(initialEventsEnd: true));
+                }
+            }
+            else
+            {
+                var from = long.TryParse(rv, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : -1;
+                var history = from < 0 || from < store.CompactedResourceVersion ? null : store.EventsAfter(from);
+                if (history is null)
+                {
+                    expired = true;
+                    channel.Writer.TryWrite(new JsonObject
+                    {
+                        ["type"] = "ERROR",
+                        ["object"] = StatusResponses.Failure(410, "Expired", $"too old resource version: {rv} ({Math.Max(store.CompactedResourceVersion, 0) + 1})", null),
+                    });
+                }
+                else
+                {
+                    foreach (var e in history.Where(e => Matches(e.ResourceType, e.Object)))
+                    {
+                        channel.Writer.TryWrite(new JsonObject { ["type"] = e.Type, ["object"] = store.View(e.ResourceType, e.Object) });
+                    }
+                }
             }
 
-            store.Changed += OnChange;
+            if (!expired)
+            {
+                store.Changed += OnChange;
+            }
+            else
+            {
+                channel.Writer.TryComplete();
+            }
         }
 
         var timeout = int.TryParse(rc.QueryValue("timeoutSeconds"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var t) && t > 0 ? t : 1800;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ctx.RequestAborted, stopping);
         cts.CancelAfter(TimeSpan.FromSeconds(timeout));
+        var bookmarker = bookmarks && !expired
+            ? Task.Run(async () =>
+            {
+                using var timer = new PeriodicTimer(rc.Server.Options.WatchBookmarkInterval);
+                while (await timer.WaitForNextTickAsync(cts.Token).ConfigureAwait(false))
+                {
+                    lock (store.SyncRoot)
+                    {
+                        channel.Writer.TryWrite(Bookmark(initialEventsEnd: false));
+                    }
+                }
+            })
+            : Task.CompletedTask;
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "application/json";
         try
@@ -67,6 +129,16 @@ internal static class Watch
         }
         finally
         {
+            await cts.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await bookmarker.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // the bookmark timer stops with the watch
+            }
+
             lock (store.SyncRoot)
             {
                 store.Changed -= OnChange;

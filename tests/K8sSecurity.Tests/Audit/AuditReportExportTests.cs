@@ -13,7 +13,7 @@ public sealed class AuditReportExportTests : IClassFixture<AuditServer>, IDispos
 
     public AuditReportExportTests(AuditServer fixture) => this.fixture = fixture;
 
-    [Fact]
+    [ChromiumFact]
     public async Task HtmlExportOfAnAuditIsTheAuditReportAndRendersInChromium()
     {
         string dir = TestPaths.NewTempDirectory();

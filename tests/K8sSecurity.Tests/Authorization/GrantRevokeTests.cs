@@ -176,10 +176,10 @@ public sealed class GrantRevokeTests : IDisposable
     {
         cluster.Invoke("Grant-K8sRole -ClusterRole edit -User sammy -Namespace team-a").AssertNoErrors();
         string text = cluster.Session.Render("Grant-K8sRole -ClusterRole edit -User sammy -Namespace team-a");
-        Assert.Matches(@"Kind\s+Name\s+Namespace\s+Role\s+Subjects\s+Change", text);
-        Assert.Matches(@"RoleBinding\s+k8ssecurity:clusterrole:edit\s+team-a\s+ClusterRole/edit\s+User:sammy\s+Unchanged", text);
+        Assert.Matches(@"Change\s+Namespace\s+Name\s+Role\s+Subjects", text);
+        Assert.Matches(@"Unchanged\s+team-a\s+k8ssecurity:clusterrole:edit\s+ClusterRole/edit\s+User:sammy", text);
         string rows = cluster.Session.Render("Get-K8sRoleBinding -Subject sammy");
-        Assert.Matches(@"User:sammy\s+ClusterRole/edit\s+team-a\s+RoleBinding/k8ssecurity:clusterrole:edit", rows);
+        Assert.Matches(@"User:sammy\s+ClusterRole/edit\s+team-a\s+k8ssecurity:clusterrole:edit", rows);
     }
 
     public void Dispose() => cluster.Dispose();

@@ -120,7 +120,9 @@ public sealed class RoleAndRiskTests : IDisposable
         var report = cluster.Invoke("Find-K8sRbacRisk -RuleId RBAC-POD-EXEC | ForEach-Object { $_.ToReportFindings() }").AssertNoErrors().Output;
         Assert.Equal("RBAC-POD-EXEC", Assert.Single(report).Properties["RuleId"].Value);
         string text = cluster.Session.Render("Find-K8sRbacRisk -RuleId RBAC-POD-EXEC");
-        Assert.Matches(@"High\s+RBAC-POD-EXEC\s+User:mallory\s+\(cluster\)\s+ClusterRole/debugger\s+k8ssecurity:clusterrole:debugger", text);
+        Assert.Matches(@"High\s+RBAC-POD-EXEC\s+User:mallory\s+\(cluster\)", text);
+        string detail = cluster.Session.Render("Find-K8sRbacRisk -RuleId RBAC-POD-EXEC | Format-List Role, BindingName");
+        Assert.Matches(@"Role\s+:\s+ClusterRole/debugger\s+BindingName\s+:\s+k8ssecurity:clusterrole:debugger", detail);
     }
 
     public void Dispose() => cluster.Dispose();

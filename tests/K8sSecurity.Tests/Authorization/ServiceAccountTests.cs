@@ -82,7 +82,7 @@ public sealed class ServiceAccountTests : IDisposable
         Assert.Equal(new[] { "Deployment/legacy" }, (IEnumerable<string>)defaultSa.Properties["Workloads"].Value);
 
         string text = cluster.Session.Render("Get-K8sServiceAccount web -Namespace team-a");
-        Assert.Matches(@"team-a\s+web\s+False\s+ClusterRole/view@team-a\s+Deployment/frontend\s+web-token", text);
+        Assert.Matches(@"team-a\s+web\s+False\s+Unchanged\s+ClusterRole/view\s+web-token", text);
         Assert.DoesNotContain("Y2FuYXJ5LXRva2Vu", text, StringComparison.Ordinal);
         Assert.StartsWith("K8sNotFound", Assert.Single(cluster.Invoke("Get-K8sServiceAccount nope -Namespace team-a").Errors).FullyQualifiedErrorId);
     }
@@ -172,7 +172,7 @@ public sealed class ServiceAccountTests : IDisposable
         cluster.Invoke(MakeCredential + "\nNew-K8sRegistrySecret other registry.example.com -Credential $credential -Namespace team-a -WhatIf", Canary).AssertNoErrors();
         Assert.Null(cluster.Get("v1", "Secret", "team-a", "other"));
         string text = cluster.Session.Render(MakeCredential + "\nNew-K8sRegistrySecret regcred registry.example.com -Credential $credential -Email ops@example.com -ServiceAccount puller -Namespace team-a", Canary);
-        Assert.Matches(@"regcred\s+team-a\s+registry\.example\.com\s+robot\s+puller\s+Unchanged", text);
+        Assert.Matches(@"regcred\s+team-a\s+registry\.example\.com\s+Unchanged\s+puller", text);
         Assert.DoesNotContain(Canary, text, StringComparison.Ordinal);
     }
 

@@ -96,8 +96,8 @@ public sealed class GetK8sContextTests : IDisposable
     {
         string path = KubeconfigFiles.WriteSample(directory);
         string text = session.Render("Get-K8sContext -Kubeconfig $args[0]", path);
-        Assert.Matches(@"Current\s+Name\s+Cluster\s+Server", text);
-        Assert.Matches(@"\*\s+dev\s+dev-cluster\s+https://127\.0\.0\.1:6443", text);
+        Assert.Matches(@"Current\s+Name\s+Server\s+User\s+Namespace\s+AuthKind", text);
+        Assert.Matches(@"\*\s+dev\s+https://127\.0\.0\.1:6443", text);
         Assert.DoesNotContain("K8sSecurity.Engine.Connection.K8sContextInfo", text);
     }
 

@@ -27,7 +27,7 @@ public sealed class LimitRangeCmdletTests : GuardrailsServerTestBase
         Assert.Empty(Writes());
 
         string table = Session.Render("Get-K8sLimitRange -Namespace team");
-        Assert.Contains("DefaultRequest", table, StringComparison.Ordinal);
+        Assert.Matches(@"Min\s+Max\s+Request\s+Default\s+MaxRatio", table);
         Assert.Contains("256Mi", table, StringComparison.Ordinal);
     }
 

@@ -45,7 +45,9 @@ public sealed class NetworkPolicyCmdletTests : GuardrailsServerTestBase
         Assert.Equal(new[] { "default-deny-all", "egress-web" }, all.Select(p => (string)Prop(p, "Name")!).ToArray());
         string table = Session.Render("Get-K8sNetworkPolicy -Namespace team");
         Assert.Contains("default-deny-all", table, StringComparison.Ordinal);
-        Assert.Contains("10.0.0.0/8 except 10.1.0.0/16", table, StringComparison.Ordinal);
+        Assert.Matches(@"default-deny-all\s+<all>\s+Ingress\+Egress\s+deny all", table);
+        // The rules in words stay in the objects and Format-List.
+        Assert.Contains("10.0.0.0/8 except 10.1.0.0/16", Session.Render("Get-K8sNetworkPolicy -Namespace team | Format-List"), StringComparison.Ordinal);
 
         Session.Invoke("Get-K8sNetworkPolicy -Namespace team egress-* | Remove-K8sNetworkPolicy -Confirm:$false").AssertNoErrors();
         Assert.Null(Server.Store.Get("networking.k8s.io/v1", "NetworkPolicy", "team", "egress-web"));

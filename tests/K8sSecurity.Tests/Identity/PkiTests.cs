@@ -189,9 +189,9 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
         Assert.Equal(8, results.Count(r => r.Properties["Status"].Value.ToString() == "Healthy"));
 
         string text = session.Render("Test-K8sCertificate -Path $args[0] -Kubeadm", pki);
-        Assert.Matches(@"Status\s+Name\s+CommonName\s+NotAfter\s+Days\s+Problems", text);
+        Assert.Matches(@"Status\s+Name\s+NotAfter\s+Days\s+Problems", text);
         Assert.Matches(@"Missing\s+etcd/peer", text);
-        Assert.Matches(@"IssuerMismatch\s+apiserver\s+kube-apiserver\s+\d{4}-\d{2}-\d{2}\s+36\d\s+not signed by", text);
+        Assert.Matches(@"IssuerMismatch\s+apiserver\s+\d{4}-\d{2}-\d{2}\s+36\d\s+not signed by", text);
     }
 
     [Fact]
@@ -205,10 +205,10 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
             """
             $d = $args[0]; $etc = $args[1]
             New-K8sCertificate Admin -CACertificatePath "$d/ca.crt" -CAKeyPath "$d/ca.key" -OutputDirectory $etc | Out-Null
-            New-K8sKubeconfig "$etc/admin.conf" -ClientCertificatePath "$etc/admin.crt" -ClientKeyPath "$etc/admin.key" -UserName kubernetes-admin -Server https://cp1:6443 -CertificateAuthorityPath "$d/ca.crt" | Out-Null
+            New-K8sKubeconfig "$etc/admin.conf" -ClientCertificatePath "$etc/admin.crt" -ClientKeyPath "$etc/admin.key" -UserName kubernetes-admin -Server https://cp1:6443 -CACertificatePath "$d/ca.crt" | Out-Null
             # A scheduler certificate issued by the etcd CA: the API server would reject it.
             New-K8sCertificate Scheduler -CACertificatePath "$d/etcd/ca.crt" -CAKeyPath "$d/etcd/ca.key" -OutputDirectory $etc | Out-Null
-            New-K8sKubeconfig "$etc/scheduler.conf" -ClientCertificatePath "$etc/scheduler.crt" -ClientKeyPath "$etc/scheduler.key" -UserName system:kube-scheduler -Server https://cp1:6443 -CertificateAuthorityPath "$d/ca.crt" | Out-Null
+            New-K8sKubeconfig "$etc/scheduler.conf" -ClientCertificatePath "$etc/scheduler.crt" -ClientKeyPath "$etc/scheduler.key" -UserName system:kube-scheduler -Server https://cp1:6443 -CACertificatePath "$d/ca.crt" | Out-Null
             """,
             etcPki,
             etc).AssertNoErrors();
@@ -268,7 +268,12 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
 
         Assert.Equal(string.Empty, Verdicts(Write("fine", now.AddDays(-1), now.AddDays(200))));
         Assert.Equal("Expired", Verdicts(Write("old", now.AddDays(-400), now.AddDays(-1))));
-        Assert.Equal("ExpiringSoon", Verdicts(Write("soon", now.AddDays(-1), now.AddDays(10))));
+        string soon = Write("soon", now.AddDays(-1), now.AddDays(10).AddHours(-1));
+        Assert.Equal("ExpiringSoon", Verdicts(soon));
+        // The message counts whole days left like the DaysRemaining column (9 days and 23 hours is 9 days, not 10).
+        var soonHealth = Assert.Single(session.Invoke("Test-K8sCertificate -Path $args[0]", soon).AssertNoErrors().Output);
+        Assert.Equal(9, soonHealth.Properties["DaysRemaining"].Value);
+        Assert.Contains("(in 9 days, warning threshold 30)", Assert.Single((IEnumerable<string>)soonHealth.Properties["Problems"].Value), StringComparison.Ordinal);
         Assert.Equal(string.Empty, Verdicts(Write("soon-ok", now.AddDays(-1), now.AddDays(10)), "-WarningDays 5"));
         Assert.Equal("NotYetValid", Verdicts(Write("future", now.AddDays(2), now.AddDays(300))));
         Assert.Equal("WeakKey", Verdicts(Write("weak", now.AddDays(-1), now.AddDays(300), rsaBits: 1024)));

@@ -157,6 +157,16 @@ public sealed class UserCertificateTests : IDisposable
     }
 
     [Fact]
+    public void SystemMastersFromALocalCaNeedsForce()
+    {
+        var result = session.Invoke(
+            "New-K8sUserCertificate root system:masters -OutputDirectory $args[0] -CACertificatePath $args[1] -CAKeyPath $args[2] -KeyAlgorithm EcdsaP256 -Force",
+            directory, Ca, CaKey).AssertNoErrors();
+        string certificate = (string)Assert.Single(result.Output).Properties["CertificatePath"].Value;
+        Assert.Contains("O = system:masters", OpenSsl("x509", "-in", certificate, "-noout", "-subject"));
+    }
+
+    [Fact]
     public void BadInputIsRefusedBeforeAnythingIsWritten()
     {
         var blank = session.Invoke("New-K8sUserCertificate ' sammy' -OutputDirectory $args[0]", directory);
@@ -171,6 +181,14 @@ public sealed class UserCertificateTests : IDisposable
         var mastersError = Assert.Single(masters.Errors);
         Assert.StartsWith("K8sInvalidArgument,", mastersError.FullyQualifiedErrorId);
         Assert.Contains("system:masters", mastersError.Exception.Message);
+
+        // Signing with a local CA is approving too: the same -Force rule, for users and for custom certificates.
+        var localMasters = session.Invoke("New-K8sUserCertificate root system:masters -OutputDirectory $args[0] -CACertificatePath $args[1] -CAKeyPath $args[2]", directory, Ca, CaKey);
+        var localMastersError = Assert.Single(localMasters.Errors);
+        Assert.StartsWith("K8sInvalidArgument,", localMastersError.FullyQualifiedErrorId);
+        Assert.Contains("system:masters", localMastersError.Exception.Message);
+        var customMasters = session.Invoke("New-K8sCertificate -CommonName root -Organization system:masters -OutputDirectory $args[0] -CACertificatePath $args[1] -CAKeyPath $args[2]", directory, Ca, CaKey);
+        Assert.StartsWith("K8sInvalidArgument,", Assert.Single(customMasters.Errors).FullyQualifiedErrorId);
 
         var otherCa = TestPaths.NewTempDirectory();
         session.Invoke("New-K8sCertificateAuthority -OutputDirectory $args[0]", otherCa).AssertNoErrors();
@@ -188,7 +206,7 @@ public sealed class UserCertificateTests : IDisposable
     {
         string kubeconfig = Path.Combine(directory, "piped.kubeconfig");
         var result = session.Invoke(
-            "New-K8sUserCertificate sammy developers -OutputDirectory $args[0] -CACertificatePath $args[1] -CAKeyPath $args[2] -KeyAlgorithm EcdsaP256 | New-K8sKubeconfig -Path $args[3] -Server https://api.example.com:6443 -CertificateAuthorityPath $args[1]",
+            "New-K8sUserCertificate sammy developers -OutputDirectory $args[0] -CACertificatePath $args[1] -CAKeyPath $args[2] -KeyAlgorithm EcdsaP256 | New-K8sKubeconfig -Path $args[3] -Server https://api.example.com:6443 -CertificateAuthorityPath $args[1]", // the alias of -CACertificatePath
             directory, Ca, CaKey, kubeconfig).AssertNoErrors();
         var user = Assert.Single(result.Output);
         Assert.Equal("sammy", user.Properties["Name"].Value);
@@ -203,8 +221,8 @@ public sealed class UserCertificateTests : IDisposable
         string text = session.Render(
             "New-K8sUserCertificate sammy developers,qa -OutputDirectory $args[0] -CACertificatePath $args[1] -CAKeyPath $args[2] -KeyAlgorithm EcdsaP256",
             directory, Ca, CaKey);
-        Assert.Matches(@"UserName\s+Groups\s+Status\s+Request\s+NotAfter\s+Files", text);
-        Assert.Matches(@"sammy\s+developers,qa\s+Issued\s+\d{4}-\d{2}-\d{2}\s+sammy\.key sammy\.csr sammy\.crt", text);
+        Assert.Matches(@"UserName\s+Groups\s+Status\s+NotAfter\s+Files", text);
+        Assert.Matches(@"sammy\s+developers, qa\s+Issued\s+\d{4}-\d{2}-\d{2}\s+sammy\.key sammy\.csr sammy\.crt", text);
     }
 
     public void Dispose()

@@ -14,18 +14,19 @@ public static class TestPaths
     /// <summary>The manifest of the module staged by the build: out/K8sSecurity/&lt;version&gt;/K8sSecurity.psd1.</summary>
     public static string StagedManifest { get; } = Path.Combine(RepoRoot, "out", "K8sSecurity", ModuleVersion, "K8sSecurity.psd1");
 
-#if DEBUG
-    private const string Configuration = "Debug";
-#else
-    private const string Configuration = "Release";
-#endif
-
-    /// <summary>tools/K8sSecurity.Shell, the minimal PowerShell console: a fresh process with a clean default load context.</summary>
-    public static string ShellDll { get; } = Path.Combine(RepoRoot, "tools", "K8sSecurity.Shell", "bin", Configuration, "net10.0", "K8sSecurity.Shell.dll");
-
     public static string Shared(params string[] parts)
     {
+        // ../shared next to the repository root; a git worktree (/work/wt/<name>) finds it further up.
         string shared = Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"));
+        for (var dir = new DirectoryInfo(RepoRoot).Parent; !Directory.Exists(shared) && dir?.Parent is not null; dir = dir.Parent)
+        {
+            string candidate = Path.Combine(dir.Parent.FullName, "shared");
+            if (Directory.Exists(candidate))
+            {
+                shared = candidate;
+            }
+        }
+
         if (!Directory.Exists(shared))
         {
             throw new DirectoryNotFoundException(

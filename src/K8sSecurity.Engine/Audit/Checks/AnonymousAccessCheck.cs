@@ -1,5 +1,6 @@
 using k8s;
 using k8s.Models;
+using K8sSecurity.Engine.Authorization;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Reporting;
 
@@ -7,8 +8,9 @@ namespace K8sSecurity.Engine.Audit.Checks;
 
 /// <summary>
 /// What an unauthenticated caller may do: the server's own authorizer answers SubjectAccessReviews for
-/// `system:anonymous` (group `system:unauthenticated`), and any binding naming the anonymous user or groups is
-/// flagged (that part also works offline).
+/// `system:anonymous` (group `system:unauthenticated`), and any binding that gives the anonymous user or group more
+/// than the cluster's default policy does is flagged (that part also works offline). The default bindings themselves
+/// (system:public-info-viewer: /version, /healthz…) are recognised by their content, not by their labels.
 /// </summary>
 public sealed class AnonymousAccessCheck : IAuditCheck
 {
@@ -28,17 +30,23 @@ public sealed class AnonymousAccessCheck : IAuditCheck
 
     public AuditCategory Category => AuditCategory.AnonymousAccess;
 
-    public IReadOnlyCollection<AuditKind> RequiredKinds { get; } = new[] { AuditKind.RoleBinding, AuditKind.ClusterRoleBinding };
+    public IReadOnlyCollection<AuditKind> RequiredKinds { get; } = new[] { AuditKind.Role, AuditKind.ClusterRole, AuditKind.RoleBinding, AuditKind.ClusterRoleBinding };
 
     public async Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
         var findings = new List<AuditFinding>();
         int evaluated = 0;
+        int defaults = 0;
+        var policy = context.Rbac;
+        var bindingsByKey = policy.AllBindings.GroupBy(b => (b.Kind.ToString(), b.Namespace, b.Name)).ToDictionary(g => g.Key, g => g.First());
+        var defaultPolicy = policy.Defaults ?? DefaultRbacPolicy.Newest;
         foreach (var binding in context.Inventory.Of(AuditKind.ClusterRoleBinding).Concat(context.Inventory.Of(AuditKind.RoleBinding)))
         {
-            // Kubernetes' own defaults (system:public-info-viewer: /version, /healthz) are meant for everyone.
-            if (binding.Body.Str("metadata", "labels", "kubernetes.io/bootstrapping") == "rbac-defaults")
+            bindingsByKey.TryGetValue((binding.Kind ?? string.Empty, binding.Kind == "RoleBinding" ? binding.Namespace : null, binding.Name ?? string.Empty), out var model);
+            var role = model is null ? null : policy.ResolveRole(model);
+            if (model is not null && model.IsDefault && role is { IsDefault: true })
             {
+                defaults++;
                 continue;
             }
 
@@ -47,21 +55,27 @@ public sealed class AnonymousAccessCheck : IAuditCheck
                 .Where(s => s.Str("kind") is "User" or "Group" && AnonymousSubjects.Contains(s.Str("name"), StringComparer.Ordinal))
                 .Select(s => s.Str("name")!)
                 .ToList();
-            if (anonymous.Count == 0)
+
+            // Giving anonymous users what the default policy gives them already (public-info-viewer) adds nothing; a
+            // binding to a role that does not exist yet is flagged, because the role may appear later.
+            bool beyondDefaults = role is null || anonymous.Any(name => role.Rules.Any(rule => !defaultPolicy.GrantsByDefault(
+                new RbacSubject(name == AnonymousUser ? RbacSubjectKind.User : RbacSubjectKind.Group, name), model!.Kind == RbacBindingKind.RoleBinding ? model.Namespace : null, rule)));
+            if (anonymous.Count == 0 || !beyondDefaults)
             {
                 continue;
             }
 
-            string role = $"{binding.Body.Str("roleRef", "kind")}/{binding.Body.Str("roleRef", "name")}";
+            string roleRef = $"{binding.Body.Str("roleRef", "kind")}/{binding.Body.Str("roleRef", "name")}";
             findings.Add(context.Finding(binding, Category, "ANON-BINDING", FindingSeverity.Critical, "Binding grants rights to unauthenticated users",
-                $"{binding.Kind} '{binding.Name}' grants {role} to {string.Join(" and ", anonymous)}: anyone who can reach the API server gets it.",
+                $"{binding.Kind} '{binding.Name}' grants {roleRef} to {string.Join(" and ", anonymous)}: anyone who can reach the API server gets it.",
                 "Remove the anonymous subjects from the binding (or delete it); bind the role to authenticated identities only.",
-                new Dictionary<string, string> { ["subjects"] = string.Join(", ", anonymous), ["roleRef"] = role }));
+                new Dictionary<string, string> { ["subjects"] = string.Join(", ", anonymous), ["roleRef"] = roleRef }));
         }
 
+        var excluded = defaults == 0 ? Array.Empty<string>() : new[] { $"{defaults} binding(s) of the default RBAC policy {policy.Defaults!.Version}" };
         if (context.Cluster is null)
         {
-            return new AuditCheckResult { Findings = findings, Evaluated = evaluated };
+            return new AuditCheckResult { Findings = findings, Evaluated = evaluated, ExcludedDefaults = excluded };
         }
 
         foreach (var question in Questions)
@@ -96,7 +110,7 @@ public sealed class AnonymousAccessCheck : IAuditCheck
             }
         }
 
-        return new AuditCheckResult { Findings = findings, Evaluated = evaluated };
+        return new AuditCheckResult { Findings = findings, Evaluated = evaluated, ExcludedDefaults = excluded };
     }
 }
 

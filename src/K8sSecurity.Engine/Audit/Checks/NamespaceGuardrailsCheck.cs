@@ -6,7 +6,8 @@ namespace K8sSecurity.Engine.Audit.Checks;
 /// <summary>
 /// Namespaces without the four guardrails every tenant namespace needs: a ResourceQuota, a LimitRange, a Pod
 /// Security `enforce` label stricter than privileged, and a default-deny ingress NetworkPolicy (judged by the
-/// guardrails engine's network policy model). Works on the shared inventory: no request per namespace.
+/// guardrails engine's network policy model). Works on the shared inventory: no request per namespace. The `default`
+/// namespace Kubernetes creates is only judged once something runs in it (a fresh cluster's is empty).
 /// </summary>
 public sealed class NamespaceGuardrailsCheck : IAuditCheck
 {
@@ -15,7 +16,7 @@ public sealed class NamespaceGuardrailsCheck : IAuditCheck
     public AuditCategory Category => AuditCategory.Namespaces;
 
     public IReadOnlyCollection<AuditKind> RequiredKinds { get; } =
-        new[] { AuditKind.Namespace, AuditKind.ResourceQuota, AuditKind.LimitRange, AuditKind.NetworkPolicy };
+        new[] { AuditKind.Namespace, AuditKind.ResourceQuota, AuditKind.LimitRange, AuditKind.NetworkPolicy }.Concat(AuditContext.WorkloadKinds).ToArray();
 
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
@@ -28,12 +29,19 @@ public sealed class NamespaceGuardrailsCheck : IAuditCheck
             .ToHashSet(StringComparer.Ordinal);
 
         var findings = new List<AuditFinding>();
+        var excludedDefaults = new List<string>();
         int evaluated = 0;
         foreach (var ns in inventory.Of(AuditKind.Namespace))
         {
             string name = ns.Name ?? string.Empty;
             if (context.Options.IsExcluded(name))
             {
+                continue;
+            }
+
+            if (name == "default" && !context.HasWorkloads(name))
+            {
+                excludedDefaults.Add("namespace default (created by Kubernetes; nothing runs in it)");
                 continue;
             }
 
@@ -71,7 +79,7 @@ public sealed class NamespaceGuardrailsCheck : IAuditCheck
             }
         }
 
-        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated });
+        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated, ExcludedDefaults = excludedDefaults });
     }
 
     /// <summary>

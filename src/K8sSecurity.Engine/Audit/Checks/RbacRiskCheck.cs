@@ -5,8 +5,10 @@ namespace K8sSecurity.Engine.Audit.Checks;
 /// <summary>
 /// Risky RBAC grants through the authorization engine (the analysis of Find-K8sRbacRisk): full control, reading
 /// Secrets cluster-wide, exec/attach, workload creation, escalate/bind/impersonate, token minting, CSR approval,
-/// nodes/proxy, and rights given to anonymous users or default service accounts. One finding per binding, subject
-/// and risk; Kubernetes' own system identities are not findings.
+/// nodes/proxy, wildcards, and rights given to anonymous users, every authenticated user or default service accounts
+/// beyond the defaults. One finding per binding, subject and risk; Kubernetes' own system identities and the cluster's
+/// default policy are not findings and do not count in the score. Offline, the default policy's objects a dump lacks are
+/// added, so bindings to cluster-admin, admin, edit or view resolve as in the cluster.
 /// </summary>
 public sealed class RbacRiskCheck : IAuditCheck
 {
@@ -18,7 +20,7 @@ public sealed class RbacRiskCheck : IAuditCheck
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
         var objects = RequiredKinds.SelectMany(k => context.Inventory.Of(k)).ToList();
-        var policy = RbacSource.LoadFromObjects(objects, context.Log);
+        var policy = context.Rbac;
         var bindings = objects.Where(o => o.Kind is "RoleBinding" or "ClusterRoleBinding")
             .GroupBy(o => (o.Kind, o.Namespace, o.Name))
             .ToDictionary(g => g.Key, g => g.First());
@@ -39,6 +41,11 @@ public sealed class RbacRiskCheck : IAuditCheck
                 ["roleRef"] = risk.Role,
                 ["rule"] = risk.Rule.ToString() ?? string.Empty,
             };
+            if (risk.RoleSource.StartsWith("default policy", StringComparison.Ordinal))
+            {
+                evidence["roleSource"] = risk.RoleSource;
+            }
+
             string? source = bindings.TryGetValue((kind, risk.BindingNamespace, risk.BindingName), out var binding) && binding.Line > 0 ? binding.Location : null;
             var finding = context.Finding(Category, risk.RuleId, risk.Severity, risk.Title, kind, risk.BindingName, risk.BindingNamespace,
                 risk.Message, risk.Remediation, evidence, source);
@@ -61,7 +68,12 @@ public sealed class RbacRiskCheck : IAuditCheck
             });
         }
 
-        int evaluated = objects.Count(o => (o.Kind is "RoleBinding" or "ClusterRoleBinding") && !(o.Namespace is not null && context.Options.IsExcluded(o.Namespace)));
-        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated });
+        // The denominator: bindings read that are neither in an excluded namespace nor the cluster's own defaults.
+        var inScope = policy.AllBindings.Where(b => b.Source != policy.Defaults?.Source && !(b.Namespace is not null && context.Options.IsExcluded(b.Namespace))).ToList();
+        int defaults = inScope.Count(b => b.IsDefault);
+        var excluded = defaults == 0
+            ? Array.Empty<string>()
+            : new[] { $"{defaults} binding(s) of the default RBAC policy {policy.Defaults!.Version}" };
+        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = inScope.Count - defaults, ExcludedDefaults = excluded });
     }
 }

@@ -6,6 +6,7 @@ namespace K8sSecurity.Engine.Audit.Checks;
 /// <summary>
 /// Service-account hygiene: accounts that mount their API token into every pod by default, long-lived legacy
 /// token Secrets, and `default` accounts that RBAC grants rights to (every pod that names no account gets them).
+/// A `default` account exactly as Kubernetes created it, in a namespace where nothing runs, is not judged.
 /// </summary>
 public sealed class ServiceAccountHygieneCheck : IAuditCheck
 {
@@ -14,11 +15,12 @@ public sealed class ServiceAccountHygieneCheck : IAuditCheck
     public AuditCategory Category => AuditCategory.ServiceAccounts;
 
     public IReadOnlyCollection<AuditKind> RequiredKinds { get; } =
-        new[] { AuditKind.ServiceAccount, AuditKind.Secret, AuditKind.RoleBinding, AuditKind.ClusterRoleBinding };
+        new[] { AuditKind.ServiceAccount, AuditKind.Secret, AuditKind.RoleBinding, AuditKind.ClusterRoleBinding }.Concat(AuditContext.WorkloadKinds).ToArray();
 
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
         var findings = new List<AuditFinding>();
+        var excludedDefaults = new List<string>();
         int evaluated = 0;
         var accounts = context.Inventory.Of(AuditKind.ServiceAccount)
             .Where(sa => !context.Options.IsExcluded(sa.Namespace))
@@ -27,6 +29,12 @@ public sealed class ServiceAccountHygieneCheck : IAuditCheck
 
         foreach (var account in accounts)
         {
+            if (IsUntouchedDefault(account) && !context.HasWorkloads(account.Namespace ?? "default"))
+            {
+                excludedDefaults.Add($"service account {account.Namespace}/default (created by Kubernetes; nothing runs in its namespace)");
+                continue;
+            }
+
             evaluated++;
             if (account.Body.Bool("automountServiceAccountToken") != false)
             {
@@ -89,6 +97,13 @@ public sealed class ServiceAccountHygieneCheck : IAuditCheck
                 : context.Finding(Category, "SA-DEFAULT-HAS-RIGHTS", FindingSeverity.High, "Default service account has RBAC rights", "ServiceAccount", name, ns, message, remediation, evidence));
         }
 
-        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated });
+        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated, ExcludedDefaults = excludedDefaults });
     }
+
+    /// <summary>The `default` account as the service-account controller creates it: no token setting, no secrets, no pull secrets.</summary>
+    private static bool IsUntouchedDefault(ManifestObject account) =>
+        account.Name == "default"
+        && account.Body["automountServiceAccountToken"] is null
+        && account.Body["secrets"] is not System.Text.Json.Nodes.JsonArray { Count: > 0 }
+        && account.Body["imagePullSecrets"] is not System.Text.Json.Nodes.JsonArray { Count: > 0 };
 }

@@ -1,0 +1,171 @@
+# What scripts and people meet in real pwsh: -WhatIf and -Confirm, $ErrorActionPreference = 'Stop', the exit codes
+# of `pwsh -File` gates and of the nightly runbook, and the parameter rules every cmdlet shares.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot 'TestSupport.psm1') -Force
+    Import-Module (Get-StagedManifest) -Force
+    $repo = Get-RepoRoot
+    $manifests = Join-Path $repo 'examples' 'manifests'
+    $server = Start-TestServer -Seed flawed -Clean 1 -Flawed 1
+    $kubeconfig = $server.Kubeconfig
+    $modulePath = (Join-Path $repo 'out') + [IO.Path]::PathSeparator + $env:PSModulePath
+    $work = New-TestDirectory
+
+    # Runs a script file in a fresh pwsh that finds K8sSecurity by name; the arguments follow -File.
+    function Invoke-Script([string] $Text, [object[]] $Arguments = @(), [string] $InputText, [switch] $Interactive) {
+        $file = Join-Path (New-TestDirectory) 'script.ps1'
+        Set-Content -LiteralPath $file -Value $Text
+        Invoke-Pwsh (@('-File', $file) + @($Arguments | ForEach-Object { [string] $_ })) -Environment @{ PSModulePath = $modulePath } -InputText $InputText -Interactive:$Interactive
+    }
+}
+
+AfterAll { $server | Stop-TestServer }
+
+Describe '-WhatIf and -Confirm' {
+    It 'every cmdlet that changes state offers -WhatIf and -Confirm' {
+        $changing = Get-Command -Module K8sSecurity | Where-Object Verb -In 'New', 'Set', 'Remove', 'Grant', 'Revoke', 'Approve', 'Deny', 'Receive', 'Export'
+        $changing | Where-Object { -not ($_.Parameters.ContainsKey('WhatIf') -and $_.Parameters.ContainsKey('Confirm')) } |
+            ForEach-Object Name | Where-Object { $_ -ne 'New-K8sPolicyRule' } | Should -BeNullOrEmpty
+    }
+
+    It '-WhatIf says what would happen and changes nothing' {
+        $run = Invoke-Script @'
+param($Kubeconfig)
+$ErrorActionPreference = 'Stop'
+Grant-K8sRole -Kubeconfig $Kubeconfig -ClusterRole view -User whatif-user -Namespace clean-00 -WhatIf
+"bindings: $(@(Get-K8sRoleBinding -Kubeconfig $Kubeconfig -Subject whatif-user).Count)"
+'@ $kubeconfig
+        $run.ExitCode | Should -Be 0 -Because $run.Errors
+        $run.Output | Should -Match 'What if: .*whatif-user'
+        $run.Output | Should -Match 'bindings: 0'
+    }
+
+    It '-Confirm asks, and "N" leaves the object, "Y" removes it' {
+        New-K8sNetworkPolicy -Kubeconfig $kubeconfig -Namespace clean-00 -Name confirm-me -DefaultDeny Ingress | Out-Null
+        $script = @'
+param($Kubeconfig)
+Remove-K8sNetworkPolicy -Kubeconfig $Kubeconfig -Namespace clean-00 -Name confirm-me -Confirm
+"left: $(@(Get-K8sNetworkPolicy -Kubeconfig $Kubeconfig -Namespace clean-00 -Name confirm-me -ErrorAction SilentlyContinue).Count)"
+'@
+        $no = Invoke-Script $script $kubeconfig -InputText "N`n" -Interactive
+        $no.Output | Should -Match 'Are you sure you want to perform this action\?'
+        $no.Output | Should -Match 'left: 1'
+        $yes = Invoke-Script $script $kubeconfig -InputText "Y`n" -Interactive
+        $yes.Output | Should -Match 'left: 0'
+    }
+
+    It 'a high-impact removal asks even without -Confirm' {
+        New-K8sNetworkPolicy -Kubeconfig $kubeconfig -Namespace clean-00 -Name ask-me -DefaultDeny Ingress | Out-Null
+        $run = Invoke-Script @'
+param($Kubeconfig)
+Remove-K8sNetworkPolicy -Kubeconfig $Kubeconfig -Namespace clean-00 -Name ask-me
+"left: $(@(Get-K8sNetworkPolicy -Kubeconfig $Kubeconfig -Namespace clean-00 -Name ask-me -ErrorAction SilentlyContinue).Count)"
+'@ $kubeconfig -InputText "N`n" -Interactive
+        $run.Output | Should -Match 'Are you sure'
+        $run.Output | Should -Match 'left: 1'
+    }
+}
+
+Describe "`$ErrorActionPreference = 'Stop'" {
+    It 'per-item errors go on by default and stop the pipeline under Stop, with the stable error id' {
+        $run = Invoke-Script @'
+param($Kubeconfig)
+$names = 'no-such-csr-1', 'no-such-csr-2'
+$continued = @(); Deny-K8sCertificateRequest -Kubeconfig $Kubeconfig -Name $names -ErrorAction SilentlyContinue -ErrorVariable continued
+"continued: $($continued.Count)"
+$ErrorActionPreference = 'Stop'
+try { Deny-K8sCertificateRequest -Kubeconfig $Kubeconfig -Name $names; 'not stopped' }
+catch { "stopped: $($_.FullyQualifiedErrorId)" }
+'@ $kubeconfig
+        $run.ExitCode | Should -Be 0 -Because $run.Errors
+        $run.Output | Should -Match 'continued: 2'
+        $run.Output | Should -Match 'stopped: K8sNotFound'
+        $run.Output | Should -Not -Match 'not stopped'
+    }
+
+    It 'a script under Stop ends at the first error with exit code 1 and the message on stderr' {
+        $run = Invoke-Script @'
+$ErrorActionPreference = 'Stop'
+Get-K8sCertificate -Path ./does-not-exist.crt
+'after'
+'@
+        $run.ExitCode | Should -Be 1
+        $run.Output | Should -Not -Match 'after'
+        $run.Errors | Should -Match 'does-not-exist\.crt'
+    }
+}
+
+Describe 'Exit codes of pwsh -File gates' {
+    BeforeAll {
+        $gate = @'
+param([string[]] $Path)
+$ErrorActionPreference = 'Stop'
+Assert-K8sPodSecurity -Path $Path -Level Baseline -Severity High | Out-Null
+'gate passed'
+'@
+    }
+
+    It 'exits 0 when the manifests pass' {
+        $run = Invoke-Script $gate (Join-Path $manifests 'secure-deployment.yaml')
+        $run.ExitCode | Should -Be 0 -Because $run.Errors
+        $run.Output | Should -Match 'gate passed'
+    }
+
+    It 'exits 1 and names the violation when a manifest fails' {
+        $run = Invoke-Script $gate (Join-Path $manifests 'insecure-deployment.yaml')
+        $run.ExitCode | Should -Be 1
+        $run.Output | Should -Not -Match 'gate passed'
+        $run.Errors | Should -Match 'PSS-BASELINE-PRIVILEGED'
+    }
+
+    It 'fails closed: a missing manifest is a failure, never a pass' {
+        $run = Invoke-Script $gate (Join-Path $work 'no-such-folder')
+        $run.ExitCode | Should -Not -Be 0
+        $run.Output | Should -Not -Match 'gate passed'
+    }
+
+    It 'the nightly runbook exits 0 on its first run, 2 on a new high finding, 1 when a cluster cannot be audited' {
+        $runbook = Join-Path $repo 'examples' 'runbooks' 'Invoke-NightlyClusterAudit.ps1'
+        $reports = Join-Path $work 'reports'
+        $first = Invoke-Pwsh @('-File', $runbook, '-Kubeconfig', $kubeconfig, '-ReportDirectory', $reports) -Environment @{ PSModulePath = $modulePath }
+        $first.ExitCode | Should -Be 0 -Because "$($first.Output)`n$($first.Errors)"
+        $first.Output | Should -Match 'First run'
+
+        # A new cluster-admin grant to a person: a new Critical finding.
+        Grant-K8sRole -Kubeconfig $kubeconfig -ClusterRole cluster-admin -User mallory@example.com | Out-Null
+        $second = Invoke-Pwsh @('-File', $runbook, '-Kubeconfig', $kubeconfig, '-ReportDirectory', $reports) -Environment @{ PSModulePath = $modulePath }
+        $second.ExitCode | Should -Be 2 -Because "$($second.Output)`n$($second.Errors)"
+        $second.Output + $second.Errors | Should -Match 'NEW Critical RBAC-WILDCARD-ADMIN'
+
+        $down = Join-Path $work 'down-config'
+        (Get-Content -Raw $kubeconfig) -replace 'server: *"?https://127\.0\.0\.1:\d+"?', 'server: "https://127.0.0.1:1"' | Set-Content $down
+        $third = Invoke-Pwsh @('-File', $runbook, '-Kubeconfig', $down, '-ReportDirectory', (Join-Path $work 'reports-down')) -Environment @{ PSModulePath = $modulePath }
+        $third.ExitCode | Should -Be 1 -Because "$($third.Output)`n$($third.Errors)"
+    }
+}
+
+Describe 'Parameters every cmdlet shares' {
+    It 'the CA certificate is -CACertificatePath everywhere, with the alias -CertificateAuthorityPath' {
+        $ca = foreach ($command in Get-Command -Module K8sSecurity) {
+            foreach ($parameter in $command.Parameters.Values | Where-Object { $_.Name -cmatch 'CertificateAuthority|^CA[A-Z]' -and $_.Name -ne 'CAKeyPath' }) {
+                [pscustomobject]@{ Command = $command.Name; Name = $parameter.Name; Aliases = $parameter.Aliases -join ',' }
+            }
+        }
+        $ca.Command | Sort-Object | Should -Be @('New-K8sCertificate', 'New-K8sKubeconfig', 'New-K8sUserCertificate', 'Test-K8sCertificate')
+        $ca | Where-Object { $_.Name -ne 'CACertificatePath' -or $_.Aliases -ne 'CertificateAuthorityPath' } | Should -BeNullOrEmpty
+    }
+
+    It 'a certificate for system:masters from a local CA needs -Force, like approving one' {
+        $ca = New-K8sCertificateAuthority -OutputDirectory $work -Name masters-ca -KeyAlgorithm EcdsaP256 -Force
+        $refused = $null
+        New-K8sUserCertificate -UserName root -Group system:masters -OutputDirectory $work -CACertificatePath $ca.Path -CAKeyPath $ca.KeyPath -KeyAlgorithm EcdsaP256 -ErrorAction SilentlyContinue -ErrorVariable refused | Out-Null
+        $refused.FullyQualifiedErrorId | Should -BeLike 'K8sInvalidArgument*'
+        Join-Path $work 'root.key' | Should -Not -Exist
+        $issued = New-K8sUserCertificate -UserName root -Group system:masters -OutputDirectory $work -CACertificatePath $ca.Path -CAKeyPath $ca.KeyPath -KeyAlgorithm EcdsaP256 -Force
+        $issued.Status | Should -Be 'Issued'
+        & openssl x509 -in $issued.CertificatePath -noout -subject | Should -Match 'O = system:masters'
+    }
+
+    It 'every cmdlet links its online help' {
+        Get-Command -Module K8sSecurity | Where-Object { -not $_.HelpUri } | ForEach-Object Name | Should -BeNullOrEmpty
+    }
+}
