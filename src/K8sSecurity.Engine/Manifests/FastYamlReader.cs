@@ -22,7 +22,7 @@ internal sealed class FastYamlReader
     // YAML limits implicit keys to 1024 characters; stay well below it.
     private const int MaxKeyLength = 1000;
 
-    private readonly YamlText source;
+    private readonly ManifestText source;
     private readonly string text;
     private readonly List<int> lineStarts;
     private readonly List<int> lineEnds; // exclusive, without the '\r' of "\r\n"
@@ -35,7 +35,7 @@ internal sealed class FastYamlReader
     // Manifests repeat the same keys (name, image, securityContext…) thousands of times: reuse their strings.
     private readonly string?[] keyCache = new string?[512];
 
-    public FastYamlReader(YamlText source)
+    public FastYamlReader(ManifestText source)
     {
         this.source = source;
         text = source.Text;
@@ -55,7 +55,7 @@ internal sealed class FastYamlReader
     /// <summary>Whether the fast path reads every document of the text (the tests check it is really used).</summary>
     public static bool TryReadAll(string text)
     {
-        var source = new YamlText(text);
+        var source = new ManifestText(text);
         var reader = new FastYamlReader(source);
         foreach (var chunk in source.Chunks())
         {

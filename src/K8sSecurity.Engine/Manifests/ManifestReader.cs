@@ -124,7 +124,7 @@ public static class ManifestReader
         string text, string source, Action<ManifestParseError> onIssue, bool allowFastPath, int invalidUtf8Line = 0, CancellationToken cancellationToken = default)
     {
         var session = new ReadSession(source, onIssue);
-        var objects = YamlText.LooksLikeJson(text)
+        var objects = ManifestText.LooksLikeJson(text)
             ? JsonManifestReader.Read(text, session)
             : ReadYaml(text, session, allowFastPath, invalidUtf8Line);
         foreach (var item in objects)
@@ -139,7 +139,7 @@ public static class ManifestReader
 
     private static IEnumerable<ManifestObject> ReadYaml(string text, ReadSession session, bool allowFastPath, int invalidUtf8Line)
     {
-        var yaml = new YamlText(text);
+        var yaml = new ManifestText(text);
         var fast = allowFastPath ? new FastYamlReader(yaml) : null;
         var duplicates = new List<DuplicateKey>();
         foreach (var chunk in yaml.Chunks())

@@ -8,13 +8,13 @@ namespace K8sSecurity.Engine.Manifests;
 /// (what follows a "..." marker in the same piece is ignored).
 /// Line ends are "\n" or "\r\n" (a lone "\r" stays inside its line, as in Go's bufio.ReadLine).
 /// </summary>
-internal sealed class YamlText
+internal sealed class ManifestText
 {
     private readonly List<int> lineStarts;
     private readonly List<int> lineEnds; // exclusive, without the '\r' of "\r\n"
     private readonly List<int> unusualLines = new(); // lines with characters the fast reader leaves to the full parser
 
-    public YamlText(string text)
+    public ManifestText(string text)
     {
         Text = text;
         int expectedLines = text.Length / 24; // manifest lines average 20-40 characters
@@ -218,7 +218,7 @@ internal sealed class YamlText
 }
 
 /// <summary>
-/// One document range of a <see cref="YamlText"/>: lines [First, End) (0-based), or an invalid separator line
+/// One document range of a <see cref="ManifestText"/>: lines [First, End) (0-based), or an invalid separator line
 /// (<see cref="SeparatorError"/> set) at which reading stops.
 /// </summary>
 internal readonly record struct YamlChunk(int First, int End, string? SeparatorError);
