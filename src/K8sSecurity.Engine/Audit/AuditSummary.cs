@@ -86,6 +86,12 @@ public sealed class AuditSummary : IReportable
     /// </summary>
     public IReadOnlyList<string> Excluded { get; init; } = Array.Empty<string>();
 
+    /// <summary>
+    /// Offline audits: inputs that could not be read ("file:line: why", not audited) and duplicate keys (read with the
+    /// last value, as kubectl does). When any is listed, the findings and the score do not cover everything.
+    /// </summary>
+    public IReadOnlyList<string> InputProblems { get; init; } = Array.Empty<string>();
+
     [System.Text.Json.Serialization.JsonIgnore]
     public string ReportKind => AuditReport.ReportKind;
 

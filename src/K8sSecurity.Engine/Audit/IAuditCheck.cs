@@ -109,6 +109,9 @@ public sealed class AuditContext
 
     public EngineLog Log { get; init; } = EngineLog.None;
 
+    /// <summary>Offline: what reading the manifests found besides objects (errors, duplicate keys, empty files).</summary>
+    public IReadOnlyList<Manifests.ManifestParseError> InputIssues { get; init; } = Array.Empty<Manifests.ManifestParseError>();
+
     public DateTimeOffset Now => Options.Now ?? DateTimeOffset.UtcNow;
 
     /// <summary>The kinds that run pods: a namespace holding none of them is not in use.</summary>

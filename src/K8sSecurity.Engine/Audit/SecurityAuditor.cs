@@ -15,6 +15,9 @@ public sealed class AuditResult
     public required AuditSummary Summary { get; init; }
 
     public required IReadOnlyList<AuditFinding> Findings { get; init; }
+
+    /// <summary>Offline: what reading the manifests found besides objects (errors, duplicate keys, empty files).</summary>
+    public IReadOnlyList<ManifestParseError> InputIssues { get; init; } = Array.Empty<ManifestParseError>();
 }
 
 /// <summary>One fleet member's outcome: a result, or the error that stopped its audit.</summary>
@@ -100,7 +103,11 @@ public sealed class SecurityAuditor
         return await RunChecksAsync(context, cluster.Server, started, clock, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Audits manifests or a `kubectl get -A -o yaml` dump; categories that need the server are skipped.</summary>
+    /// <summary>
+    /// Audits manifests or a `kubectl get -A -o yaml` dump; categories that need the server are skipped. What cannot
+    /// be read is in the result's <see cref="AuditResult.InputIssues"/> and the summary's InputProblems, never
+    /// silently left out.
+    /// </summary>
     public async Task<AuditResult> AuditOfflineAsync(
         IReadOnlyList<string> paths, AuditOptions options, string? kubeconfigPath, EngineLog log, CancellationToken cancellationToken)
     {
@@ -110,12 +117,15 @@ public sealed class SecurityAuditor
             throw K8sOperationException.InvalidArgument("Path", string.Empty, "give at least one file or folder.");
         }
 
-        var files = ManifestReader.ExpandPaths(paths).ToList();
+        // Reading runs on a worker thread and checks the token between documents, so Ctrl+C is prompt.
+        await Task.Yield();
+        var issues = new List<ManifestParseError>();
+        var files = ManifestReader.ExpandPaths(paths, issues.Add, cancellationToken).ToList();
         var started = DateTimeOffset.UtcNow;
         var clock = Stopwatch.StartNew();
         log.Progress($"Auditing {string.Join(", ", paths)}: reading {files.Count} file(s)", 0);
         var inventory = AuditInventory.FromObjects(
-            files.SelectMany(f => ManifestReader.ReadFile(f, e => log.Warning($"Skipped unreadable manifest: {e}"))),
+            files.SelectMany(f => ManifestReader.ReadFile(f, issues.Add, ManifestLimits.DefaultMaxFileBytes, cancellationToken)),
             string.Join(", ", paths),
             null,
             KindsFor(options));
@@ -127,6 +137,7 @@ public sealed class SecurityAuditor
             ClusterName = "offline",
             KubeconfigCertificates = certificates,
             Log = log,
+            InputIssues = issues,
         };
         return await RunChecksAsync(context, string.Join(", ", paths), started, clock, cancellationToken).ConfigureAwait(false);
     }
@@ -249,8 +260,9 @@ public sealed class SecurityAuditor
             ExcludedNamespaces = excludedNamespaces,
             DefaultPolicy = context.DefaultPolicy?.Version,
             Excluded = excluded,
+            InputProblems = context.InputIssues.Where(i => i.Kind != ManifestIssueKind.NoObjects).Select(i => i.ToString()).ToList(),
         };
-        return new AuditResult { Summary = summary, Findings = findings };
+        return new AuditResult { Summary = summary, Findings = findings, InputIssues = context.InputIssues };
     }
 
     /// <summary>Client certificates and CAs of a kubeconfig: one user and cluster when named, else all of them.</summary>

@@ -71,7 +71,8 @@ public static class AccessChecks
     public static RbacAccessResult CheckOffline(RbacPolicy policy, RbacIdentity identity, AccessRequest request)
     {
         var decision = policy.Authorize(identity, request);
-        return Result(identity, request, decision.Allowed, false, decision.Reason, null, "Offline", decision.Grants);
+        var result = Result(identity, request, decision.Allowed, false, decision.Reason, null, "Offline", decision.Grants);
+        return policy.SkippedInputs.Count == 0 ? result : Incomplete(result, policy.SkippedInputs);
     }
 
     /// <summary>The caller's user name and groups (SelfSubjectReview), for offline checks without a subject.</summary>
@@ -125,6 +126,28 @@ public static class AccessChecks
 
         return rows;
     }
+
+    // An offline answer from manifests some of which could not be read: it says so, in the reason and the list.
+    private static RbacAccessResult Incomplete(RbacAccessResult result, IReadOnlyList<string> skipped) => new()
+    {
+        Allowed = result.Allowed,
+        Denied = result.Denied,
+        Reason = $"INCOMPLETE: {skipped.Count} input(s) could not be read, so this answer may be wrong. {result.Reason}",
+        EvaluationError = result.EvaluationError,
+        User = result.User,
+        Groups = result.Groups,
+        Verb = result.Verb,
+        Resource = result.Resource,
+        Subresource = result.Subresource,
+        ApiGroup = result.ApiGroup,
+        Name = result.Name,
+        Namespace = result.Namespace,
+        NonResourceUrl = result.NonResourceUrl,
+        Method = result.Method,
+        GrantedBy = result.GrantedBy,
+        Request = result.Request,
+        SkippedInputs = skipped,
+    };
 
     private static RbacAccessResult Result(RbacIdentity? identity, AccessRequest request, bool allowed, bool denied, string reason, string? evaluationError, string method, IReadOnlyList<RbacGrant> grants) => new()
     {

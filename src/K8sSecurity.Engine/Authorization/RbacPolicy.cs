@@ -21,6 +21,12 @@ public sealed class RbacPolicy
     private readonly IReadOnlyList<RbacRole> inputRoles;
     private readonly IReadOnlyList<RbacBinding> inputBindings;
 
+    /// <summary>
+    /// Inputs ("file:line: why") that could not be read when the policy came from manifests: answers from this
+    /// policy may be wrong, so every answer carries the list.
+    /// </summary>
+    public IReadOnlyList<string> SkippedInputs { get; init; } = Array.Empty<string>();
+
     public RbacPolicy(IEnumerable<RbacRole> allRoles, IEnumerable<RbacBinding> allBindings)
         : this(allRoles, allBindings, null)
     {
@@ -105,7 +111,7 @@ public sealed class RbacPolicy
             bindings.AddRange(defaults.Bindings.Where(b => !bindingKeys.Contains((b.Kind, b.Namespace ?? string.Empty, b.Name))));
         }
 
-        return new RbacPolicy(roles, bindings, defaults);
+        return new RbacPolicy(roles, bindings, defaults) { SkippedInputs = SkippedInputs };
     }
 
     /// <summary>The rules a binding's roleRef resolves to (GetRoleReferenceRules); null when the role is missing.</summary>

@@ -100,6 +100,9 @@ public sealed class RbacAccessResult
 
     public string Request { get; init; } = string.Empty;
 
+    /// <summary>Offline: inputs that could not be read ("file:line: why"); when any, the answer may be wrong.</summary>
+    public IReadOnlyList<string> SkippedInputs { get; init; } = Array.Empty<string>();
+
     public override string ToString() => $"{(Allowed ? "allowed" : "denied")}: {Request}";
 }
 

@@ -28,20 +28,39 @@ public static class RbacSource
     }
 
     /// <summary>Reads every Role, ClusterRole, RoleBinding and ClusterRoleBinding in the files; other kinds are skipped.</summary>
-    public static RbacPolicy LoadFromFiles(IEnumerable<string> paths, EngineLog log)
+    public static RbacPolicy LoadFromFiles(IEnumerable<string> paths, EngineLog log) =>
+        LoadFromFiles(paths, log, issue => log.Warning(issue.ToString()), ManifestLimits.DefaultMaxFileBytes, CancellationToken.None);
+
+    /// <summary>
+    /// Reads the RBAC objects of the files. What cannot be read (or would be refused by the API server) goes to
+    /// <paramref name="onIssue"/> and is listed in the policy's <see cref="RbacPolicy.SkippedInputs"/>: answers given
+    /// from such a policy are incomplete.
+    /// </summary>
+    public static RbacPolicy LoadFromFiles(IEnumerable<string> paths, EngineLog log, Action<ManifestParseError> onIssue, long maxFileBytes, CancellationToken cancellationToken)
     {
         var roles = new List<RbacRole>();
         var bindings = new List<RbacBinding>();
-        foreach (string file in ManifestReader.ExpandPaths(paths))
+        var skipped = new List<string>();
+        void Issue(ManifestParseError issue)
         {
-            foreach (var item in ManifestReader.ReadFile(file, error => log.Warning($"Skipping unreadable document: {error}")))
+            if (issue.IsError)
             {
-                Add(item, roles, bindings, log);
+                skipped.Add(issue.ToString());
+            }
+
+            onIssue(issue);
+        }
+
+        foreach (string file in ManifestReader.ExpandPaths(paths, Issue, cancellationToken))
+        {
+            foreach (var item in ManifestReader.ReadFile(file, Issue, maxFileBytes, cancellationToken))
+            {
+                Add(item, roles, bindings, Issue);
             }
         }
 
         log.Verbose($"Read {roles.Count} roles and {bindings.Count} bindings from manifests.");
-        return new RbacPolicy(roles, bindings);
+        return new RbacPolicy(roles, bindings) { SkippedInputs = skipped };
     }
 
     public static RbacPolicy LoadFromObjects(IEnumerable<ManifestObject> objects, EngineLog log)
@@ -57,13 +76,13 @@ public static class RbacSource
         var bindings = new List<RbacBinding>();
         foreach (var item in objects)
         {
-            Add(item, roles, bindings, log);
+            Add(item, roles, bindings, issue => log.Warning(issue.ToString()));
         }
 
         return (roles, bindings);
     }
 
-    private static void Add(ManifestObject item, List<RbacRole> roles, List<RbacBinding> bindings, EngineLog log)
+    private static void Add(ManifestObject item, List<RbacRole> roles, List<RbacBinding> bindings, Action<ManifestParseError> onIssue)
     {
         if (item.ApiVersion is { } apiVersion && !apiVersion.StartsWith("rbac.authorization.k8s.io/", StringComparison.Ordinal))
         {
@@ -91,7 +110,8 @@ public static class RbacSource
         }
         catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException or FormatException)
         {
-            log.Warning($"Skipping {item}: {ex.Message}");
+            // The API server would refuse this object (a field of the wrong type): it grants nothing, and the answer is incomplete.
+            onIssue(new ManifestParseError(item.Source, item.Line, $"{item.Kind}/{item.Name} is not a valid {item.Kind}: {ex.Message}"));
         }
     }
 

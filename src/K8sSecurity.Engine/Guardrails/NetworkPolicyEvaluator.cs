@@ -34,6 +34,9 @@ public sealed class NetworkPolicyVerdict
     public IReadOnlyList<string> IngressPolicies { get; init; } = Array.Empty<string>();
 
     public required string Reason { get; init; }
+
+    /// <summary>Offline: inputs that could not be read ("file:line: why"); when any, the verdict may be wrong.</summary>
+    public IReadOnlyList<string> SkippedInputs { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>Which policies select one pod, per direction; a pod no policy selects is not isolated at all.</summary>
@@ -52,6 +55,9 @@ public sealed class NetworkPolicyCoverage
     public IReadOnlyList<string> IngressPolicies { get; init; } = Array.Empty<string>();
 
     public IReadOnlyList<string> EgressPolicies { get; init; } = Array.Empty<string>();
+
+    /// <summary>Offline: inputs that could not be read ("file:line: why"); when any, the coverage may be wrong.</summary>
+    public IReadOnlyList<string> SkippedInputs { get; init; } = Array.Empty<string>();
 }
 
 /// <summary>
@@ -65,11 +71,15 @@ public sealed class NetworkPolicyEvaluator
     private readonly IReadOnlyList<NetworkPolicyModel> policies;
     private readonly Func<string, IReadOnlyDictionary<string, string>> namespaceLabels;
 
-    public NetworkPolicyEvaluator(IEnumerable<NetworkPolicyModel> policies, Func<string, IReadOnlyDictionary<string, string>> namespaceLabels)
+    public NetworkPolicyEvaluator(IEnumerable<NetworkPolicyModel> policies, Func<string, IReadOnlyDictionary<string, string>> namespaceLabels, IReadOnlyList<string>? skippedInputs = null)
     {
         this.policies = policies.ToList();
         this.namespaceLabels = namespaceLabels;
+        SkippedInputs = skippedInputs ?? Array.Empty<string>();
     }
+
+    /// <summary>Inputs that could not be read; every verdict carries them and says it may be wrong.</summary>
+    public IReadOnlyList<string> SkippedInputs { get; }
 
     /// <summary>Namespace labels as the apiserver sets them at least: kubernetes.io/metadata.name.</summary>
     public static IReadOnlyDictionary<string, string> WithNameLabel(string ns, IReadOnlyDictionary<string, string>? labels)
@@ -148,7 +158,9 @@ public sealed class NetworkPolicyEvaluator
             DecidingPolicies = deciding.Distinct(StringComparer.Ordinal).ToArray(),
             EgressPolicies = egressSelecting.Select(p => p.FullName).ToArray(),
             IngressPolicies = ingressSelecting.Select(p => p.FullName).ToArray(),
-            Reason = string.Join("; ", reasons),
+            Reason = (SkippedInputs.Count > 0 ? $"INCOMPLETE: {SkippedInputs.Count} input(s) could not be read, so this verdict may be wrong. " : string.Empty)
+                + string.Join("; ", reasons),
+            SkippedInputs = SkippedInputs,
         };
     }
 
@@ -159,6 +171,7 @@ public sealed class NetworkPolicyEvaluator
         Labels = pod.Labels,
         IngressPolicies = Selecting(pod, egress: false).Select(p => p.FullName).ToArray(),
         EgressPolicies = Selecting(pod, egress: true).Select(p => p.FullName).ToArray(),
+        SkippedInputs = SkippedInputs,
     };
 
     private List<NetworkPolicyModel> Selecting(EndpointModel pod, bool egress) =>

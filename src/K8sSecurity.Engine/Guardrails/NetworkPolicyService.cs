@@ -349,39 +349,52 @@ public static class NetworkPolicyService
     /// <summary>NetworkPolicies, pods (also pod templates of workloads) and namespaces from manifest files.</summary>
     public static (IReadOnlyList<NetworkPolicyModel> Policies, IReadOnlyList<EndpointModel> Pods, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Namespaces) LoadManifests(
         IEnumerable<string> paths, string defaultNamespace, EngineLog log)
+        => LoadManifests(paths, defaultNamespace, issue => log.Warning(issue.ToString()), CancellationToken.None);
+
+    /// <summary>The same, with what cannot be read reported to <paramref name="onIssue"/>; Ctrl+C stops it between documents.</summary>
+    public static (IReadOnlyList<NetworkPolicyModel> Policies, IReadOnlyList<EndpointModel> Pods, IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> Namespaces) LoadManifests(
+        IEnumerable<string> paths, string defaultNamespace, Action<ManifestParseError> onIssue, CancellationToken cancellationToken)
     {
         var policies = new List<NetworkPolicyModel>();
         var pods = new List<EndpointModel>();
         var namespaces = new Dictionary<string, IReadOnlyDictionary<string, string>>(StringComparer.Ordinal);
-        foreach (string file in ManifestReader.ExpandPaths(paths))
+        foreach (string file in ManifestReader.ExpandPaths(paths, onIssue, cancellationToken))
         {
-            foreach (var obj in ManifestReader.ReadFile(file, e => log.Warning($"{e}")))
+            foreach (var obj in ManifestReader.ReadFile(file, onIssue, ManifestLimits.DefaultMaxFileBytes, cancellationToken))
             {
-                string ns = obj.Namespace ?? defaultNamespace;
-                switch (obj.Kind)
+                try
                 {
-                    case "NetworkPolicy":
-                        policies.Add(NetworkPolicyModel.FromJson(obj.Body, defaultNamespace, obj.Location));
-                        break;
-                    case "Namespace" when obj.Name is not null:
-                        namespaces[obj.Name] = NetworkPolicyEvaluator.WithNameLabel(obj.Name, Labels(obj.Body["metadata"]?["labels"]));
-                        break;
-                    case "Pod":
-                        pods.Add(PodEndpoint(obj.Body, obj.Location, defaultNamespace));
-                        break;
-                    case "Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet" or "Job" or "ReplicationController" or "CronJob":
-                        var template = obj.Kind == "CronJob" ? obj.Body["spec"]?["jobTemplate"]?["spec"]?["template"] : obj.Body["spec"]?["template"];
-                        if (template is JsonObject t)
-                        {
-                            var body = new JsonObject
+                    string ns = obj.Namespace ?? defaultNamespace;
+                    switch (obj.Kind)
+                    {
+                        case "NetworkPolicy":
+                            policies.Add(NetworkPolicyModel.FromJson(obj.Body, defaultNamespace, obj.Location));
+                            break;
+                        case "Namespace" when obj.Name is not null:
+                            namespaces[obj.Name] = NetworkPolicyEvaluator.WithNameLabel(obj.Name, Labels(obj.Body["metadata"]?["labels"]));
+                            break;
+                        case "Pod":
+                            pods.Add(PodEndpoint(obj.Body, obj.Location, defaultNamespace));
+                            break;
+                        case "Deployment" or "StatefulSet" or "DaemonSet" or "ReplicaSet" or "Job" or "ReplicationController" or "CronJob":
+                            var template = obj.Kind == "CronJob" ? obj.Body["spec"]?["jobTemplate"]?["spec"]?["template"] : obj.Body["spec"]?["template"];
+                            if (template is JsonObject t)
                             {
-                                ["metadata"] = new JsonObject { ["name"] = $"{obj.Name} ({obj.Kind})", ["namespace"] = ns, ["labels"] = t["metadata"]?["labels"]?.DeepClone() },
-                                ["spec"] = t["spec"]?.DeepClone(),
-                            };
-                            pods.Add(PodEndpoint(body, obj.Location, defaultNamespace));
-                        }
+                                var body = new JsonObject
+                                {
+                                    ["metadata"] = new JsonObject { ["name"] = $"{obj.Name} ({obj.Kind})", ["namespace"] = ns, ["labels"] = t["metadata"]?["labels"]?.DeepClone() },
+                                    ["spec"] = t["spec"]?.DeepClone(),
+                                };
+                                pods.Add(PodEndpoint(body, obj.Location, defaultNamespace));
+                            }
 
-                        break;
+                            break;
+                    }
+                }
+                catch (Exception ex) when (ex is InvalidOperationException or FormatException or System.Text.Json.JsonException or ArgumentException or KeyNotFoundException)
+                {
+                    // A field of the wrong type: the API server would refuse the object, so it decides nothing here.
+                    onIssue(new ManifestParseError(obj.Source, obj.Line, $"{obj.Kind}/{obj.Name} is not a valid {obj.Kind}: {ex.Message}"));
                 }
             }
         }

@@ -3,6 +3,8 @@ using K8sSecurity.Engine.Audit;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
+using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Scanning;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
@@ -170,6 +172,20 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             string? kubeconfig = Kubeconfig is null ? null : GetUnresolvedProviderPathFromPSPath(Kubeconfig);
             if (TryRun(ct => auditor.AuditOfflineAsync(paths, options, kubeconfig, Log, ct), paths, out var offline))
             {
+                // Inputs not read are errors (so -ErrorAction Stop, $? and runbooks' -ErrorVariable fail the run) and
+                // are listed in the summary's InputProblems; duplicate keys and empty files are warnings.
+                foreach (var issue in offline.InputIssues)
+                {
+                    if (issue.IsError)
+                    {
+                        WriteEngineError(ManifestScan.ParseError(issue));
+                    }
+                    else
+                    {
+                        WriteWarning(issue.Kind == ManifestIssueKind.NoObjects ? $"'{issue.Source}' contains no Kubernetes object." : issue.ToString());
+                    }
+                }
+
                 results.Add(offline);
                 Emit(offline);
             }

@@ -1,6 +1,8 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Scanning;
 using K8sSecurity.Infrastructure;
 
 namespace K8sSecurity.Commands;
@@ -55,22 +57,28 @@ public abstract class RbacQueryCmdlet : K8sClusterCmdlet
             if (paths is { Length: > 0 })
             {
                 var resolved = paths.Select(GetUnresolvedProviderPathFromPSPath).ToList();
-                try
-                {
-                    policy = RbacSource.LoadFromFiles(resolved, Log);
-                    if (defaults is not null)
-                    {
-                        policy = policy.WithDefaults(defaults, addMissing: true);
-                        int added = policy.AllBindings.Count(b => b.Source == defaults.Source) + policy.ClusterRoles.Concat(policy.Roles).Count(r => r.Source == defaults.Source);
-                        Log.Verbose($"Added {added} object(s) of the default RBAC policy {defaults.Version} that the manifests do not define ({defaults.Origin}).");
-                    }
+                var issues = new System.Collections.Concurrent.ConcurrentQueue<ManifestParseError>();
 
-                    FlushLog();
-                }
-                catch (K8sOperationException ex)
+                // Off the pipeline thread, so Ctrl+C stops a large read at once.
+                policy = RunOrThrow(ct => Task.Run(() => RbacSource.LoadFromFiles(resolved, Log, issues.Enqueue, ManifestLimits.DefaultMaxFileBytes, ct), ct));
+                foreach (var issue in issues)
                 {
-                    FlushLog();
-                    ThrowTerminating(ex);
+                    if (issue.IsError)
+                    {
+                        // What was not read is an error, and every answer below lists it (SkippedInputs).
+                        WriteEngineError(ManifestScan.ParseError(issue));
+                    }
+                    else
+                    {
+                        WriteWarning(issue.ToString());
+                    }
+                }
+
+                if (defaults is not null)
+                {
+                    policy = policy.WithDefaults(defaults, addMissing: true);
+                    int added = policy.AllBindings.Count(b => b.Source == defaults.Source) + policy.ClusterRoles.Concat(policy.Roles).Count(r => r.Source == defaults.Source);
+                    WriteVerbose($"Added {added} object(s) of the default RBAC policy {defaults.Version} that the manifests do not define ({defaults.Origin}).");
                 }
             }
             else

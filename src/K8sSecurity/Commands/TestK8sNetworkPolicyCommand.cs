@@ -3,6 +3,8 @@ using System.Management.Automation;
 using System.Net;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Guardrails;
+using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Scanning;
 using K8sSecurity.Engine.Validation;
 using K8sSecurity.Infrastructure;
 
@@ -77,21 +79,27 @@ public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
         IReadOnlyList<NetworkPolicyModel> policies;
         IReadOnlyList<EndpointModel> pods;
         IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> namespaces;
+        var skipped = new List<string>();
         if (Path is not null)
         {
             var paths = Path.Select(p => GetUnresolvedProviderPathFromPSPath(p)).ToList();
-            try
-            {
-                (policies, pods, namespaces) = NetworkPolicyService.LoadManifests(paths, defaultNamespace, Log);
-            }
-            catch (K8sOperationException ex)
-            {
-                FlushLog();
-                ThrowTerminating(ex);
-                return;
-            }
+            var issues = new System.Collections.Concurrent.ConcurrentQueue<ManifestParseError>();
 
-            FlushLog();
+            // Off the pipeline thread, so Ctrl+C stops a large read at once.
+            (policies, pods, namespaces) = RunOrThrow(ct => Task.Run(() => NetworkPolicyService.LoadManifests(paths, defaultNamespace, issues.Enqueue, ct), ct));
+            foreach (var issue in issues)
+            {
+                if (issue.IsError)
+                {
+                    // Not read means not evaluated: an error now, and the verdict lists it (SkippedInputs).
+                    skipped.Add(issue.ToString());
+                    WriteEngineError(ManifestScan.ParseError(issue));
+                }
+                else
+                {
+                    WriteWarning(issue.ToString());
+                }
+            }
         }
         else
         {
@@ -100,7 +108,8 @@ public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
 
         var evaluator = new NetworkPolicyEvaluator(
             policies,
-            ns => namespaces.TryGetValue(ns, out var labels) ? labels : NetworkPolicyEvaluator.WithNameLabel(ns, null));
+            ns => namespaces.TryGetValue(ns, out var labels) ? labels : NetworkPolicyEvaluator.WithNameLabel(ns, null),
+            skipped);
 
         if (Unisolated)
         {
