@@ -123,6 +123,38 @@ Assert-K8sPodSecurity -Path $Path -Level Baseline -Severity High | Out-Null
         $run.Output | Should -Not -Match 'gate passed'
     }
 
+    # Issue 11: what a real kube-apiserver denies at Baseline, and inputs that are no evidence of compliance, all fail the
+    # gate, in a script without $ErrorActionPreference = 'Stop' too (a failed gate ends the script, like throw). Expect
+    # is a pattern: under Stop the error for an unreadable file ends the script before the gate's summary.
+    It 'exits 1 for <Case>' -ForEach @(
+        @{ Case = 'privileged: yes (YAML 1.1 true, denied at baseline)'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec:`n  containers:`n  - name: c`n    image: registry.example.com/c:1`n    securityContext: {privileged: yes}`n"; Expect = 'PSS-BASELINE-PRIVILEGED' }
+        @{ Case = 'hostNetwork: on'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec:`n  hostNetwork: on`n  containers: [{name: c, image: registry.example.com/c:1}]`n"; Expect = 'PSS-BASELINE-HOSTNAMESPACES' }
+        @{ Case = 'two documents concatenated without ---'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec: {containers: [{name: c, image: registry.example.com/c:1, securityContext: {privileged: true}}]}`napiVersion: v1`nkind: Pod`nmetadata: {name: q, namespace: team}`nspec: {containers: [{name: c, image: registry.example.com/c:1}]}`n"; Expect = 'duplicate key' }
+        @{ Case = 'an empty file'; Text = ''; Expect = 'no Kubernetes object was found' }
+        @{ Case = 'a file that cannot be parsed'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: [unclosed`n"; Expect = 'Cannot read|could not be read' }
+    ) {
+        $file = Join-Path (New-TestDirectory) 'manifest.yaml'
+        Set-Content -LiteralPath $file -Value $Text -NoNewline
+        $lenient = "param([string[]] `$Path)`nAssert-K8sPodSecurity -Path `$Path -Level Baseline -Profile PodSecurityStandards | Out-Null`n'gate passed'"
+        foreach ($script in $gate, $lenient) {
+            $run = Invoke-Script $script $file
+            $run.ExitCode | Should -Be 1 -Because ($run.Output + $run.Errors)
+            $run.Output | Should -Not -Match 'gate passed'
+            $run.Errors | Should -Match $Expect
+        }
+    }
+
+    It 'gates Test-K8sPodSecurity results piped into it, and exits 1 when one of them violates' {
+        $piped = "param([string[]] `$Path)`nTest-K8sPodSecurity -Path `$Path -Level Baseline -Profile PodSecurityStandards | Assert-K8sPodSecurity | Out-Null`n'gate passed'"
+        $pass = Invoke-Script $piped (Join-Path $manifests 'secure-deployment.yaml')
+        $pass.ExitCode | Should -Be 0 -Because $pass.Errors
+        $pass.Output | Should -Match 'gate passed'
+        $fail = Invoke-Script $piped (Join-Path $manifests 'insecure-deployment.yaml')
+        $fail.ExitCode | Should -Be 1
+        $fail.Errors | Should -Match 'PSS-BASELINE-PRIVILEGED'
+        $fail.Errors | Should -Not -Match 'Cannot scan the pipeline object'
+    }
+
     It 'the nightly runbook exits 0 on its first run, 2 on a new high finding, 1 when a cluster cannot be audited' {
         $runbook = Join-Path $repo 'examples' 'runbooks' 'Invoke-NightlyClusterAudit.ps1'
         $reports = Join-Path $work 'reports'
