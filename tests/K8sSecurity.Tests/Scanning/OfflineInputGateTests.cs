@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using K8sSecurity.Tests.Infrastructure;
 using Xunit;
 
@@ -39,7 +38,7 @@ public sealed class OfflineInputGateTests : IDisposable
         Assert.Equal(true, fromFile.Properties["Allowed"].Value);
 
         // kubectl's decoding of the same file, as JSON, gets the same answer.
-        if (Kubectl(rbac) is { } json)
+        if (KubectlOracle.Decode(rbac) is { } json)
         {
             string converted = Write("rbac-json/aliased.json", json);
             var fromKubectl = Assert.Single(session.Invoke("Test-K8sAccess -Path $args[0] -Verb get -Resource pods -Namespace team -User dave -ExcludeDefaultPolicy", converted).AssertNoErrors().Output);
@@ -125,29 +124,5 @@ public sealed class OfflineInputGateTests : IDisposable
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, text);
         return path;
-    }
-
-    // kubectl's own decoding of a file (null without kubectl, which CI must have).
-    private static string? Kubectl(string file)
-    {
-        string? kubectl = (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Select(d => Path.Combine(d, "kubectl")).FirstOrDefault(File.Exists);
-        if (kubectl is null)
-        {
-            Assert.False(string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase), "kubectl is required under CI");
-            return null;
-        }
-
-        var start = new ProcessStartInfo(kubectl) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string argument in new[] { "annotate", "--local", "-o", "json", "-f", file, "k8ssecurity.test/oracle=1" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        string json = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        Assert.Equal(0, process.ExitCode);
-        return json;
     }
 }
