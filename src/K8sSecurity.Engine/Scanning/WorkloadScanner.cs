@@ -187,6 +187,13 @@ public sealed class WorkloadScanner
             return null;
         }
 
+        if (PodShape.Problem(item.Body, item.Kind!) is { } shape)
+        {
+            // The API server refuses this object when it decodes it: an error, never a verdict (gates fail closed).
+            throw new K8sOperationException(K8sErrorKind.Invalid,
+                $"Cannot read '{item.Source}'{(item.Line > 0 ? $" at line {item.Line}" : string.Empty)}: {item.Kind}/{item.Name}: {shape}; the API server would refuse it.", item.Location);
+        }
+
         // Read once per object: Namespace and Location are computed (JSON lookup, string formatting) on every access.
         string kind = item.Kind!;
         string name = item.Name ?? string.Empty;
