@@ -6,6 +6,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Scanning;
 
 namespace K8sSecurity.Engine.Audit;
 
@@ -125,7 +126,7 @@ public sealed class SecurityAuditor
         var clock = Stopwatch.StartNew();
         log.Progress($"Auditing {string.Join(", ", paths)}: reading {files.Count} file(s)", 0);
         var inventory = AuditInventory.FromObjects(
-            files.SelectMany(f => ManifestReader.ReadFile(f, issues.Add, ManifestLimits.DefaultMaxFileBytes, cancellationToken)),
+            files.SelectMany(f => ManifestReader.ReadFile(f, issues.Add, ManifestLimits.DefaultMaxFileBytes, cancellationToken)).Where(item => Admissible(item, issues.Add)),
             string.Join(", ", paths),
             null,
             KindsFor(options));
@@ -263,6 +264,19 @@ public sealed class SecurityAuditor
             InputProblems = context.InputIssues.Where(i => i.Kind != ManifestIssueKind.NoObjects).Select(i => i.ToString()).ToList(),
         };
         return new AuditResult { Summary = summary, Findings = findings, InputIssues = context.InputIssues };
+    }
+
+    // A workload the API server would refuse (a field of the wrong type) is an input problem, as for Test-K8sPodSecurity:
+    // it is not audited and the run says so, instead of ending the whole audit.
+    private static bool Admissible(ManifestObject item, Action<ManifestParseError> onIssue)
+    {
+        if (!WorkloadScanner.IsWorkload(item.Kind) || PodShape.Problem(item.Body, item.Kind!) is not { } problem)
+        {
+            return true;
+        }
+
+        onIssue(new ManifestParseError(item.Source, item.Line, $"{item.Kind}/{item.Name}: {problem}; the API server would refuse it."));
+        return false;
     }
 
     /// <summary>Client certificates and CAs of a kubeconfig: one user and cluster when named, else all of them.</summary>

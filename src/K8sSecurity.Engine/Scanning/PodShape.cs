@@ -94,7 +94,8 @@ internal static class PodShape
             return null;
         }
 
-        foreach (var (field, value) in context)
+        // In name order, so the first problem named does not depend on the order the file lists the fields in.
+        foreach (var (field, value) in context.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             string? problem = field switch
             {

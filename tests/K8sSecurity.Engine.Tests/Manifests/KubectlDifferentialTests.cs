@@ -139,7 +139,8 @@ public sealed class KubectlDifferentialTests : IDisposable
         }
         catch (K8sOperationException ex)
         {
-            return "refused: " + ex.Message.Split(':')[0];
+            // The reason without the source, which differs ("file" vs "kubectl"): both must refuse for the same field.
+            return "refused: " + System.Text.RegularExpressions.Regex.Replace(ex.Message, @"^Cannot read '[^']*'( at line \d+)?: ", string.Empty);
         }
     }
 }

@@ -112,6 +112,21 @@ public sealed class OfflineInputGateTests : IDisposable
         Assert.NotNull(stopped.TerminatingError);
     }
 
+    [Fact]
+    public void TheOfflineAuditReportsAWorkloadTheApiServerWouldRefuseAndAuditsTheRest()
+    {
+        string folder = Path.Combine(directory, "shape");
+        Write("shape/wrong.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: wrong, namespace: team}\nspec: {template: \"x\"}\n");
+        Write("shape/privileged.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: root, namespace: team}\nspec: {containers: [{name: c, image: registry.example.com/c:1, securityContext: {privileged: yes}}]}\n");
+
+        var result = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -Category PodSecurity", folder);
+        var error = Assert.Single(result.Errors);
+        Assert.Contains("Deployment/wrong", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains(result.Output, o => o.Properties["Id"]?.Value?.ToString() == "PSS-BASELINE-PRIVILEGED");
+        var summary = Assert.Single(result.Output, o => o.Properties["InputProblems"] is not null);
+        Assert.Contains((IEnumerable<string>)summary.Properties["InputProblems"].Value, p => p.Contains("wrong.yaml", StringComparison.Ordinal));
+    }
+
     public void Dispose()
     {
         session.Dispose();
