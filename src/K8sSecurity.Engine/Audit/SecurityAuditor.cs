@@ -55,6 +55,10 @@ public sealed class SecurityAuditor
         new AnonymousAccessCheck(),
         new ServerVersionCheck(),
         new NodeConfigurationCheck(),
+        new WorkloadHardeningCheck(),
+        new NetworkExposureCheck(),
+        new ConfigMapCredentialCheck(),
+        new DeprecatedApiCheck(),
     };
 
     /// <summary>Kinds the selected categories read: what an audit lists (and what its ClusterRole must allow).</summary>

@@ -147,6 +147,7 @@ public sealed class ClusterAuditTests : IClassFixture<FlawedClusterServer>
                      ("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
                      ("networking.k8s.io/v1", "NetworkPolicy"), ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "ClusterRole"),
                      ("rbac.authorization.k8s.io/v1", "RoleBinding"), ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+                     ("v1", "Service"), ("networking.k8s.io/v1", "Ingress"), ("v1", "ConfigMap"),
                  })
         {
             foreach (var item in fixture.Server.Store.List(apiVersion, kind))
