@@ -87,6 +87,13 @@ public sealed class SecurityAuditor
         {
             Authorization.DefaultRbacPolicy.For(version);
         }
+
+        if (options.TargetVersion is { } target
+            && (!Authorization.DefaultRbacPolicy.TryParseMinor(target, out int minor) || minor > Audit.Checks.DeprecatedApiCheck.NewestKnownMinor))
+        {
+            throw K8sOperationException.InvalidArgument("TargetVersion", target,
+                $"give a Kubernetes version such as v1.{Audit.Checks.DeprecatedApiCheck.NewestKnownMinor} (the module knows the API removals up to v1.{Audit.Checks.DeprecatedApiCheck.NewestKnownMinor}).");
+        }
     }
 
     public async Task<AuditResult> AuditClusterAsync(ClusterClient cluster, AuditOptions options, EngineLog log, CancellationToken cancellationToken)

@@ -1,13 +1,13 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using K8sSecurity.Engine.Authorization;
 using K8sSecurity.Engine.Reporting;
 
 namespace K8sSecurity.Engine.Audit.Checks;
 
 /// <summary>
 /// Objects written with an apiVersion the target Kubernetes version no longer serves (kube-score stable-version,
-/// Pluto): a manifest that `kubectl apply` would refuse after the upgrade. The target is -KubernetesVersion, else the
+/// Pluto): a manifest that `kubectl apply` would refuse after the upgrade. The target is -TargetVersion or -KubernetesVersion, else the
 /// server's version, else the newest the module knows. Offline every object of the input is checked, whatever its
 /// kind; on a live cluster (which answers in the version asked for) the apiVersion kubectl last applied is checked.
 /// </summary>
@@ -88,20 +88,11 @@ public sealed class DeprecatedApiCheck : IAuditCheck
         return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated });
     }
 
-    /// <summary>The minor version checked against: -KubernetesVersion, the server's, else the newest known.</summary>
+    /// <summary>The minor version checked against: -TargetVersion, -KubernetesVersion, the server's, else the newest known.</summary>
     public static int TargetMinor(AuditContext context) =>
-        ParseMinor(context.Options.KubernetesVersion) ?? ParseMinor(context.Inventory.ServerVersion) ?? NewestKnownMinor;
+        ParseMinor(context.Options.TargetVersion) ?? ParseMinor(context.Options.KubernetesVersion) ?? ParseMinor(context.Inventory.ServerVersion) ?? NewestKnownMinor;
 
-    internal static int? ParseMinor(string? version)
-    {
-        if (string.IsNullOrWhiteSpace(version))
-        {
-            return null;
-        }
-
-        var parts = version.Trim().TrimStart('v', 'V').Split('.');
-        return parts.Length >= 2 && parts[0] == "1" && int.TryParse(parts[1].TrimEnd('+'), NumberStyles.None, CultureInfo.InvariantCulture, out int minor) ? minor : null;
-    }
+    private static int? ParseMinor(string? version) => DefaultRbacPolicy.TryParseMinor(version, out int minor) ? minor : null;
 
     private static string? LastAppliedApiVersion(JsonObject body)
     {
