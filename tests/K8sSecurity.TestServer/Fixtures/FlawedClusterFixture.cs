@@ -350,6 +350,39 @@ public sealed class FlawedClusterFixture
             var worker = Deployment(ns, "batch-worker", Pod("worker", RestrictedContainer("worker")), 1);
             ((JsonObject)worker["spec"]!["template"]!["metadata"]!["labels"]!).Remove("tier");
             Add(store, worker);
+            // Its ReplicaSet and running pod, which a live -Unisolated check finds.
+            var workerSet = Workload(ns, "ReplicaSet", "apps/v1", "batch-worker-5c8d7f9b4", Pod("worker", RestrictedContainer("worker")));
+            ((JsonObject)workerSet["spec"]!["template"]!["metadata"]!["labels"]!).Remove("tier");
+            workerSet["metadata"]!["ownerReferences"] = new JsonArray(new JsonObject
+            {
+                ["apiVersion"] = "apps/v1",
+                ["kind"] = "Deployment",
+                ["name"] = "batch-worker",
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["controller"] = true,
+            });
+            Add(store, workerSet);
+            Add(store, new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = "batch-worker-5c8d7f9b4-00000",
+                    ["namespace"] = ns,
+                    ["labels"] = new JsonObject { ["app"] = "batch-worker" },
+                    ["ownerReferences"] = new JsonArray(new JsonObject
+                    {
+                        ["apiVersion"] = "apps/v1",
+                        ["kind"] = "ReplicaSet",
+                        ["name"] = "batch-worker-5c8d7f9b4",
+                        ["uid"] = Guid.NewGuid().ToString(),
+                        ["controller"] = true,
+                    }),
+                },
+                ["spec"] = Pod("worker", RestrictedContainer("worker")),
+            });
+            PodCount++;
             planted.Add(new("NETPOL-POD-UNSELECTED", ns, "Deployment/batch-worker"));
         }
     }
