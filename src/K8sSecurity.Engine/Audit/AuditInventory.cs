@@ -69,7 +69,8 @@ public sealed class AuditInventory
 
             if (AuditKinds.TryParse(item.Kind, out var kind) && buckets.TryGetValue(kind, out var bucket))
             {
-                bucket.Add(new ManifestObject(Trim(kind, item.Body), item.Source, item.Line));
+                // Kept as compact JSON text: an offline audit of 50,000 workloads would otherwise hold every parsed tree.
+                bucket.Add(new ManifestObject(Trim(kind, item.Body), item.Source, item.Line).Compact());
             }
         }
 

@@ -137,8 +137,7 @@ public sealed class SecurityAuditor
         var clock = Stopwatch.StartNew();
         log.Progress($"Auditing {string.Join(", ", paths)}: reading {files.Count} file(s)", 0);
         var inventory = AuditInventory.FromObjects(
-            files.SelectMany(f => ManifestReader.ReadFile(f, issues.Add, ManifestLimits.DefaultMaxFileBytes, cancellationToken)).Where(item => Admissible(item, issues.Add))
-                .Select(item => item.Compact()), // what the audit keeps of each object is its JSON text, not the parsed tree
+            files.SelectMany(f => ManifestReader.ReadFile(f, issues.Add, ManifestLimits.DefaultMaxFileBytes, cancellationToken)).Where(item => Admissible(item, issues.Add)),
             string.Join(", ", paths),
             null,
             KindsFor(options));

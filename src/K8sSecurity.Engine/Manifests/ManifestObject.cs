@@ -96,7 +96,13 @@ public sealed class ManifestObject
         byte[] bytes;
         try
         {
-            bytes = JsonSerializer.SerializeToUtf8Bytes(body!, CompactJson);
+            using var buffer = new MemoryStream();
+            using (var writer = new Utf8JsonWriter(buffer))
+            {
+                body!.WriteTo(writer);
+            }
+
+            bytes = buffer.ToArray();
         }
         catch (Exception ex) when (ex is ArgumentException or JsonException or InvalidOperationException)
         {
@@ -105,8 +111,6 @@ public sealed class ManifestObject
 
         return new ManifestObject(bytes, body!, Source, Line, (ApiVersion, Kind, Name, Namespace)) { DuplicateKeys = DuplicateKeys };
     }
-
-    private static readonly JsonSerializerOptions CompactJson = new() { WriteIndented = false };
 
     private static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue(out string? text) ? text : null;
 
