@@ -78,6 +78,12 @@ public sealed class AuditOptions
     /// </summary>
     public string? KubernetesVersion { get; init; }
 
+    /// <summary>
+    /// The Kubernetes version apiVersions are checked against ("v1.35", the upgrade target); null: -KubernetesVersion,
+    /// else the server's version, else the newest the module knows.
+    /// </summary>
+    public string? TargetVersion { get; init; }
+
     /// <summary>Analyse the RBAC objects read alone: no default objects are added offline, none is recognised as default.</summary>
     public bool ExcludeDefaultPolicy { get; init; }
 
