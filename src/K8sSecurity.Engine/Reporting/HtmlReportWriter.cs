@@ -20,8 +20,7 @@ public static class HtmlReportWriter
 
     private static readonly FindingSeverity[] SeveritiesDescending = Enum.GetValues<FindingSeverity>().OrderDescending().ToArray();
 
-    // Escapes <, >, &, quotes and non-ASCII as \uXXXX: nothing inside the JSON can end the <script> element or be markup.
-    private static readonly JsonWriterOptions DataJson = new() { Encoder = JavaScriptEncoder.Default, Indented = false };
+    private static readonly JsonWriterOptions DataJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
 
     public static string Write(IReadOnlyList<ReportFinding> findings, ReportContext context)
     {
@@ -56,8 +55,9 @@ public static class HtmlReportWriter
 
     /// <summary>
     /// The findings as {"strings": [...], "checks": [[id, title, severity, remediation or -1]], "resources": [[resource,
-    /// location]], "findings": [status, check, resource, message, ...]} in display order; texts are string-table indexes,
-    /// status 0 Failed, 1 Skipped, 2 Passed.
+    /// location]], "widths": [w1, w2], "findings": "..."} in display order; texts are string-table indexes. Each finding
+    /// is w1 base-64 digits for status × checks + check (status 0 Failed, 1 Skipped, 2 Passed), w1 for the resource
+    /// and w2 for the message: about 6 characters instead of a table row of 300 bytes.
     /// </summary>
     internal static string Data(IReadOnlyList<ReportFinding> findings, ReportContext context)
     {
@@ -86,7 +86,7 @@ public static class HtmlReportWriter
                 checks.Add(checkKey, check);
             }
 
-            var resourceKey = (Text(ReportWriter.Resource(f)), Text(ReportWriter.Location(f, context)));
+            var resourceKey = (Text(ReportWriter.Resource(f)), Text(ReportWriter.LocationOf(f, context)));
             if (!resources.TryGetValue(resourceKey, out int resource))
             {
                 resource = resources.Count;
@@ -98,6 +98,17 @@ public static class HtmlReportWriter
             rows.Add(check);
             rows.Add(resource);
             rows.Add(Text(message));
+        }
+
+        int statusChecks = 3 * Math.Max(checks.Count, 1);
+        int idWidth = Base64Width(Math.Max(statusChecks, resources.Count));
+        int textWidth = Base64Width(strings.Count);
+        var encoded = new StringBuilder(rows.Count / 4 * ((2 * idWidth) + textWidth));
+        for (int i = 0; i < rows.Count; i += 4)
+        {
+            AppendBase64(encoded, (rows[i] * checks.Count) + rows[i + 1], idWidth);
+            AppendBase64(encoded, rows[i + 2], idWidth);
+            AppendBase64(encoded, rows[i + 3], textWidth);
         }
 
         using var buffer = new MemoryStream();
@@ -133,17 +144,41 @@ public static class HtmlReportWriter
             }
 
             json.WriteEndArray();
-            json.WriteStartArray("findings");
-            foreach (int value in rows)
-            {
-                json.WriteNumberValue(value);
-            }
-
+            json.WriteStartArray("widths");
+            json.WriteNumberValue(idWidth);
+            json.WriteNumberValue(textWidth);
             json.WriteEndArray();
+            json.WriteString("findings", encoded.ToString());
             json.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+        // The relaxed encoder keeps quotes and non-ASCII short; <, > and & only ever occur inside JSON strings, where
+        // their \u escapes mean the same, so nothing in the data can close the <script> element or start markup.
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length)
+            .Replace("<", "\\u003c", StringComparison.Ordinal)
+            .Replace(">", "\\u003e", StringComparison.Ordinal)
+            .Replace("&", "\\u0026", StringComparison.Ordinal);
+    }
+
+    private const string Base64Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
+
+    private static int Base64Width(int count)
+    {
+        int width = 1;
+        for (long capacity = 64; capacity < count; capacity *= 64)
+        {
+            width++;
+        }
+
+        return width;
+    }
+
+    private static void AppendBase64(StringBuilder text, int value, int width)
+    {
+        for (int shift = 6 * (width - 1); shift >= 0; shift -= 6)
+        {
+            text.Append(Base64Digits[(value >> shift) & 63]);
+        }
     }
 
     private static void Card(StringBuilder html, string label, int value, string css) =>
@@ -176,11 +211,23 @@ public static class HtmlReportWriter
         (function () {
           'use strict';
           var data = JSON.parse(document.getElementById('report-data').textContent);
-          var S = data.strings, C = data.checks, R = data.resources, F = data.findings, total = F.length / 4;
+          var S = data.strings, C = data.checks, R = data.resources, F = decode(data.findings, data.widths[0], data.widths[1]), total = F.length / 4;
           var STATUS = ['Failed', 'Skipped', 'Passed'], SEVERITY = ['Info', 'Low', 'Medium', 'High', 'Critical'];
           var q = document.getElementById('q'), status = document.getElementById('status'), severity = document.getElementById('severity');
           var count = document.getElementById('count'), body = document.querySelector('#findings tbody'), more = document.getElementById('more');
           var PAGE = __PAGE__, lower = null, matches = [], drawn = 0;
+          // Each finding: status × checks + check, resource, message, as fixed-width base-64 digits (see Data in C#).
+          function decode(text, idWidth, textWidth) {
+            var digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_', value = {}, i;
+            for (i = 0; i < 64; i++) { value[digits.charAt(i)] = i; }
+            var step = 2 * idWidth + textWidth, out = new Int32Array(text.length / step * 4), pos = 0, o = 0;
+            function read(width) { var n = 0; for (var k = 0; k < width; k++) { n = n * 64 + value[text.charAt(pos++)]; } return n; }
+            while (pos < text.length) {
+              var sc = read(idWidth);
+              out[o++] = Math.floor(sc / C.length); out[o++] = sc % C.length; out[o++] = read(idWidth); out[o++] = read(textWidth);
+            }
+            return out;
+          }
           function el(tag, cls, text) {
             var e = document.createElement(tag);
             if (cls) { e.className = cls; }

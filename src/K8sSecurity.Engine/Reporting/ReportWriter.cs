@@ -423,5 +423,5 @@ public static class ReportWriter
     internal static IEnumerable<ReportFinding> DisplayOrder(IReadOnlyList<ReportFinding> findings) =>
         Ordered(findings.Where(f => f.Status != FindingStatus.Passed)).Concat(Ordered(findings.Where(f => f.Status == FindingStatus.Passed)));
 
-    internal static string Location(ReportFinding f, ReportContext context) => LocationText(f, context);
+    internal static string LocationOf(ReportFinding f, ReportContext context) => LocationText(f, context);
 }
