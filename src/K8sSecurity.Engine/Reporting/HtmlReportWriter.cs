@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Encodings.Web;
-using System.Text.Json;
 
 namespace K8sSecurity.Engine.Reporting;
 
@@ -19,8 +17,6 @@ public static class HtmlReportWriter
     public const int PageSize = 500;
 
     private static readonly FindingSeverity[] SeveritiesDescending = Enum.GetValues<FindingSeverity>().OrderDescending().ToArray();
-
-    private static readonly JsonWriterOptions DataJson = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
 
     public static string Write(IReadOnlyList<ReportFinding> findings, ReportContext context)
     {
@@ -54,131 +50,38 @@ public static class HtmlReportWriter
     }
 
     /// <summary>
-    /// The findings as {"strings": [...], "checks": [[id, title, severity, remediation or -1]], "resources": [[resource,
-    /// location]], "widths": [w1, w2], "findings": "..."} in display order; texts are string-table indexes. Each finding
-    /// is w1 base-64 digits for status × checks + check (status 0 Failed, 1 Skipped, 2 Passed), w1 for the resource
-    /// and w2 for the message: about 6 characters instead of a table row of 300 bytes.
+    /// The findings as tables of <see cref="EmbeddedReportData"/>, in display order: checks (id, title, severity,
+    /// remediation + 1 or 0), resources (resource, location) and findings (status 0 Failed / 1 Skipped / 2 Passed,
+    /// check, resource, message).
     /// </summary>
     internal static string Data(IReadOnlyList<ReportFinding> findings, ReportContext context)
     {
-        var strings = new Dictionary<string, int>(StringComparer.Ordinal);
+        var data = new EmbeddedReportData();
         var checks = new Dictionary<(int Id, int Title, FindingSeverity Severity, int Remediation), int>();
         var resources = new Dictionary<(int Resource, int Location), int>();
-        var rows = new List<int>(findings.Count * 4);
-
-        int Text(string value)
-        {
-            if (!strings.TryGetValue(value, out int index))
-            {
-                index = strings.Count;
-                strings.Add(value, index);
-            }
-
-            return index;
-        }
-
         foreach (var f in ReportWriter.DisplayOrder(findings))
         {
-            var checkKey = (Text(f.RuleId), Text(f.Title), f.Severity, f.Remediation is null ? -1 : Text(f.Remediation));
+            var checkKey = (data.Text(f.RuleId), data.Text(f.Title), f.Severity, data.OptionalText(f.Remediation));
             if (!checks.TryGetValue(checkKey, out int check))
             {
                 check = checks.Count;
                 checks.Add(checkKey, check);
+                data.Add("checks", checkKey.Item1, checkKey.Item2, (int)checkKey.Severity, checkKey.Item4);
             }
 
-            var resourceKey = (Text(ReportWriter.Resource(f)), Text(ReportWriter.LocationOf(f, context)));
+            var resourceKey = (data.Text(ReportWriter.Resource(f)), data.Text(ReportWriter.LocationOf(f, context)));
             if (!resources.TryGetValue(resourceKey, out int resource))
             {
                 resource = resources.Count;
                 resources.Add(resourceKey, resource);
+                data.Add("resources", resourceKey.Item1, resourceKey.Item2);
             }
 
             string message = f.Status == FindingStatus.Skipped ? f.SkipReason ?? "skipped" : f.Message;
-            rows.Add(f.Status switch { FindingStatus.Failed => 0, FindingStatus.Skipped => 1, _ => 2 });
-            rows.Add(check);
-            rows.Add(resource);
-            rows.Add(Text(message));
+            data.Add("findings", f.Status switch { FindingStatus.Failed => 0, FindingStatus.Skipped => 1, _ => 2 }, check, resource, data.Text(message));
         }
 
-        int statusChecks = 3 * Math.Max(checks.Count, 1);
-        int idWidth = Base64Width(Math.Max(statusChecks, resources.Count));
-        int textWidth = Base64Width(strings.Count);
-        var encoded = new StringBuilder(rows.Count / 4 * ((2 * idWidth) + textWidth));
-        for (int i = 0; i < rows.Count; i += 4)
-        {
-            AppendBase64(encoded, (rows[i] * checks.Count) + rows[i + 1], idWidth);
-            AppendBase64(encoded, rows[i + 2], idWidth);
-            AppendBase64(encoded, rows[i + 3], textWidth);
-        }
-
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, DataJson))
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("strings");
-            foreach (string text in strings.Keys)
-            {
-                json.WriteStringValue(text);
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("checks");
-            foreach (var key in checks.Keys)
-            {
-                json.WriteStartArray();
-                json.WriteNumberValue(key.Id);
-                json.WriteNumberValue(key.Title);
-                json.WriteNumberValue((int)key.Severity);
-                json.WriteNumberValue(key.Remediation);
-                json.WriteEndArray();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("resources");
-            foreach (var key in resources.Keys)
-            {
-                json.WriteStartArray();
-                json.WriteNumberValue(key.Resource);
-                json.WriteNumberValue(key.Location);
-                json.WriteEndArray();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartArray("widths");
-            json.WriteNumberValue(idWidth);
-            json.WriteNumberValue(textWidth);
-            json.WriteEndArray();
-            json.WriteString("findings", encoded.ToString());
-            json.WriteEndObject();
-        }
-
-        // The relaxed encoder keeps quotes and non-ASCII short; <, > and & only ever occur inside JSON strings, where
-        // their \u escapes mean the same, so nothing in the data can close the <script> element or start markup.
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length)
-            .Replace("<", "\\u003c", StringComparison.Ordinal)
-            .Replace(">", "\\u003e", StringComparison.Ordinal)
-            .Replace("&", "\\u0026", StringComparison.Ordinal);
-    }
-
-    private const string Base64Digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_";
-
-    private static int Base64Width(int count)
-    {
-        int width = 1;
-        for (long capacity = 64; capacity < count; capacity *= 64)
-        {
-            width++;
-        }
-
-        return width;
-    }
-
-    private static void AppendBase64(StringBuilder text, int value, int width)
-    {
-        for (int shift = 6 * (width - 1); shift >= 0; shift -= 6)
-        {
-            text.Append(Base64Digits[(value >> shift) & 63]);
-        }
+        return data.ToJson();
     }
 
     private static void Card(StringBuilder html, string label, int value, string css) =>
@@ -210,55 +113,44 @@ public static class HtmlReportWriter
     private const string ScriptTemplate = """
         (function () {
           'use strict';
+        __DECODE__
           var data = JSON.parse(document.getElementById('report-data').textContent);
-          var S = data.strings, C = data.checks, R = data.resources, F = decode(data.findings, data.widths[0], data.widths[1]), total = F.length / 4;
+          var S = data.strings, C = decodeRows(data, 'checks'), R = decodeRows(data, 'resources'), F = decodeRows(data, 'findings'), total = F.length / 4;
           var STATUS = ['Failed', 'Skipped', 'Passed'], SEVERITY = ['Info', 'Low', 'Medium', 'High', 'Critical'];
           var q = document.getElementById('q'), status = document.getElementById('status'), severity = document.getElementById('severity');
           var count = document.getElementById('count'), body = document.querySelector('#findings tbody'), more = document.getElementById('more');
           var PAGE = __PAGE__, lower = null, matches = [], drawn = 0;
-          // Each finding: status × checks + check, resource, message, as fixed-width base-64 digits (see Data in C#).
-          function decode(text, idWidth, textWidth) {
-            var digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_', value = {}, i;
-            for (i = 0; i < 64; i++) { value[digits.charAt(i)] = i; }
-            var step = 2 * idWidth + textWidth, out = new Int32Array(text.length / step * 4), pos = 0, o = 0;
-            function read(width) { var n = 0; for (var k = 0; k < width; k++) { n = n * 64 + value[text.charAt(pos++)]; } return n; }
-            while (pos < text.length) {
-              var sc = read(idWidth);
-              out[o++] = Math.floor(sc / C.length); out[o++] = sc % C.length; out[o++] = read(idWidth); out[o++] = read(textWidth);
-            }
-            return out;
-          }
           function el(tag, cls, text) {
             var e = document.createElement(tag);
             if (cls) { e.className = cls; }
             if (text !== undefined) { e.textContent = text; }
             return e;
           }
-          function has(index, needle) { return index >= 0 && lower[index].indexOf(needle) >= 0; }
+          function has(index, needle) { return lower[index].indexOf(needle) >= 0; }
           function textMatches(b, needle) {
             if (!needle) { return true; }
             if (!lower) { lower = S.map(function (s) { return s.toLowerCase(); }); }
-            var c = C[F[b + 1]], r = R[F[b + 2]];
-            return STATUS[F[b]].toLowerCase().indexOf(needle) >= 0 || SEVERITY[c[2]].toLowerCase().indexOf(needle) >= 0
-              || has(c[0], needle) || has(c[1], needle) || has(F[b + 3], needle) || has(r[0], needle) || has(r[1], needle)
-              || (F[b] === 0 && has(c[3], needle));
+            var c = F[b + 1] * 4, r = F[b + 2] * 2;
+            return STATUS[F[b]].toLowerCase().indexOf(needle) >= 0 || SEVERITY[C[c + 2]].toLowerCase().indexOf(needle) >= 0
+              || has(C[c], needle) || has(C[c + 1], needle) || has(F[b + 3], needle) || has(R[r], needle) || has(R[r + 1], needle)
+              || (F[b] === 0 && C[c + 3] > 0 && has(C[c + 3] - 1, needle));
           }
           function row(b) {
-            var st = F[b], c = C[F[b + 1]], r = R[F[b + 2]], sev = SEVERITY[c[2]], td;
+            var st = F[b], c = F[b + 1] * 4, r = F[b + 2] * 2, sev = SEVERITY[C[c + 2]], td;
             var tr = el('tr', STATUS[st].toLowerCase());
             tr.setAttribute('data-status', STATUS[st]);
-            tr.setAttribute('data-severity', String(c[2]));
+            tr.setAttribute('data-severity', String(C[c + 2]));
             tr.appendChild(el('td', null, STATUS[st]));
             td = el('td'); td.appendChild(el('span', 'badge sev-' + sev.toLowerCase(), sev)); tr.appendChild(td);
-            td = el('td'); td.appendChild(el('code', null, S[r[0]])); tr.appendChild(td);
-            td = el('td'); td.appendChild(el('strong', null, S[c[0]])); td.appendChild(el('br')); td.appendChild(document.createTextNode(S[c[1]])); tr.appendChild(td);
+            td = el('td'); td.appendChild(el('code', null, S[R[r]])); tr.appendChild(td);
+            td = el('td'); td.appendChild(el('strong', null, S[C[c]])); td.appendChild(el('br')); td.appendChild(document.createTextNode(S[C[c + 1]])); tr.appendChild(td);
             td = el('td', null, S[F[b + 3]]);
-            if (st === 0 && c[3] >= 0) {
-              var details = el('details'); details.appendChild(el('summary', null, 'Remediation')); details.appendChild(document.createTextNode(S[c[3]]));
+            if (st === 0 && C[c + 3] > 0) {
+              var details = el('details'); details.appendChild(el('summary', null, 'Remediation')); details.appendChild(document.createTextNode(S[C[c + 3] - 1]));
               td.appendChild(details);
             }
             tr.appendChild(td);
-            tr.appendChild(el('td', null, S[r[1]]));
+            tr.appendChild(el('td', null, S[R[r + 1]]));
             return tr;
           }
           function drawMore() {
@@ -273,7 +165,7 @@ public static class HtmlReportWriter
             var needle = q.value.trim().toLowerCase(), st = status.value, min = parseInt(severity.value, 10);
             matches = [];
             for (var b = 0; b < F.length; b += 4) {
-              if ((!st || STATUS[F[b]] === st) && C[F[b + 1]][2] >= min && textMatches(b, needle)) { matches.push(b); }
+              if ((!st || STATUS[F[b]] === st) && C[F[b + 1] * 4 + 2] >= min && textMatches(b, needle)) { matches.push(b); }
             }
             body.textContent = '';
             drawn = 0;
@@ -289,5 +181,7 @@ public static class HtmlReportWriter
         })();
         """;
 
-    private static readonly string Script = ScriptTemplate.Replace("__PAGE__", PageSize.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    private static readonly string Script = ScriptTemplate
+        .Replace("__PAGE__", PageSize.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        .Replace("__DECODE__\n", EmbeddedReportData.DecodeScript, StringComparison.Ordinal);
 }
