@@ -20,26 +20,61 @@ internal sealed class EmbeddedReportData
     private readonly Dictionary<string, List<int[]>> tables = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// JavaScript: <c>decodeRows(data, name)</c> returns the named table as a flat Int32Array, <c>columns</c> numbers a row.
+    /// JavaScript: <c>decodeRows(data, name)</c> returns the named table as a flat Int32Array (one number per column
+    /// and row); <c>decodeMessages(data)</c> returns the messages of <see cref="Message"/> as strings.
     /// </summary>
     public const string DecodeScript = """
+          var reportDigits = (function () {
+            var value = {}, digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
+            for (var i = 0; i < 64; i++) { value[digits.charAt(i)] = i; }
+            return value;
+          }());
+          function readNumber(text, pos, width) {
+            var n = 0;
+            for (var k = 0; k < width; k++) { n = n * 64 + reportDigits[text.charAt(pos + k)]; }
+            return n;
+          }
           function decodeRows(data, name) {
-            var table = data.tables[name], widths = table.widths, text = table.rows, digits = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
-            var value = {}, step = 0, i, pos = 0, o = 0;
-            for (i = 0; i < 64; i++) { value[digits.charAt(i)] = i; }
+            var table = data.tables[name], widths = table.widths, text = table.rows, step = 0, i, pos = 0, o = 0;
             for (i = 0; i < widths.length; i++) { step += widths[i]; }
             var out = new Int32Array(step === 0 ? 0 : text.length / step * widths.length);
             while (pos < text.length) {
-              for (i = 0; i < widths.length; i++) {
-                var n = 0;
-                for (var k = 0; k < widths[i]; k++) { n = n * 64 + value[text.charAt(pos++)]; }
-                out[o++] = n;
-              }
+              for (i = 0; i < widths.length; i++) { out[o++] = readNumber(text, pos, widths[i]); pos += widths[i]; }
             }
+            return out;
+          }
+          function decodeMessages(data) {
+            var m = data.messages, out = [];
+            if (!m) { return out; }
+            m.items.forEach(function (item) {
+              var parts = [];
+              for (var pos = 0; pos < item.length; pos += m.width) { parts.push(data.strings[readNumber(item, pos, m.width)]); }
+              out.push(parts.join('"'));
+            });
             return out;
           }
 
         """;
+
+    private readonly Dictionary<string, int> messages = new(StringComparer.Ordinal);
+    private readonly List<int[]> messageParts = new();
+
+    /// <summary>
+    /// The index of a message in the message list (decodeMessages in the script). A message is kept as the string-table
+    /// indexes of its parts between double quotes: the words around quoted names repeat across thousands of resources,
+    /// the quoted names (images, containers, secrets) are short.
+    /// </summary>
+    public int Message(string text)
+    {
+        if (!messages.TryGetValue(text, out int index))
+        {
+            index = messages.Count;
+            messages.Add(text, index);
+            messageParts.Add(text.Split('"').Select(Text).ToArray());
+        }
+
+        return index;
+    }
 
     /// <summary>The index of a text in the string table.</summary>
     public int Text(string value)
@@ -72,7 +107,10 @@ internal sealed class EmbeddedReportData
         rows.Add(row);
     }
 
-    /// <summary>{"strings": [...], "tables": {name: {"widths": [...], "rows": "..."}}}, safe inside a script element.</summary>
+    /// <summary>
+    /// {"strings": [...], "tables": {name: {"widths": [...], "rows": "..."}}, "messages": {"width": n, "items": [...]}},
+    /// safe inside a script element.
+    /// </summary>
     public string ToJson()
     {
         using var buffer = new MemoryStream();
@@ -118,6 +156,28 @@ internal sealed class EmbeddedReportData
             }
 
             json.WriteEndObject();
+            if (messageParts.Count > 0)
+            {
+                int width = Width(messageParts.Max(parts => parts.Max()));
+                json.WriteStartObject("messages");
+                json.WriteNumber("width", width);
+                json.WriteStartArray("items");
+                var encoded = new StringBuilder();
+                foreach (int[] parts in messageParts)
+                {
+                    encoded.Clear();
+                    foreach (int part in parts)
+                    {
+                        Append(encoded, part, width);
+                    }
+
+                    json.WriteStringValue(encoded.ToString());
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
             json.WriteEndObject();
         }
 

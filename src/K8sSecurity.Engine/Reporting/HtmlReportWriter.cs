@@ -52,7 +52,7 @@ public static class HtmlReportWriter
     /// <summary>
     /// The findings as tables of <see cref="EmbeddedReportData"/>, in display order: checks (id, title, severity,
     /// remediation + 1 or 0), resources (resource, location) and findings (status 0 Failed / 1 Skipped / 2 Passed,
-    /// check, resource, message).
+    /// check, resource, message (an index of the message list)).
     /// </summary>
     internal static string Data(IReadOnlyList<ReportFinding> findings, ReportContext context)
     {
@@ -78,7 +78,7 @@ public static class HtmlReportWriter
             }
 
             string message = f.Status == FindingStatus.Skipped ? f.SkipReason ?? "skipped" : f.Message;
-            data.Add("findings", f.Status switch { FindingStatus.Failed => 0, FindingStatus.Skipped => 1, _ => 2 }, check, resource, data.Text(message));
+            data.Add("findings", f.Status switch { FindingStatus.Failed => 0, FindingStatus.Skipped => 1, _ => 2 }, check, resource, data.Message(message));
         }
 
         return data.ToJson();
@@ -115,11 +115,11 @@ public static class HtmlReportWriter
           'use strict';
         __DECODE__
           var data = JSON.parse(document.getElementById('report-data').textContent);
-          var S = data.strings, C = decodeRows(data, 'checks'), R = decodeRows(data, 'resources'), F = decodeRows(data, 'findings'), total = F.length / 4;
+          var S = data.strings, M = decodeMessages(data), C = decodeRows(data, 'checks'), R = decodeRows(data, 'resources'), F = decodeRows(data, 'findings'), total = F.length / 4;
           var STATUS = ['Failed', 'Skipped', 'Passed'], SEVERITY = ['Info', 'Low', 'Medium', 'High', 'Critical'];
           var q = document.getElementById('q'), status = document.getElementById('status'), severity = document.getElementById('severity');
           var count = document.getElementById('count'), body = document.querySelector('#findings tbody'), more = document.getElementById('more');
-          var PAGE = __PAGE__, lower = null, matches = [], drawn = 0;
+          var PAGE = __PAGE__, lower = null, lowerMessages = null, matches = [], drawn = 0;
           function el(tag, cls, text) {
             var e = document.createElement(tag);
             if (cls) { e.className = cls; }
@@ -129,10 +129,10 @@ public static class HtmlReportWriter
           function has(index, needle) { return lower[index].indexOf(needle) >= 0; }
           function textMatches(b, needle) {
             if (!needle) { return true; }
-            if (!lower) { lower = S.map(function (s) { return s.toLowerCase(); }); }
+            if (!lower) { lower = S.map(function (s) { return s.toLowerCase(); }); lowerMessages = M.map(function (s) { return s.toLowerCase(); }); }
             var c = F[b + 1] * 4, r = F[b + 2] * 2;
             return STATUS[F[b]].toLowerCase().indexOf(needle) >= 0 || SEVERITY[C[c + 2]].toLowerCase().indexOf(needle) >= 0
-              || has(C[c], needle) || has(C[c + 1], needle) || has(F[b + 3], needle) || has(R[r], needle) || has(R[r + 1], needle)
+              || has(C[c], needle) || has(C[c + 1], needle) || lowerMessages[F[b + 3]].indexOf(needle) >= 0 || has(R[r], needle) || has(R[r + 1], needle)
               || (F[b] === 0 && C[c + 3] > 0 && has(C[c + 3] - 1, needle));
           }
           function row(b) {
@@ -144,7 +144,7 @@ public static class HtmlReportWriter
             td = el('td'); td.appendChild(el('span', 'badge sev-' + sev.toLowerCase(), sev)); tr.appendChild(td);
             td = el('td'); td.appendChild(el('code', null, S[R[r]])); tr.appendChild(td);
             td = el('td'); td.appendChild(el('strong', null, S[C[c]])); td.appendChild(el('br')); td.appendChild(document.createTextNode(S[C[c + 1]])); tr.appendChild(td);
-            td = el('td', null, S[F[b + 3]]);
+            td = el('td', null, M[F[b + 3]]);
             if (st === 0 && C[c + 3] > 0) {
               var details = el('details'); details.appendChild(el('summary', null, 'Remediation')); details.appendChild(document.createTextNode(S[C[c + 3] - 1]));
               td.appendChild(details);
