@@ -16,20 +16,11 @@ public sealed class WorkloadHardeningCheck : IAuditCheck
 
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
-        var scanner = new WorkloadScanner(new ScanOptions { Profile = ScanProfile.Hardening });
-        var batch = RequiredKinds
-            .SelectMany(kind => context.Inventory.Of(kind))
-            .Where(o => !context.Options.IsExcluded(o.Namespace))
-            .ToList();
-        var byKey = batch.GroupBy(o => (o.Kind, o.Namespace, o.Name)).ToDictionary(g => g.Key, g => g.First());
-
         var findings = new List<AuditFinding>();
         int evaluated = 0;
-        foreach (var result in scanner.ScanBatch(batch))
+        foreach (var (workload, result) in context.ScanWorkloads(RequiredKinds, new ScanOptions { Profile = ScanProfile.Hardening }, cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
             evaluated++;
-            var workload = byKey[(result.Kind, result.Namespace, result.Name)];
             foreach (var violation in result.Violations)
             {
                 findings.Add(context.Finding(workload, Category, violation.CheckId, violation.Severity, violation.Title,
