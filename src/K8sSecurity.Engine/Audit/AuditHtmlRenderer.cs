@@ -158,7 +158,7 @@ public static class AuditHtmlRenderer
             return sb.Append("<p>No findings.</p></section>\n").ToString();
         }
 
-        sb.Append("<table class=\"heat\" id=\"heatmap\"><thead><tr>");
+        sb.Append("<div class=\"wide\"><table class=\"heat\" id=\"heatmap\"><thead><tr>");
         if (fleet)
         {
             sb.Append("<th>Cluster</th>");
@@ -198,7 +198,7 @@ public static class AuditHtmlRenderer
             sb.Append("</tr>\n");
         }
 
-        sb.Append("</tbody></table>");
+        sb.Append("</tbody></table></div>");
         if (rows.Count > HeatMapRows)
         {
             sb.Append("<p class=\"meta\">").Append((rows.Count - HeatMapRows).ToString(CultureInfo.InvariantCulture)).Append(" more namespaces with fewer findings are in the table below.</p>");
@@ -294,6 +294,7 @@ public static class AuditHtmlRenderer
         th[aria-sort="ascending"] .arrow::after { content: "▲"; } th[aria-sort="descending"] .arrow::after { content: "▼"; }
         td.num, th.num { text-align: right; }
         .grade { font-weight: 700; } .gA, .gB { color: #2e7d32; } .gC, .gD { color: #b26a00; } .gF { color: #c62828; }
+        .wide { overflow-x: auto; } /* twelve categories are wider than a laptop screen: the map scrolls, the page does not */
         .heat td { text-align: center; min-width: 64px; font-weight: 600; } .heat th[scope=row] { font-weight: 500; }
         .h0 { background: #f7f9fb; } .h-info { background: #eceff1; } .h-low { background: #bbdefb; } .h-medium { background: #ffe082; }
         .h-high { background: #ffab91; } .h-critical { background: #e57373; color: #fff; }
