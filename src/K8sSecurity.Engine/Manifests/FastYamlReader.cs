@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 
 namespace K8sSecurity.Engine.Manifests;
@@ -32,8 +33,16 @@ internal sealed class FastYamlReader
     private int depth;
     private List<DuplicateKey>? duplicates;
 
-    // Manifests repeat the same keys (name, image, securityContext…) thousands of times: reuse their strings.
+    // The characters of a plain key as Kubernetes writes them (the first one may not be '-').
+    private static readonly SearchValues<char> PlainKeyCharacters =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./$-");
+
+    // Manifests repeat the same keys (name, image, securityContext…) thousands of times: reuse their strings, and
+    // for the plain keys go-yaml could read as something else (name, tier, type… start like null, true or false),
+    // the JSON key they resolve to.
     private readonly string?[] keyCache = new string?[512];
+    private readonly string?[] resolvedKeyFor = new string?[512];
+    private readonly string?[] resolvedKey = new string?[512];
 
     public FastYamlReader(ManifestText source)
     {
@@ -235,7 +244,7 @@ internal sealed class FastYamlReader
             {
                 item = ParseBlock(Column); // "- - x"
             }
-            else if (pos < LineEnd && TryParseKey(out _) is not null)
+            else if (pos < LineEnd && IsKeyAt())
             {
                 item = ParseBlock(Column); // "- key: value" starts a mapping at the key's column
             }
@@ -290,7 +299,7 @@ internal sealed class FastYamlReader
 
         if (Column > parentIndent || (allowSameIndentSequence && Column == parentIndent && IsSequenceEntry(pos)))
         {
-            if (!IsSequenceEntry(pos) && TryParseKey(out _) is null)
+            if (!IsSequenceEntry(pos) && !IsKeyAt())
             {
                 throw new BailOutException(); // a scalar on its own line
             }
@@ -319,46 +328,87 @@ internal sealed class FastYamlReader
 
             key = value;
             p = close + 1;
+            if (!IsKeyEnd(p, key.Length))
+            {
+                return null;
+            }
         }
         else
         {
-            if (!(char.IsAsciiLetterOrDigit(first) || first is '_' or '.' or '/' or '$'))
+            p = PlainKeyEnd(p, end);
+            if (p < 0 || !IsKeyEnd(p, p - pos))
             {
                 return null;
             }
 
-            while (p < end && (char.IsAsciiLetterOrDigit(text[p]) || text[p] is '_' or '.' or '/' or '$' or '-'))
+            int slot = KeySlot(pos, p - pos);
+            key = CachedKey(slot, pos, p - pos);
+            if (YamlScalars.MayResolve(key))
             {
-                p++;
+                key = ResolvedKey(slot, key);
             }
-
-            key = CachedKey(pos, p - pos);
-        }
-
-        if (p >= end || text[p] != ':' || (p + 1 < end && text[p + 1] != ' ') || key.Length > MaxKeyLength)
-        {
-            return null;
-        }
-
-        if (first is not ('"' or '\'') && YamlScalars.MayResolve(key))
-        {
-            // A plain key is typed like any scalar, then made a JSON key: "y" → "true", "0x10" → "16"; a null or
-            // uint64 key is an error the full path reports.
-            if (!YamlScalars.TryKeyToString(YamlScalars.ResolvePlain(key), out string converted, out _))
-            {
-                throw new BailOutException();
-            }
-
-            key = converted;
         }
 
         afterColon = p + 1;
         return key;
     }
 
-    private string CachedKey(int start, int length)
+    // Whether a key (as TryParseKey reads it, without making its string) starts at pos.
+    private bool IsKeyAt()
     {
-        int slot = ((length * 31) ^ (text[start] * 7) ^ text[start + length - 1]) & (keyCache.Length - 1);
+        char first = text[pos];
+        if (first is '"' or '\'')
+        {
+            int close = FindClosingQuote(pos, out string? value);
+            return close >= 0 && value is not null && IsKeyEnd(close + 1, value.Length);
+        }
+
+        int p = PlainKeyEnd(pos, LineEnd);
+        return p >= 0 && IsKeyEnd(p, p - pos);
+    }
+
+    // The end of the plain key starting at p, or -1 when no plain key starts there.
+    private int PlainKeyEnd(int p, int end)
+    {
+        char first = text[p];
+        if (!(char.IsAsciiLetterOrDigit(first) || first is '_' or '.' or '/' or '$'))
+        {
+            return -1;
+        }
+
+        int length = text.AsSpan(p + 1, end - p - 1).IndexOfAnyExcept(PlainKeyCharacters);
+        return length < 0 ? end : p + 1 + length;
+    }
+
+    // A key ends with ':' followed by a space or the line's end, and is not too long.
+    private bool IsKeyEnd(int p, int keyLength)
+    {
+        int end = LineEnd;
+        return p < end && text[p] == ':' && (p + 1 == end || text[p + 1] == ' ') && keyLength <= MaxKeyLength;
+    }
+
+    // A plain key is typed like any scalar, then made a JSON key: "y" → "true", "0x10" → "16"; a null or uint64 key
+    // is an error the full path reports.
+    private string ResolvedKey(int slot, string key)
+    {
+        if (ReferenceEquals(resolvedKeyFor[slot], key))
+        {
+            return resolvedKey[slot]!;
+        }
+
+        if (!YamlScalars.TryKeyToString(YamlScalars.ResolvePlain(key), out string converted, out _))
+        {
+            throw new BailOutException();
+        }
+
+        resolvedKeyFor[slot] = key;
+        return resolvedKey[slot] = converted;
+    }
+
+    private int KeySlot(int start, int length) => ((length * 31) ^ (text[start] * 7) ^ text[start + length - 1]) & (keyCache.Length - 1);
+
+    private string CachedKey(int slot, int start, int length)
+    {
         string? cached = keyCache[slot];
         if (cached is not null && text.AsSpan(start, length).SequenceEqual(cached))
         {
@@ -697,6 +747,11 @@ internal sealed class FastYamlReader
     // A plain scalar typed as kubectl types it; NaN and ±Inf (which kubectl refuses) go to the full path for the error.
     private static JsonNode? PlainScalar(string value)
     {
+        if (!YamlScalars.MayResolve(value))
+        {
+            return JsonValue.Create(value); // most values (names, images…): their first character says string
+        }
+
         var resolved = YamlScalars.ResolvePlain(value);
         return YamlScalars.TryToJson(resolved, out var node, out _) ? node : throw new BailOutException();
     }
