@@ -32,6 +32,7 @@ internal sealed class FastYamlReader
     private int documentEndLine; // exclusive end of the current document's lines
     private int depth;
     private List<DuplicateKey>? duplicates;
+    private readonly List<PendingMapping> pendingMappings = new();
 
     // The characters of a plain key as Kubernetes writes them (the first one may not be '-').
     private static readonly SearchValues<char> PlainKeyCharacters =
@@ -209,18 +210,18 @@ internal sealed class FastYamlReader
 
     private JsonObject ParseMapping(int indent)
     {
-        var obj = new JsonObject();
+        var mapping = PendingMapping.At(pendingMappings, depth);
         while (true)
         {
             int keyLine = line;
             string key = TryParseKey(out int afterColon) ?? throw new BailOutException();
             pos = afterColon;
             readingRootItems = depth == 1 && key == "items";
-            Set(obj, key, ParseValue(indent, allowSameIndentSequence: true), keyLine);
+            Set(mapping, key, ParseValue(indent, allowSameIndentSequence: true), keyLine);
             readingRootItems = false;
             if (AtEnd || Column < indent)
             {
-                return obj;
+                return mapping.ToObject();
             }
 
             if (Column > indent || IsSequenceEntry(pos))
@@ -581,7 +582,7 @@ internal sealed class FastYamlReader
         }
         else
         {
-            var obj = new JsonObject();
+            var mapping = PendingMapping.At(pendingMappings, depth);
             do
             {
                 SkipSpaces();
@@ -598,10 +599,10 @@ internal sealed class FastYamlReader
 
                 pos = afterColon;
                 SkipSpaces();
-                Set(obj, key, ParseFlowValue(), line);
+                Set(mapping, key, ParseFlowValue(), line);
             }
             while (NextFlowEntry(close));
-            result = obj;
+            result = mapping.ToObject();
         }
 
         depth--;
@@ -757,14 +758,12 @@ internal sealed class FastYamlReader
     }
 
     // Last value wins, as in kubectl; the repeated key is reported.
-    private void Set(JsonObject obj, string key, JsonNode? value, int keyLine)
+    private void Set(PendingMapping mapping, string key, JsonNode? value, int keyLine)
     {
-        if (obj.ContainsKey(key))
+        if (!mapping.Set(key, value))
         {
             duplicates!.Add(new DuplicateKey(key, keyLine + 1));
         }
-
-        obj[key] = value;
     }
 
     private void SkipSpaces()
@@ -773,6 +772,105 @@ internal sealed class FastYamlReader
         while (pos < end && text[pos] == ' ')
         {
             pos++;
+        }
+    }
+
+    /// <summary>
+    /// The entries of a mapping being read, kept aside until it ends so its JsonObject is made once at its final size
+    /// (growing one key by key, and checking each key on it, was a tenth of the parse). One per nesting depth, reused.
+    /// Duplicate keys keep the first key's place with the last value, as JsonObject's indexer (and kubectl) does.
+    /// </summary>
+    private sealed class PendingMapping
+    {
+        // Up to this many keys a linear search beats hashing; beyond it an index keeps big mappings linear in time.
+        private const int LinearSearchLimit = 16;
+
+        // JsonObject's first allocation holds this many keys; bigger ones are built at their size.
+        private const int SmallObject = 3;
+
+        private readonly List<KeyValuePair<string, JsonNode?>> entries = new();
+        private Dictionary<string, int>? index;
+
+        public static PendingMapping At(List<PendingMapping> pool, int depth)
+        {
+            while (pool.Count <= depth)
+            {
+                pool.Add(new PendingMapping());
+            }
+
+            var mapping = pool[depth];
+            mapping.entries.Clear(); // a bail-out may have left entries behind
+            mapping.index?.Clear();
+            return mapping;
+        }
+
+        /// <summary>Adds the entry; false (the value replacing the earlier one) when the key was already there.</summary>
+        public bool Set(string key, JsonNode? value)
+        {
+            int at = IndexOf(key);
+            if (at >= 0)
+            {
+                entries[at] = new KeyValuePair<string, JsonNode?>(entries[at].Key, value);
+                return false;
+            }
+
+            entries.Add(new KeyValuePair<string, JsonNode?>(key, value));
+            if (entries.Count > LinearSearchLimit)
+            {
+                if (index is null || index.Count == 0)
+                {
+                    index ??= new Dictionary<string, int>(StringComparer.Ordinal);
+                    for (int i = 0; i < entries.Count; i++)
+                    {
+                        index[entries[i].Key] = i;
+                    }
+                }
+                else
+                {
+                    index[key] = entries.Count - 1;
+                }
+            }
+
+            return true;
+        }
+
+        public JsonObject ToObject()
+        {
+            JsonObject obj;
+            if (entries.Count <= SmallObject)
+            {
+                obj = new JsonObject();
+                foreach (var (key, value) in entries)
+                {
+                    obj.Add(key, value);
+                }
+            }
+            else
+            {
+                obj = new JsonObject(entries); // sized once
+            }
+
+            entries.Clear();
+            index?.Clear();
+            return obj;
+        }
+
+        private int IndexOf(string key)
+        {
+            if (entries.Count > LinearSearchLimit)
+            {
+                return index!.TryGetValue(key, out int at) ? at : -1;
+            }
+
+            for (int i = 0; i < entries.Count; i++)
+            {
+                if (string.Equals(entries[i].Key, key, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
         }
     }
 
