@@ -110,7 +110,7 @@ public class ScanningBenchmarks
 
     private static void Fail(K8sOperationException error) => throw error;
 
-    private static string Workload(int i, Random random)
+    internal static string Workload(int i, Random random)
     {
         string name = "app-" + i.ToString(CultureInfo.InvariantCulture);
         string ns = "team-" + (i % 40).ToString(CultureInfo.InvariantCulture);

@@ -66,7 +66,7 @@ Set-K8sLimitRange @cluster -Namespace team-01 -MaxCpu 2 -MaxMemory 4Gi -DefaultR
 Get-K8sLimitRange @cluster -AllNamespaces | Add-Sample
 Set-K8sNamespacePodSecurity @cluster -Namespace team-02 -Enforce Baseline -Warn Restricted -WarningAction SilentlyContinue | Add-Sample
 Get-K8sNamespaceSecurity @cluster -AllNamespaces | Add-Sample
-Test-K8sNetworkPolicy @cluster -Unisolated -Namespace team-03 | Add-Sample
+'team-00', 'team-01', 'team-02', 'team-03', 'clean-00' | ForEach-Object { Test-K8sNetworkPolicy @cluster -Unisolated -Namespace $_ } | Add-Sample
 New-K8sNetworkPolicy @cluster -Namespace team-03 -DefaultDeny All -AllowDns | Add-Sample
 Get-K8sNetworkPolicy @cluster -AllNamespaces | Add-Sample
 Test-K8sNetworkPolicy @cluster -Namespace clean-00 -From @{ app = 'svc-00' } -To @{ app = 'svc-01' } -Port 8080 | Add-Sample

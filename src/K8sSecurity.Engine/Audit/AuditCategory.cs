@@ -26,4 +26,16 @@ public enum AuditCategory
 
     /// <summary>Control-plane and node configuration files of a node folder (CIS Kubernetes Benchmark), with -NodePath.</summary>
     NodeConfiguration,
+
+    /// <summary>Workload hardening Polaris and kube-score check: capabilities, sensitive host paths, low ids, literal credentials.</summary>
+    Workloads,
+
+    /// <summary>Network exposure: NodePort and LoadBalancer Services, Ingresses without TLS, pods no NetworkPolicy selects.</summary>
+    Network,
+
+    /// <summary>Credentials stored in ConfigMaps (key names and well-known value formats).</summary>
+    Credentials,
+
+    /// <summary>Manifests whose apiVersion the target Kubernetes version no longer serves, or has deprecated.</summary>
+    DeprecatedApis,
 }

@@ -59,7 +59,7 @@ public static class AuditHtmlRenderer
 
         html.Append(HeatMap(findings));
         html.Append(FindingsTable(findings));
-        html.Append("<script>").Append(Script).Append("</script>\n</body>\n</html>\n");
+        html.Append("<script>").Append(Script.Replace("__DECODE__\n", EmbeddedReportData.DecodeScript, StringComparison.Ordinal)).Append("</script>\n</body>\n</html>\n");
         return html.ToString();
     }
 
@@ -221,21 +221,33 @@ public static class AuditHtmlRenderer
             sb.Append("<th data-type=\"").Append(type).Append("\" tabindex=\"0\">").Append(header).Append("<span class=\"arrow\"></span></th>");
         }
 
-        sb.Append("</tr></thead><tbody>\n");
+        // Rows are drawn by the script from embedded data: each text once, each finding a dozen characters.
+        sb.Append("</tr></thead><tbody></tbody></table>");
+        sb.Append("<noscript><p class=\"meta\">The findings table is drawn by the page's script; allow scripts for this file, or export the audit as JSON.</p></noscript>");
+        sb.Append("<script type=\"application/json\" id=\"audit-data\">").Append(FindingsData(findings)).Append("</script></section>\n");
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// One row per finding: severity, category, id, cluster, namespace, resource, source, message (the text up to and
+    /// including the first ": ", which names the resource, and the rest, which repeats across resources), evidence and
+    /// remediation; optional texts are index + 1, 0 for none.
+    /// </summary>
+    private static string FindingsData(IReadOnlyList<AuditFinding> findings)
+    {
+        var data = new EmbeddedReportData();
         foreach (var f in findings)
         {
+            int split = f.Message.IndexOf(": ", StringComparison.Ordinal);
+            string head = split < 0 ? string.Empty : f.Message[..(split + 2)];
             string evidence = string.Join("; ", f.Evidence.Select(p => $"{p.Key}: {p.Value}"));
-            sb.Append("<tr data-severity=\"").Append(f.Severity).Append("\" data-rank=\"").Append(((int)f.Severity).ToString(CultureInfo.InvariantCulture))
-                .Append("\" data-category=\"").Append(f.Category).Append("\" data-cluster=\"").Append(E(f.Cluster ?? string.Empty)).Append("\">");
-            sb.Append("<td><span class=\"sev sev-").Append(f.Severity.ToString().ToLowerInvariant()).Append("\">").Append(f.Severity).Append("</span></td>");
-            sb.Append("<td>").Append(f.Category).Append("</td><td><code>").Append(E(f.Id)).Append("</code></td>");
-            sb.Append("<td>").Append(E(f.Cluster ?? string.Empty)).Append("</td><td>").Append(E(f.Namespace ?? string.Empty)).Append("</td>");
-            sb.Append("<td>").Append(E(f.Resource)).Append(f.Source is null ? string.Empty : $"<div class=\"src\">{E(f.Source)}</div>").Append("</td>");
-            sb.Append("<td>").Append(E(f.Message)).Append(evidence.Length == 0 ? string.Empty : $"<div class=\"evidence\">{E(evidence)}</div>").Append("</td>");
-            sb.Append("<td>").Append(E(f.Remediation ?? string.Empty)).Append("</td></tr>\n");
+            data.Add("findings",
+                (int)f.Severity, data.Text(f.Category.ToString()), data.Text(f.Id), data.Text(f.Cluster ?? string.Empty), data.Text(f.Namespace ?? string.Empty),
+                data.Text(f.Resource), data.OptionalText(f.Source), data.Text(head), data.Text(f.Message[head.Length..]),
+                data.OptionalText(evidence.Length == 0 ? null : evidence), data.Text(f.Remediation ?? string.Empty));
         }
 
-        return sb.Append("</tbody></table></section>\n").ToString();
+        return data.ToJson();
     }
 
     private static string Select(string id, string all, IEnumerable<string> values)
@@ -297,6 +309,37 @@ public static class AuditHtmlRenderer
           'use strict';
           var table = document.getElementById('findings');
           var body = table.tBodies[0];
+        __DECODE__
+          (function draw() {
+            var data = JSON.parse(document.getElementById('audit-data').textContent), S = data.strings, F = decodeRows(data, 'findings');
+            var SEVERITY = ['Info', 'Low', 'Medium', 'High', 'Critical'], fragment = document.createDocumentFragment();
+            function cell(tr, text, tag, cls) {
+              var td = document.createElement('td');
+              if (tag) { var inner = document.createElement(tag); if (cls) { inner.className = cls; } inner.textContent = text; td.appendChild(inner); } else { td.textContent = text; }
+              tr.appendChild(td);
+              return td;
+            }
+            function note(td, cls, text) { var div = document.createElement('div'); div.className = cls; div.textContent = text; td.appendChild(div); }
+            for (var b = 0; b < F.length; b += 11) {
+              var severity = SEVERITY[F[b]], tr = document.createElement('tr');
+              tr.setAttribute('data-severity', severity);
+              tr.setAttribute('data-rank', String(F[b]));
+              tr.setAttribute('data-category', S[F[b + 1]]);
+              tr.setAttribute('data-cluster', S[F[b + 3]]);
+              cell(tr, severity, 'span', 'sev sev-' + severity.toLowerCase());
+              cell(tr, S[F[b + 1]]);
+              cell(tr, S[F[b + 2]], 'code');
+              cell(tr, S[F[b + 3]]);
+              cell(tr, S[F[b + 4]]);
+              var resource = cell(tr, S[F[b + 5]]);
+              if (F[b + 6] > 0) { note(resource, 'src', S[F[b + 6] - 1]); }
+              var message = cell(tr, S[F[b + 7]] + S[F[b + 8]]);
+              if (F[b + 9] > 0) { note(message, 'evidence', S[F[b + 9] - 1]); }
+              cell(tr, S[F[b + 10]]);
+              fragment.appendChild(tr);
+            }
+            body.appendChild(fragment);
+          }());
           var rows = Array.prototype.slice.call(body.rows);
           var text = document.getElementById('filter-text');
           var severity = document.getElementById('filter-severity');

@@ -24,9 +24,11 @@ public sealed class AuditInventory
 
     private readonly Dictionary<AuditKind, IReadOnlyList<ManifestObject>> objects;
 
-    private AuditInventory(Dictionary<AuditKind, IReadOnlyList<ManifestObject>> objects, string source, bool offline, string? serverVersion)
+    private AuditInventory(
+        Dictionary<AuditKind, IReadOnlyList<ManifestObject>> objects, string source, bool offline, string? serverVersion, IReadOnlyList<ManifestApiVersion>? apiVersions = null)
     {
         this.objects = objects;
+        ApiVersions = apiVersions ?? Array.Empty<ManifestApiVersion>();
         Source = source;
         Offline = offline;
         ServerVersion = serverVersion;
@@ -42,6 +44,9 @@ public sealed class AuditInventory
 
     public IReadOnlyCollection<AuditKind> Kinds => objects.Keys;
 
+    /// <summary>The apiVersion and kind of every object read offline, whatever its kind (for the DeprecatedApis category).</summary>
+    public IReadOnlyList<ManifestApiVersion> ApiVersions { get; }
+
     /// <summary>Objects of one kind; empty when the kind was not read.</summary>
     public IReadOnlyList<ManifestObject> Of(AuditKind kind) => objects.TryGetValue(kind, out var list) ? list : Array.Empty<ManifestObject>();
 
@@ -54,15 +59,22 @@ public sealed class AuditInventory
     public static AuditInventory FromObjects(IEnumerable<ManifestObject> items, string source, string? serverVersion = null, IEnumerable<AuditKind>? kinds = null)
     {
         var buckets = (kinds ?? Enum.GetValues<AuditKind>()).ToDictionary(k => k, _ => new List<ManifestObject>());
+        var apiVersions = new List<ManifestApiVersion>();
         foreach (var item in items)
         {
+            if (item.Body.Str("apiVersion") is { } apiVersion && item.Kind is { } itemKind)
+            {
+                apiVersions.Add(new ManifestApiVersion(apiVersion, itemKind, item.Name ?? string.Empty, item.Namespace, item.Line > 0 ? item.Location : null));
+            }
+
             if (AuditKinds.TryParse(item.Kind, out var kind) && buckets.TryGetValue(kind, out var bucket))
             {
-                bucket.Add(new ManifestObject(Trim(kind, item.Body), item.Source, item.Line));
+                // Kept as compact JSON text: an offline audit of 50,000 workloads would otherwise hold every parsed tree.
+                bucket.Add(new ManifestObject(Trim(kind, item.Body), item.Source, item.Line).Compact());
             }
         }
 
-        return new AuditInventory(buckets.ToDictionary(p => p.Key, p => (IReadOnlyList<ManifestObject>)p.Value), source, offline: true, serverVersion);
+        return new AuditInventory(buckets.ToDictionary(p => p.Key, p => (IReadOnlyList<ManifestObject>)p.Value), source, offline: true, serverVersion, apiVersions);
     }
 
     /// <summary>Reads manifests (files, folders, wildcards, kubectl List dumps) for an offline audit.</summary>
@@ -116,6 +128,9 @@ public sealed class AuditInventory
             AuditKind.ClusterRole => PageAsync(log, kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             AuditKind.RoleBinding => PageAsync(log, kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListRoleBindingForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             AuditKind.ClusterRoleBinding => PageAsync(log, kind, "rbac.authorization.k8s.io/v1", (c, l) => api.RbacAuthorizationV1.ListClusterRoleBindingAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Service => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListServiceForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.Ingress => PageAsync(log, kind, "networking.k8s.io/v1", (c, l) => api.NetworkingV1.ListIngressForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
+            AuditKind.ConfigMap => PageAsync(log, kind, "v1", (c, l) => api.CoreV1.ListConfigMapForAllNamespacesAsync(continueParameter: c, limit: l, cancellationToken: ct)),
             _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
         };
     }
@@ -171,3 +186,6 @@ public sealed class AuditInventory
         return body;
     }
 }
+
+/// <summary>The apiVersion an object was written with, and where: what a Kubernetes upgrade would refuse.</summary>
+public sealed record ManifestApiVersion(string ApiVersion, string Kind, string Name, string? Namespace, string? Source);

@@ -20,6 +20,9 @@ public enum AuditKind
     ClusterRole,
     RoleBinding,
     ClusterRoleBinding,
+    Service,
+    Ingress,
+    ConfigMap,
 }
 
 /// <summary>API group and resource of each kind (for RBAC rules and messages).</summary>
@@ -44,6 +47,9 @@ public static class AuditKinds
         AuditKind.ClusterRole => ("rbac.authorization.k8s.io", "clusterroles"),
         AuditKind.RoleBinding => ("rbac.authorization.k8s.io", "rolebindings"),
         AuditKind.ClusterRoleBinding => ("rbac.authorization.k8s.io", "clusterrolebindings"),
+        AuditKind.Service => (string.Empty, "services"),
+        AuditKind.Ingress => ("networking.k8s.io", "ingresses"),
+        AuditKind.ConfigMap => (string.Empty, "configmaps"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),
     };
 

@@ -3,6 +3,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Manifests;
 using K8sSecurity.Engine.Reporting;
+using K8sSecurity.Engine.Scanning;
 
 namespace K8sSecurity.Engine.Audit;
 
@@ -78,6 +79,12 @@ public sealed class AuditOptions
     /// </summary>
     public string? KubernetesVersion { get; init; }
 
+    /// <summary>
+    /// The Kubernetes version apiVersions are checked against ("v1.35", the upgrade target); null: -KubernetesVersion,
+    /// else the server's version, else the newest the module knows.
+    /// </summary>
+    public string? TargetVersion { get; init; }
+
     /// <summary>Analyse the RBAC objects read alone: no default objects are added offline, none is recognised as default.</summary>
     public bool ExcludeDefaultPolicy { get; init; }
 
@@ -151,6 +158,23 @@ public sealed class AuditContext
     /// Builds a finding about an inventory object, tagged with this cluster and the object's source. A finding about a
     /// Namespace belongs to that namespace (so heat maps and per-namespace filters see it).
     /// </summary>
+    /// <summary>
+    /// The workloads of the given kinds outside excluded namespaces, scanned as Test-K8sPodSecurity scans them: a
+    /// controller once, not through its pods and ReplicaSets; each result with the object it is for.
+    /// </summary>
+    public IEnumerable<(ManifestObject Workload, WorkloadScanResult Result)> ScanWorkloads(
+        IEnumerable<AuditKind> kinds, ScanOptions scanOptions, CancellationToken cancellationToken)
+    {
+        var scanner = new WorkloadScanner(scanOptions);
+        var batch = kinds.SelectMany(kind => Inventory.Of(kind)).Where(o => !Options.IsExcluded(o.Namespace)).ToList();
+        var byKey = batch.GroupBy(o => (o.Kind, o.Namespace, o.Name)).ToDictionary(g => g.Key, g => g.First());
+        foreach (var result in scanner.ScanBatch(batch))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return (byKey[(result.Kind, result.Namespace, result.Name)], result);
+        }
+    }
+
     public AuditFinding Finding(
         ManifestObject resource,
         AuditCategory category,

@@ -55,6 +55,10 @@ public sealed class SecurityAuditor
         new AnonymousAccessCheck(),
         new ServerVersionCheck(),
         new NodeConfigurationCheck(),
+        new WorkloadHardeningCheck(),
+        new NetworkExposureCheck(),
+        new ConfigMapCredentialCheck(),
+        new DeprecatedApiCheck(),
     };
 
     /// <summary>Kinds the selected categories read: what an audit lists (and what its ClusterRole must allow).</summary>
@@ -82,6 +86,13 @@ public sealed class SecurityAuditor
         if (options.KubernetesVersion is { } version)
         {
             Authorization.DefaultRbacPolicy.For(version);
+        }
+
+        if (options.TargetVersion is { } target
+            && (!Authorization.DefaultRbacPolicy.TryParseMinor(target, out int minor) || minor > Audit.Checks.DeprecatedApiCheck.NewestKnownMinor))
+        {
+            throw K8sOperationException.InvalidArgument("TargetVersion", target,
+                $"give a Kubernetes version such as v1.{Audit.Checks.DeprecatedApiCheck.NewestKnownMinor} (the module knows the API removals up to v1.{Audit.Checks.DeprecatedApiCheck.NewestKnownMinor}).");
         }
     }
 

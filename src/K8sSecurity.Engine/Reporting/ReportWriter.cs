@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Encodings.Web;
@@ -418,93 +417,11 @@ public static class ReportWriter
 
     // ---- HTML -----------------------------------------------------------------------------------------------
 
-    public static string WriteHtml(IReadOnlyList<ReportFinding> findings, ReportContext context)
-    {
-        var failed = findings.Where(f => f.Status == FindingStatus.Failed).ToList();
-        int resources = ResourceCount(findings);
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-            .Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'\">\n")
-            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>").Append(H(context.Title)).Append("</title>\n<style>\n")
-            .Append(HtmlStyle).Append("</style>\n</head>\n<body>\n<header><h1>").Append(H(context.Title)).Append("</h1><p class=\"meta\">")
-            .Append(H(context.ToolName)).Append(' ').Append(H(context.ToolVersion)).Append(" · generated ")
-            .Append(H(context.GeneratedAt.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture))).Append("</p></header>\n<section class=\"cards\">\n");
-        Card(html, "Resources", resources, "neutral");
-        Card(html, "Non-compliant", failed.Select(Resource).Distinct().Count(), failed.Count == 0 ? "ok" : "bad");
-        foreach (var severity in SeveritiesDescending)
-        {
-            Card(html, severity.ToString(), failed.Count(f => f.Severity == severity), "sev-" + severity.ToString().ToLowerInvariant());
-        }
+    public static string WriteHtml(IReadOnlyList<ReportFinding> findings, ReportContext context) => HtmlReportWriter.Write(findings, context);
 
-        Card(html, "Passed", findings.Count(f => f.Status == FindingStatus.Passed), "ok");
-        Card(html, "Skipped", findings.Count(f => f.Status == FindingStatus.Skipped), "neutral");
-        html.Append("</section>\n<section class=\"filters\">\n<input id=\"q\" type=\"search\" placeholder=\"Filter by resource, check or message\" aria-label=\"Filter\">\n")
-            .Append("<select id=\"status\" aria-label=\"Status\"><option value=\"\">All statuses</option><option>Failed</option><option>Skipped</option><option>Passed</option></select>\n")
-            .Append("<select id=\"severity\" aria-label=\"Minimum severity\"><option value=\"0\">Any severity</option><option value=\"1\">Low+</option><option value=\"2\">Medium+</option><option value=\"3\">High+</option><option value=\"4\">Critical</option></select>\n")
-            .Append("<span id=\"count\"></span>\n</section>\n<table id=\"findings\">\n<thead><tr><th>Status</th><th>Severity</th><th>Resource</th><th>Check</th><th>Message</th><th>Location</th></tr></thead>\n<tbody>\n");
-        foreach (var f in Ordered(findings.Where(f => f.Status != FindingStatus.Passed)).Concat(Ordered(findings.Where(f => f.Status == FindingStatus.Passed))))
-        {
-            string message = f.Status == FindingStatus.Skipped ? f.SkipReason ?? "skipped" : f.Message;
-            html.Append("<tr class=\"").Append(f.Status.ToString().ToLowerInvariant()).Append("\" data-status=\"").Append(f.Status)
-                .Append("\" data-severity=\"").Append(((int)f.Severity).ToString(CultureInfo.InvariantCulture)).Append("\">")
-                .Append("<td>").Append(f.Status).Append("</td><td><span class=\"badge sev-").Append(f.Severity.ToString().ToLowerInvariant()).Append("\">").Append(f.Severity).Append("</span></td>")
-                .Append("<td><code>").Append(H(Resource(f))).Append("</code></td><td><strong>").Append(H(f.RuleId)).Append("</strong><br>").Append(H(f.Title)).Append("</td>")
-                .Append("<td>").Append(H(message));
-            if (f.Status == FindingStatus.Failed && f.Remediation is not null)
-            {
-                html.Append("<details><summary>Remediation</summary>").Append(H(f.Remediation)).Append("</details>");
-            }
+    /// <summary>Failed and skipped results first, then passed ones; each part by severity, resource and check.</summary>
+    internal static IEnumerable<ReportFinding> DisplayOrder(IReadOnlyList<ReportFinding> findings) =>
+        Ordered(findings.Where(f => f.Status != FindingStatus.Passed)).Concat(Ordered(findings.Where(f => f.Status == FindingStatus.Passed)));
 
-            html.Append("</td><td>").Append(H(LocationText(f, context))).Append("</td></tr>\n");
-        }
-
-        html.Append("</tbody>\n</table>\n<script>\n").Append(HtmlScript).Append("</script>\n</body>\n</html>\n");
-        return html.ToString();
-    }
-
-    private static void Card(StringBuilder html, string label, int value, string css) =>
-        html.Append("<div class=\"card ").Append(css).Append("\"><span class=\"value\">").Append(value.ToString(CultureInfo.InvariantCulture))
-            .Append("</span><span class=\"label\">").Append(H(label)).Append("</span></div>\n");
-
-    private static string H(string text) => WebUtility.HtmlEncode(text);
-
-    private const string HtmlStyle = """
-        body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;padding:1.5rem;color:#1f2937;background:#f9fafb}
-        header h1{margin:0 0 .25rem;font-size:1.5rem}.meta{margin:0;color:#6b7280}
-        .cards{display:flex;flex-wrap:wrap;gap:.75rem;margin:1.25rem 0}
-        .card{background:#fff;border:1px solid #e5e7eb;border-radius:.5rem;padding:.75rem 1rem;min-width:7rem;display:flex;flex-direction:column}
-        .card .value{font-size:1.6rem;font-weight:700}.card .label{color:#6b7280;font-size:.85rem}
-        .card.bad .value,.card.sev-critical .value{color:#b91c1c}.card.sev-high .value{color:#c2410c}.card.sev-medium .value{color:#a16207}.card.ok .value{color:#15803d}
-        .filters{display:flex;gap:.5rem;align-items:center;margin-bottom:.75rem}.filters input{flex:1;max-width:28rem;padding:.4rem .6rem}
-        .filters select,.filters input{border:1px solid #d1d5db;border-radius:.375rem;padding:.4rem}
-        table{border-collapse:collapse;width:100%;background:#fff;font-size:.9rem}
-        th,td{border-bottom:1px solid #e5e7eb;padding:.45rem .6rem;text-align:left;vertical-align:top}
-        th{background:#f3f4f6;position:sticky;top:0}
-        tr.passed td{color:#6b7280}tr.skipped td{font-style:italic}
-        .badge{border-radius:999px;padding:.1rem .5rem;font-size:.75rem;font-weight:600;color:#fff;background:#6b7280}
-        .badge.sev-critical{background:#b91c1c}.badge.sev-high{background:#ea580c}.badge.sev-medium{background:#ca8a04}.badge.sev-low{background:#2563eb}
-        code{font-size:.85rem}details{margin-top:.3rem;color:#374151}
-        """;
-
-    private const string HtmlScript = """
-        (function () {
-          var q = document.getElementById('q'), status = document.getElementById('status'), severity = document.getElementById('severity');
-          var rows = Array.prototype.slice.call(document.querySelectorAll('#findings tbody tr'));
-          var count = document.getElementById('count');
-          function apply() {
-            var text = q.value.toLowerCase(), st = status.value, min = parseInt(severity.value, 10), shown = 0;
-            rows.forEach(function (row) {
-              var visible = (!st || row.getAttribute('data-status') === st)
-                && parseInt(row.getAttribute('data-severity'), 10) >= min
-                && (!text || row.textContent.toLowerCase().indexOf(text) >= 0);
-              row.style.display = visible ? '' : 'none';
-              if (visible) { shown++; }
-            });
-            count.textContent = shown + ' of ' + rows.length + ' findings';
-          }
-          [q, status, severity].forEach(function (el) { el.addEventListener('input', apply); el.addEventListener('change', apply); });
-          status.value = rows.some(function (r) { return r.getAttribute('data-status') === 'Failed'; }) ? 'Failed' : '';
-          apply();
-        })();
-        """;
+    internal static string LocationOf(ReportFinding f, ReportContext context) => LocationText(f, context);
 }

@@ -15,4 +15,7 @@ public enum ScanProfile
 
     /// <summary>Pod Security Standards plus the module's best-practice checks.</summary>
     All,
+
+    /// <summary>Only the Polaris/kube-score hardening checks (<see cref="HardeningChecks"/>): the audit's Workloads category.</summary>
+    Hardening,
 }

@@ -70,7 +70,7 @@ public sealed class WorkloadScanner
         "Pod", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "ReplicationController", "PodTemplate",
     };
 
-    public static IReadOnlyList<CheckDefinition> AllDefinitions { get; } = PodSecurityStandards.Definitions.Concat(BestPracticeChecks.Definitions).ToArray();
+    public static IReadOnlyList<CheckDefinition> AllDefinitions { get; } = PodSecurityStandards.Definitions.Concat(BestPracticeChecks.Definitions).Concat(HardeningChecks.Definitions).ToArray();
 
     private readonly ScanOptions options;
     private readonly string versionText;
@@ -81,8 +81,12 @@ public sealed class WorkloadScanner
         options.Validate();
         this.options = options;
         versionText = options.Version.ToString();
-        checkCapacity = PodSecurityStandards.ChecksFor(options.Level, options.Version).Count
-            + (options.Profile == ScanProfile.All ? BestPracticeChecks.Definitions.Count : 0);
+        checkCapacity = options.Profile switch
+        {
+            ScanProfile.Hardening => HardeningChecks.Definitions.Count,
+            ScanProfile.All => PodSecurityStandards.ChecksFor(options.Level, options.Version).Count + BestPracticeChecks.Definitions.Count + HardeningChecks.Definitions.Count,
+            _ => PodSecurityStandards.ChecksFor(options.Level, options.Version).Count,
+        };
     }
 
     public ScanOptions Options => options;
@@ -209,10 +213,19 @@ public sealed class WorkloadScanner
             ? (check, violation) => outcomes[count++] = new CheckOutcome(check, violation, null)
             : new Action<CheckDefinition, CheckViolation?>((check, violation) => outcomes[count++] = new CheckOutcome(check, violation, SkipReason(check, ignore)));
 
-        PodSecurityStandards.Evaluate(pod, options.Level, options.Version, record);
+        if (options.Profile != ScanProfile.Hardening)
+        {
+            PodSecurityStandards.Evaluate(pod, options.Level, options.Version, record);
+        }
+
         if (options.Profile == ScanProfile.All)
         {
             BestPracticeChecks.Evaluate(pod, kind, itemNamespace, options.AllowedRegistries, record);
+        }
+
+        if (options.Profile is ScanProfile.All or ScanProfile.Hardening)
+        {
+            HardeningChecks.Evaluate(pod, record);
         }
 
         return new WorkloadScanResult(count == outcomes.Length ? outcomes : outcomes[..count])

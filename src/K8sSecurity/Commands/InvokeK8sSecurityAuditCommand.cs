@@ -81,6 +81,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
     [ArgumentCompleter(typeof(DefaultPolicyVersionCompleter))]
     public string? KubernetesVersion { get; set; }
 
+    /// <summary>The Kubernetes version the DeprecatedApis category checks apiVersions against ("v1.35"): the upgrade target.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? TargetVersion { get; set; }
+
     /// <summary>Judge the RBAC objects read alone: no default objects are added to dumps, none is treated as default.</summary>
     [Parameter]
     public SwitchParameter ExcludeDefaultPolicy { get; set; }
@@ -280,6 +285,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
                 ? ExcludeNamespace.Where(ns => !AuditOptions.SystemNamespaces.Contains(ns, StringComparer.Ordinal)).ToArray()
                 : ExcludeNamespace,
             KubernetesVersion = KubernetesVersion,
+            TargetVersion = TargetVersion,
             ExcludeDefaultPolicy = ExcludeDefaultPolicy,
         };
     }

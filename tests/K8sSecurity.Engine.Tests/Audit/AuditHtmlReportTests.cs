@@ -114,8 +114,38 @@ public sealed class AuditHtmlReportTests : IClassFixture<FlawedClusterServer>
         string html = AuditHtmlRenderer.Render(new AuditReport { Findings = new[] { finding } });
         Assert.DoesNotContain("<script>alert(1)", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<img src=x", html, StringComparison.Ordinal);
-        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", html, StringComparison.Ordinal);
+        Assert.Contains("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e", html, StringComparison.Ordinal); // in the embedded data
         Assert.Contains("default-src 'none'", html, StringComparison.Ordinal);
+    }
+
+    [ChromiumFact]
+    public async Task UntrustedTextIsDrawnAsText()
+    {
+        var finding = new AuditFinding
+        {
+            Id = "X-TEST",
+            Category = AuditCategory.Rbac,
+            Severity = K8sSecurity.Engine.Reporting.FindingSeverity.High,
+            Title = "t",
+            Resource = "RoleBinding/</script><img src=x onerror=alert(1)>",
+            ResourceKind = "RoleBinding",
+            ResourceName = "</script><img src=x onerror=alert(1)>",
+            Namespace = "ns\"><b>bold</b>",
+            Message = "RoleBinding 'x': m & <b>bold</b> <!-- \u2028",
+            Remediation = "<i>r</i>",
+            Evidence = new Dictionary<string, string> { ["subject"] = "<svg onload=alert(3)>" },
+            Source = "dump.json:<1>",
+        };
+        string file = Path.Combine(NewDirectory(), "hostile.html");
+        await File.WriteAllTextAsync(file, AuditHtmlRenderer.Render(new AuditReport { Findings = new[] { finding } }));
+        await using var browser = await HeadlessChromium.OpenAsync(file);
+        Assert.Empty(browser.Errors);
+        var cells = (await browser.EvaluateAsync("Array.prototype.map.call(document.querySelectorAll('#findings tbody td'), function (c) { return c.textContent; })"))!
+            .AsArray().Select(c => c!.GetValue<string>()).ToList();
+        Assert.Equal(
+            new[] { "High", "Rbac", "X-TEST", string.Empty, finding.Namespace, finding.Resource + finding.Source, finding.Message + "subject: <svg onload=alert(3)>", finding.Remediation },
+            cells);
+        Assert.Equal(0, (await browser.EvaluateAsync("document.querySelectorAll('#findings img, #findings b, #findings i, #findings svg').length"))!.GetValue<int>());
     }
 
     private async Task<AuditReport> AuditAsync()

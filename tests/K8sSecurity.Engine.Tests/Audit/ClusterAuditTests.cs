@@ -144,9 +144,10 @@ public sealed class ClusterAuditTests : IClassFixture<FlawedClusterServer>
         foreach (var (apiVersion, kind) in new[]
                  {
                      ("v1", "Namespace"), ("v1", "Pod"), ("v1", "ServiceAccount"), ("v1", "Secret"), ("v1", "ResourceQuota"), ("v1", "LimitRange"),
-                     ("apps/v1", "Deployment"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
+                     ("apps/v1", "Deployment"), ("apps/v1", "ReplicaSet"), ("apps/v1", "StatefulSet"), ("apps/v1", "DaemonSet"), ("batch/v1", "Job"), ("batch/v1", "CronJob"),
                      ("networking.k8s.io/v1", "NetworkPolicy"), ("rbac.authorization.k8s.io/v1", "Role"), ("rbac.authorization.k8s.io/v1", "ClusterRole"),
                      ("rbac.authorization.k8s.io/v1", "RoleBinding"), ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+                     ("v1", "Service"), ("networking.k8s.io/v1", "Ingress"), ("v1", "ConfigMap"),
                  })
         {
             foreach (var item in fixture.Server.Store.List(apiVersion, kind))

@@ -141,7 +141,7 @@ public sealed class FlawedClusterFixture
                 {
                     ["apiVersion"] = "v1",
                     ["kind"] = "Pod",
-                    ["metadata"] = new JsonObject { ["name"] = "net-probe", ["namespace"] = ns },
+                    ["metadata"] = new JsonObject { ["name"] = "net-probe", ["namespace"] = ns, ["labels"] = new JsonObject { ["tier"] = "web" } },
                     ["spec"] = hostNetwork,
                 });
                 PodCount++;
@@ -162,6 +162,7 @@ public sealed class FlawedClusterFixture
                     },
                 });
                 planted.Add(new("PSS-BASELINE-CAPABILITIES", ns, "CronJob/nightly-backup"));
+                planted.Add(new("BP-CAPABILITIES-DANGEROUS", ns, "CronJob/nightly-backup"));
                 break;
             default:
                 var hostPort = Pod("db", RestrictedContainer("db"));
@@ -170,6 +171,8 @@ public sealed class FlawedClusterFixture
                 planted.Add(new("PSS-BASELINE-HOSTPORTS", ns, "StatefulSet/postgres"));
                 break;
         }
+
+        Exposure(store, ns, i, missing == "deny");
 
         // Service-account hygiene.
         switch (i % 3)
@@ -248,6 +251,142 @@ public sealed class FlawedClusterFixture
         }
     }
 
+    /// <summary>One issue of the Workloads, Network, Credentials and DeprecatedApis categories per namespace, rotating.</summary>
+    private void Exposure(ApiStore store, string ns, int i, bool noDefaultDeny)
+    {
+        switch (i % 5)
+        {
+            case 0:
+                Add(store, new JsonObject
+                {
+                    ["apiVersion"] = "v1",
+                    ["kind"] = "Service",
+                    ["metadata"] = new JsonObject { ["name"] = "web-nodeport", ["namespace"] = ns },
+                    ["spec"] = new JsonObject
+                    {
+                        ["type"] = "NodePort",
+                        ["selector"] = new JsonObject { ["app"] = "svc-00" },
+                        ["ports"] = new JsonArray(new JsonObject { ["port"] = 80, ["targetPort"] = 8080, ["nodePort"] = 30080 + i }),
+                    },
+                });
+                planted.Add(new("SVC-NODEPORT", ns, "Service/web-nodeport"));
+                break;
+            case 1:
+                Add(store, new JsonObject
+                {
+                    ["apiVersion"] = "networking.k8s.io/v1",
+                    ["kind"] = "Ingress",
+                    ["metadata"] = new JsonObject { ["name"] = "web", ["namespace"] = ns },
+                    ["spec"] = new JsonObject
+                    {
+                        ["rules"] = new JsonArray(new JsonObject
+                        {
+                            ["host"] = $"{ns}.example.com",
+                            ["http"] = new JsonObject
+                            {
+                                ["paths"] = new JsonArray(new JsonObject
+                                {
+                                    ["path"] = "/",
+                                    ["pathType"] = "Prefix",
+                                    ["backend"] = new JsonObject { ["service"] = new JsonObject { ["name"] = "svc-00", ["port"] = new JsonObject { ["number"] = 80 } } },
+                                }),
+                            },
+                        }),
+                    },
+                });
+                planted.Add(new("ING-NO-TLS", ns, "Ingress/web"));
+                break;
+            case 2:
+                Add(store, new JsonObject
+                {
+                    ["apiVersion"] = "v1",
+                    ["kind"] = "ConfigMap",
+                    ["metadata"] = new JsonObject { ["name"] = "app-config", ["namespace"] = ns },
+                    ["data"] = new JsonObject
+                    {
+                        ["application.properties"] = "server.port=8080\nspring.datasource.url=jdbc:postgresql://db:5432/app\nspring.datasource.password=CANARY-configmap-password\n",
+                    },
+                });
+                planted.Add(new("CM-CREDENTIAL", ns, "ConfigMap/app-config"));
+                break;
+            case 3:
+                var api = Pod("api", RestrictedContainer("api"));
+                ((JsonObject)((JsonArray)api["containers"]!)[0]!)["env"] = new JsonArray(
+                    new JsonObject { ["name"] = "LOG_LEVEL", ["value"] = "info" },
+                    new JsonObject { ["name"] = "DB_PASSWORD", ["value"] = "CANARY-env-password" });
+                Add(store, Deployment(ns, "api", api, 1));
+                planted.Add(new("BP-ENV-CREDENTIAL", ns, "Deployment/api"));
+                break;
+            default:
+                Add(store, new JsonObject
+                {
+                    ["apiVersion"] = "networking.k8s.io/v1",
+                    ["kind"] = "NetworkPolicy",
+                    ["metadata"] = new JsonObject { ["name"] = "allow-metrics", ["namespace"] = ns },
+                    ["spec"] = new JsonObject
+                    {
+                        ["podSelector"] = new JsonObject { ["matchLabels"] = new JsonObject { ["app"] = "metrics-exporter" } },
+                        ["ingress"] = new JsonArray(new JsonObject { ["ports"] = new JsonArray(new JsonObject { ["port"] = 9090 }) }),
+                    },
+                });
+                planted.Add(new("NETPOL-NO-TARGET", ns, "NetworkPolicy/allow-metrics"));
+                break;
+        }
+
+        // Applied with an apiVersion Kubernetes removed in v1.16: kubectl kept it in the last-applied annotation.
+        if (i % 6 == 2)
+        {
+            var legacy = Deployment(ns, "legacy-web", Pod("web", RestrictedContainer("web")), 1);
+            var applied = (JsonObject)legacy.DeepClone();
+            applied["apiVersion"] = "extensions/v1beta1";
+            legacy["metadata"]!["annotations"] = new JsonObject { ["kubectl.kubernetes.io/last-applied-configuration"] = applied.ToJsonString() };
+            Add(store, legacy);
+            planted.Add(new("API-REMOVED", ns, "Deployment/legacy-web"));
+        }
+
+        // Without a default-deny policy, a workload the allow policy does not select is guarded by nothing.
+        if (noDefaultDeny)
+        {
+            var worker = Deployment(ns, "batch-worker", Pod("worker", RestrictedContainer("worker")), 1);
+            ((JsonObject)worker["spec"]!["template"]!["metadata"]!["labels"]!).Remove("tier");
+            Add(store, worker);
+            // Its ReplicaSet and running pod, which a live -Unisolated check finds.
+            var workerSet = Workload(ns, "ReplicaSet", "apps/v1", "batch-worker-5c8d7f9b4", Pod("worker", RestrictedContainer("worker")));
+            ((JsonObject)workerSet["spec"]!["template"]!["metadata"]!["labels"]!).Remove("tier");
+            workerSet["metadata"]!["ownerReferences"] = new JsonArray(new JsonObject
+            {
+                ["apiVersion"] = "apps/v1",
+                ["kind"] = "Deployment",
+                ["name"] = "batch-worker",
+                ["uid"] = Guid.NewGuid().ToString(),
+                ["controller"] = true,
+            });
+            Add(store, workerSet);
+            Add(store, new JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Pod",
+                ["metadata"] = new JsonObject
+                {
+                    ["name"] = "batch-worker-5c8d7f9b4-00000",
+                    ["namespace"] = ns,
+                    ["labels"] = new JsonObject { ["app"] = "batch-worker" },
+                    ["ownerReferences"] = new JsonArray(new JsonObject
+                    {
+                        ["apiVersion"] = "apps/v1",
+                        ["kind"] = "ReplicaSet",
+                        ["name"] = "batch-worker-5c8d7f9b4",
+                        ["uid"] = Guid.NewGuid().ToString(),
+                        ["controller"] = true,
+                    }),
+                },
+                ["spec"] = Pod("worker", RestrictedContainer("worker")),
+            });
+            PodCount++;
+            planted.Add(new("NETPOL-POD-UNSELECTED", ns, "Deployment/batch-worker"));
+        }
+    }
+
     private void CommonWorkloads(ApiStore store, string ns, FlawedClusterOptions options)
     {
         Add(store, new JsonObject
@@ -285,7 +424,7 @@ public sealed class FlawedClusterFixture
                     {
                         ["name"] = $"{name}-7d9f8b6c5-{r:00000}",
                         ["namespace"] = ns,
-                        ["labels"] = new JsonObject { ["app"] = name },
+                        ["labels"] = new JsonObject { ["app"] = name, ["tier"] = "web" },
                         ["ownerReferences"] = new JsonArray(new JsonObject
                         {
                             ["apiVersion"] = "apps/v1",
@@ -415,6 +554,7 @@ public sealed class FlawedClusterFixture
         {
             ["runAsNonRoot"] = true,
             ["runAsUser"] = 10001,
+            ["runAsGroup"] = 10001,
             ["seccompProfile"] = new JsonObject { ["type"] = "RuntimeDefault" },
         },
         ["containers"] = new JsonArray(containers.Select(c => (JsonNode)c).ToArray()),
@@ -422,7 +562,7 @@ public sealed class FlawedClusterFixture
 
     private static JsonObject Template(string app, JsonObject spec) => new()
     {
-        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = app } },
+        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app"] = app, ["tier"] = "web" } },
         ["spec"] = spec,
     };
 

@@ -24,7 +24,7 @@ public sealed class InvokeK8sSecurityAuditTests : IClassFixture<AuditServer>, ID
         Assert.Equal(expected, findings.Select(f => (S(f, "Id")!, S(f, "Namespace"), S(f, "Resource")!)).ToHashSet());
         Assert.Equal(findings.Count, (int)summary.Properties["TotalFindings"].Value);
         Assert.Equal("test", S(summary, "Cluster"));
-        Assert.Equal(7, Categories(summary).Count);
+        Assert.Equal(11, Categories(summary).Count);
         Assert.InRange((int)summary.Properties["Score"].Value, 0, 100);
     }
 

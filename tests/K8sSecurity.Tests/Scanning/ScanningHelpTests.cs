@@ -46,7 +46,7 @@ public sealed class ScanningHelpTests : IDisposable
             $scanner = $result.GetType().Assembly.GetType('K8sSecurity.Engine.Scanning.WorkloadScanner')
             $scanner::AllDefinitions | ForEach-Object { "$($_.Id)|$($_.Severity)" }
             """).AssertNoErrors().Output;
-        Assert.Equal(30, checks.Count);
+        Assert.Equal(35, checks.Count);
         foreach (string check in checks.Select(c => c.ToString()))
         {
             string[] parts = check.Split('|');

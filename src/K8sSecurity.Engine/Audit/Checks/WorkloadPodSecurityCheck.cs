@@ -17,24 +17,16 @@ public sealed class WorkloadPodSecurityCheck : IAuditCheck
 
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
-        var scanner = new WorkloadScanner(new ScanOptions
+        var options = new ScanOptions
         {
             Level = context.Options.PodSecurityLevel == PodSecurityAuditLevel.Restricted ? PodSecurityLevel.Restricted : PodSecurityLevel.Baseline,
             Profile = ScanProfile.PodSecurityStandards,
-        });
-        var batch = RequiredKinds
-            .SelectMany(kind => context.Inventory.Of(kind))
-            .Where(o => !context.Options.IsExcluded(o.Namespace))
-            .ToList();
-        var byKey = batch.GroupBy(o => (o.Kind, o.Namespace, o.Name)).ToDictionary(g => g.Key, g => g.First());
-
+        };
         var findings = new List<AuditFinding>();
         int evaluated = 0;
-        foreach (var result in scanner.ScanBatch(batch))
+        foreach (var (workload, result) in context.ScanWorkloads(RequiredKinds, options, cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
             evaluated++;
-            var workload = byKey[(result.Kind, result.Namespace, result.Name)];
             foreach (var violation in result.Violations)
             {
                 var evidence = new Dictionary<string, string>
