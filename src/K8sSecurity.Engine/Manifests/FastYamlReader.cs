@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json.Nodes;
 
 namespace K8sSecurity.Engine.Manifests;
@@ -31,9 +32,18 @@ internal sealed class FastYamlReader
     private int documentEndLine; // exclusive end of the current document's lines
     private int depth;
     private List<DuplicateKey>? duplicates;
+    private readonly List<PendingMapping> pendingMappings = new();
 
-    // Manifests repeat the same keys (name, image, securityContext…) thousands of times: reuse their strings.
+    // The characters of a plain key as Kubernetes writes them (the first one may not be '-').
+    private static readonly SearchValues<char> PlainKeyCharacters =
+        SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./$-");
+
+    // Manifests repeat the same keys (name, image, securityContext…) thousands of times: reuse their strings, and
+    // for the plain keys go-yaml could read as something else (name, tier, type… start like null, true or false),
+    // the JSON key they resolve to.
     private readonly string?[] keyCache = new string?[512];
+    private readonly string?[] resolvedKeyFor = new string?[512];
+    private readonly string?[] resolvedKey = new string?[512];
 
     public FastYamlReader(ManifestText source)
     {
@@ -200,18 +210,18 @@ internal sealed class FastYamlReader
 
     private JsonObject ParseMapping(int indent)
     {
-        var obj = new JsonObject();
+        var mapping = PendingMapping.At(pendingMappings, depth);
         while (true)
         {
             int keyLine = line;
             string key = TryParseKey(out int afterColon) ?? throw new BailOutException();
             pos = afterColon;
             readingRootItems = depth == 1 && key == "items";
-            Set(obj, key, ParseValue(indent, allowSameIndentSequence: true), keyLine);
+            Set(mapping, key, ParseValue(indent, allowSameIndentSequence: true), keyLine);
             readingRootItems = false;
             if (AtEnd || Column < indent)
             {
-                return obj;
+                return mapping.ToObject();
             }
 
             if (Column > indent || IsSequenceEntry(pos))
@@ -235,7 +245,7 @@ internal sealed class FastYamlReader
             {
                 item = ParseBlock(Column); // "- - x"
             }
-            else if (pos < LineEnd && TryParseKey(out _) is not null)
+            else if (pos < LineEnd && IsKeyAt())
             {
                 item = ParseBlock(Column); // "- key: value" starts a mapping at the key's column
             }
@@ -290,7 +300,7 @@ internal sealed class FastYamlReader
 
         if (Column > parentIndent || (allowSameIndentSequence && Column == parentIndent && IsSequenceEntry(pos)))
         {
-            if (!IsSequenceEntry(pos) && TryParseKey(out _) is null)
+            if (!IsSequenceEntry(pos) && !IsKeyAt())
             {
                 throw new BailOutException(); // a scalar on its own line
             }
@@ -319,46 +329,87 @@ internal sealed class FastYamlReader
 
             key = value;
             p = close + 1;
+            if (!IsKeyEnd(p, key.Length))
+            {
+                return null;
+            }
         }
         else
         {
-            if (!(char.IsAsciiLetterOrDigit(first) || first is '_' or '.' or '/' or '$'))
+            p = PlainKeyEnd(p, end);
+            if (p < 0 || !IsKeyEnd(p, p - pos))
             {
                 return null;
             }
 
-            while (p < end && (char.IsAsciiLetterOrDigit(text[p]) || text[p] is '_' or '.' or '/' or '$' or '-'))
+            int slot = KeySlot(pos, p - pos);
+            key = CachedKey(slot, pos, p - pos);
+            if (YamlScalars.MayResolve(key))
             {
-                p++;
+                key = ResolvedKey(slot, key);
             }
-
-            key = CachedKey(pos, p - pos);
-        }
-
-        if (p >= end || text[p] != ':' || (p + 1 < end && text[p + 1] != ' ') || key.Length > MaxKeyLength)
-        {
-            return null;
-        }
-
-        if (first is not ('"' or '\'') && YamlScalars.MayResolve(key))
-        {
-            // A plain key is typed like any scalar, then made a JSON key: "y" → "true", "0x10" → "16"; a null or
-            // uint64 key is an error the full path reports.
-            if (!YamlScalars.TryKeyToString(YamlScalars.ResolvePlain(key), out string converted, out _))
-            {
-                throw new BailOutException();
-            }
-
-            key = converted;
         }
 
         afterColon = p + 1;
         return key;
     }
 
-    private string CachedKey(int start, int length)
+    // Whether a key (as TryParseKey reads it, without making its string) starts at pos.
+    private bool IsKeyAt()
     {
-        int slot = ((length * 31) ^ (text[start] * 7) ^ text[start + length - 1]) & (keyCache.Length - 1);
+        char first = text[pos];
+        if (first is '"' or '\'')
+        {
+            int close = FindClosingQuote(pos, out string? value);
+            return close >= 0 && value is not null && IsKeyEnd(close + 1, value.Length);
+        }
+
+        int p = PlainKeyEnd(pos, LineEnd);
+        return p >= 0 && IsKeyEnd(p, p - pos);
+    }
+
+    // The end of the plain key starting at p, or -1 when no plain key starts there.
+    private int PlainKeyEnd(int p, int end)
+    {
+        char first = text[p];
+        if (!(char.IsAsciiLetterOrDigit(first) || first is '_' or '.' or '/' or '$'))
+        {
+            return -1;
+        }
+
+        int length = text.AsSpan(p + 1, end - p - 1).IndexOfAnyExcept(PlainKeyCharacters);
+        return length < 0 ? end : p + 1 + length;
+    }
+
+    // A key ends with ':' followed by a space or the line's end, and is not too long.
+    private bool IsKeyEnd(int p, int keyLength)
+    {
+        int end = LineEnd;
+        return p < end && text[p] == ':' && (p + 1 == end || text[p + 1] == ' ') && keyLength <= MaxKeyLength;
+    }
+
+    // A plain key is typed like any scalar, then made a JSON key: "y" → "true", "0x10" → "16"; a null or uint64 key
+    // is an error the full path reports.
+    private string ResolvedKey(int slot, string key)
+    {
+        if (ReferenceEquals(resolvedKeyFor[slot], key))
+        {
+            return resolvedKey[slot]!;
+        }
+
+        if (!YamlScalars.TryKeyToString(YamlScalars.ResolvePlain(key), out string converted, out _))
+        {
+            throw new BailOutException();
+        }
+
+        resolvedKeyFor[slot] = key;
+        return resolvedKey[slot] = converted;
+    }
+
+    private int KeySlot(int start, int length) => ((length * 31) ^ (text[start] * 7) ^ text[start + length - 1]) & (keyCache.Length - 1);
+
+    private string CachedKey(int slot, int start, int length)
+    {
         string? cached = keyCache[slot];
         if (cached is not null && text.AsSpan(start, length).SequenceEqual(cached))
         {
@@ -531,7 +582,7 @@ internal sealed class FastYamlReader
         }
         else
         {
-            var obj = new JsonObject();
+            var mapping = PendingMapping.At(pendingMappings, depth);
             do
             {
                 SkipSpaces();
@@ -548,10 +599,10 @@ internal sealed class FastYamlReader
 
                 pos = afterColon;
                 SkipSpaces();
-                Set(obj, key, ParseFlowValue(), line);
+                Set(mapping, key, ParseFlowValue(), line);
             }
             while (NextFlowEntry(close));
-            result = obj;
+            result = mapping.ToObject();
         }
 
         depth--;
@@ -697,19 +748,22 @@ internal sealed class FastYamlReader
     // A plain scalar typed as kubectl types it; NaN and ±Inf (which kubectl refuses) go to the full path for the error.
     private static JsonNode? PlainScalar(string value)
     {
+        if (!YamlScalars.MayResolve(value))
+        {
+            return JsonValue.Create(value); // most values (names, images…): their first character says string
+        }
+
         var resolved = YamlScalars.ResolvePlain(value);
         return YamlScalars.TryToJson(resolved, out var node, out _) ? node : throw new BailOutException();
     }
 
     // Last value wins, as in kubectl; the repeated key is reported.
-    private void Set(JsonObject obj, string key, JsonNode? value, int keyLine)
+    private void Set(PendingMapping mapping, string key, JsonNode? value, int keyLine)
     {
-        if (obj.ContainsKey(key))
+        if (!mapping.Set(key, value))
         {
             duplicates!.Add(new DuplicateKey(key, keyLine + 1));
         }
-
-        obj[key] = value;
     }
 
     private void SkipSpaces()
@@ -718,6 +772,105 @@ internal sealed class FastYamlReader
         while (pos < end && text[pos] == ' ')
         {
             pos++;
+        }
+    }
+
+    /// <summary>
+    /// The entries of a mapping being read, kept aside until it ends so its JsonObject is made once at its final size
+    /// (growing one key by key, and checking each key on it, was a tenth of the parse). One per nesting depth, reused.
+    /// Duplicate keys keep the first key's place with the last value, as JsonObject's indexer (and kubectl) does.
+    /// </summary>
+    private sealed class PendingMapping
+    {
+        // Up to this many keys a linear search beats hashing; beyond it an index keeps big mappings linear in time.
+        private const int LinearSearchLimit = 16;
+
+        // JsonObject's first allocation holds this many keys; bigger ones are built at their size.
+        private const int SmallObject = 3;
+
+        private readonly List<KeyValuePair<string, JsonNode?>> entries = new();
+        private Dictionary<string, int>? index;
+
+        public static PendingMapping At(List<PendingMapping> pool, int depth)
+        {
+            while (pool.Count <= depth)
+            {
+                pool.Add(new PendingMapping());
+            }
+
+            var mapping = pool[depth];
+            mapping.entries.Clear(); // a bail-out may have left entries behind
+            mapping.index?.Clear();
+            return mapping;
+        }
+
+        /// <summary>Adds the entry; false (the value replacing the earlier one) when the key was already there.</summary>
+        public bool Set(string key, JsonNode? value)
+        {
+            int at = IndexOf(key);
+            if (at >= 0)
+            {
+                entries[at] = new KeyValuePair<string, JsonNode?>(entries[at].Key, value);
+                return false;
+            }
+
+            entries.Add(new KeyValuePair<string, JsonNode?>(key, value));
+            if (entries.Count > LinearSearchLimit)
+            {
+                if (index is null || index.Count == 0)
+                {
+                    index ??= new Dictionary<string, int>(StringComparer.Ordinal);
+                    for (int i = 0; i < entries.Count; i++)
+                    {
+                        index[entries[i].Key] = i;
+                    }
+                }
+                else
+                {
+                    index[key] = entries.Count - 1;
+                }
+            }
+
+            return true;
+        }
+
+        public JsonObject ToObject()
+        {
+            JsonObject obj;
+            if (entries.Count <= SmallObject)
+            {
+                obj = new JsonObject();
+                foreach (var (key, value) in entries)
+                {
+                    obj.Add(key, value);
+                }
+            }
+            else
+            {
+                obj = new JsonObject(entries); // sized once
+            }
+
+            entries.Clear();
+            index?.Clear();
+            return obj;
+        }
+
+        private int IndexOf(string key)
+        {
+            if (entries.Count > LinearSearchLimit)
+            {
+                return index!.TryGetValue(key, out int at) ? at : -1;
+            }
+
+            for (int i = 0; i < entries.Count; i++)
+            {
+                if (string.Equals(entries[i].Key, key, StringComparison.Ordinal))
+                {
+                    return i;
+                }
+            }
+
+            return -1;
         }
     }
 

@@ -25,6 +25,7 @@ internal static class JsonManifestReader
         {
             int length = Encoding.UTF8.GetBytes(text, utf8);
             var lines = new LineCounter(utf8, length);
+            var names = new PropertyNames();
             int offset = 0;
             while (true)
             {
@@ -37,7 +38,7 @@ internal static class JsonManifestReader
                 TopLevelValue value;
                 try
                 {
-                    value = ReadValue(utf8, offset, length);
+                    value = ReadValue(utf8, offset, length, names);
                 }
                 catch (JsonException ex)
                 {
@@ -82,7 +83,7 @@ internal static class JsonManifestReader
                         new ListItems(
                             items.Count,
                             i => items[i].Shape,
-                            i => items[i].Shape.Equals(ItemShape.Null) ? null : BuildItem(utf8, items[i], lines, session, out itemDuplicates),
+                            i => items[i].Shape.Equals(ItemShape.Null) ? null : BuildItem(utf8, items[i], lines, session, names, out itemDuplicates),
                             i => itemLines[i]),
                         session);
                 }
@@ -122,7 +123,7 @@ internal static class JsonManifestReader
                 return null;
             }
 
-            var builder = new Builder(0);
+            var builder = new Builder(0, new PropertyNames());
             var node = builder.Value(ref reader);
             reader.Read(); // throws when anything but whitespace follows the value
             return node;
@@ -138,11 +139,11 @@ internal static class JsonManifestReader
     /// (recorded as ranges and checked: every item must be an object or null and not a list itself); anything else is
     /// kept whole for <see cref="ManifestDocuments"/> to refuse. Throws <see cref="JsonException"/> on syntax errors.
     /// </summary>
-    private static TopLevelValue ReadValue(byte[] utf8, int offset, int length)
+    private static TopLevelValue ReadValue(byte[] utf8, int offset, int length, PropertyNames names)
     {
         var reader = new Utf8JsonReader(utf8.AsSpan(offset, length - offset), StrictOptions);
         reader.Read();
-        var builder = new Builder(offset);
+        var builder = new Builder(offset, names);
         var value = new TopLevelValue();
         if (reader.TokenType != JsonTokenType.StartObject)
         {
@@ -158,7 +159,7 @@ internal static class JsonManifestReader
         string? itemsProblem = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string name = builder.String(ref reader);
+            string name = builder.Name(ref reader);
             int nameOffset = offset + (int)reader.TokenStartIndex;
             reader.Read();
             if (name == "items")
@@ -259,11 +260,11 @@ internal static class JsonManifestReader
     }
 
     // Builds one list item from its own bytes; its duplicate keys are reported as it is built.
-    private static JsonObject? BuildItem(byte[] utf8, ItemRange item, LineCounter lines, ReadSession session, out string[]? duplicateKeys)
+    private static JsonObject? BuildItem(byte[] utf8, ItemRange item, LineCounter lines, ReadSession session, PropertyNames names, out string[]? duplicateKeys)
     {
         var reader = new Utf8JsonReader(utf8.AsSpan(item.Start, item.Length), StrictOptions);
         reader.Read();
-        var builder = new Builder(item.Start);
+        var builder = new Builder(item.Start, names);
         var node = builder.Value(ref reader) as JsonObject;
         duplicateKeys = null;
         if (builder.Duplicates is { } duplicates)
@@ -290,8 +291,13 @@ internal static class JsonManifestReader
     private sealed class Builder
     {
         private readonly int offset;
+        private readonly PropertyNames names;
 
-        public Builder(int offset) => this.offset = offset;
+        public Builder(int offset, PropertyNames names)
+        {
+            this.offset = offset;
+            this.names = names;
+        }
 
         public List<(string Key, int Offset)>? Duplicates { get; private set; }
 
@@ -305,7 +311,7 @@ internal static class JsonManifestReader
                     var obj = new JsonObject();
                     while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
                     {
-                        string name = String(ref reader);
+                        string name = Name(ref reader);
                         int nameOffset = offset + (int)reader.TokenStartIndex;
                         reader.Read();
                         Set(obj, name, Value(ref reader), nameOffset);
@@ -363,6 +369,18 @@ internal static class JsonManifestReader
             return null;
         }
 
+        /// <summary>A property name: the same string for the same unescaped bytes (manifests repeat a few hundred names).</summary>
+        public string Name(ref Utf8JsonReader reader)
+        {
+            if (reader.ValueIsEscaped || reader.HasValueSequence)
+            {
+                return String(ref reader);
+            }
+
+            var bytes = reader.ValueSpan;
+            return names.Find(bytes) ?? names.Add(bytes, String(ref reader));
+        }
+
         // Go decodes a lone surrogate escape (\ud800) as U+FFFD where .NET refuses it.
         public string String(ref Utf8JsonReader reader)
         {
@@ -417,6 +435,36 @@ internal static class JsonManifestReader
 
             return text.ToString();
         }
+    }
+
+    /// <summary>Property names already decoded in this text, by their UTF-8 bytes (one slot per hash, last one wins).</summary>
+    private sealed class PropertyNames
+    {
+        private const int MaxLength = 64;
+        private readonly (byte[] Utf8, string Text)[] slots = new (byte[], string)[512];
+
+        public string? Find(ReadOnlySpan<byte> utf8)
+        {
+            if (utf8.IsEmpty || utf8.Length > MaxLength)
+            {
+                return null;
+            }
+
+            var (cached, text) = slots[Slot(utf8)];
+            return cached is not null && utf8.SequenceEqual(cached) ? text : null;
+        }
+
+        public string Add(ReadOnlySpan<byte> utf8, string text)
+        {
+            if (!utf8.IsEmpty && utf8.Length <= MaxLength)
+            {
+                slots[Slot(utf8)] = (utf8.ToArray(), text);
+            }
+
+            return text;
+        }
+
+        private int Slot(ReadOnlySpan<byte> utf8) => ((utf8.Length * 31) ^ (utf8[0] * 7) ^ utf8[^1]) & (slots.Length - 1);
     }
 
     /// <summary>One top-level value of the stream.</summary>

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Errors;
@@ -211,35 +212,58 @@ public static class ManifestReader
             throw new ManifestDecodeException(0, $"the file is {stream.Length:N0} bytes, larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
         }
 
-        var buffer = new byte[stream.CanSeek ? Math.Min(stream.Length + 1, maxBytes + 1) : Math.Min(65536, maxBytes + 1)];
-        int total = 0;
-        while (true)
+        // A pooled buffer: manifest files are often larger than 85 KB, and a fresh array per file would be a zeroed
+        // large-object allocation each time.
+        int limit = (int)Math.Min(maxBytes + 1, Array.MaxLength);
+        var buffer = ArrayPool<byte>.Shared.Rent(stream.CanSeek ? (int)Math.Min(stream.Length + 1, limit) : Math.Min(65536, limit));
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (total == buffer.Length)
+            int total = 0;
+            while (true)
             {
-                if (buffer.Length > maxBytes)
+                cancellationToken.ThrowIfCancellationRequested();
+                if (total == buffer.Length)
                 {
-                    throw new ManifestDecodeException(0, $"the file is larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
+                    if (buffer.Length > maxBytes)
+                    {
+                        throw new ManifestDecodeException(0, $"the file is larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent((int)Math.Min((long)buffer.Length * 2, limit));
+                    buffer.AsSpan(0, total).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
                 }
 
-                Array.Resize(ref buffer, (int)Math.Min((long)buffer.Length * 2, maxBytes + 1));
+                int read = stream.Read(buffer, total, (int)Math.Min(buffer.Length - total, limit - total));
+                if (read == 0)
+                {
+                    break;
+                }
+
+                total += read;
+                if (total == limit && limit > maxBytes)
+                {
+                    break; // one byte past the limit is enough to refuse the file
+                }
             }
 
-            int read = stream.Read(buffer, total, buffer.Length - total);
-            if (read == 0)
+            if (total > maxBytes)
             {
-                break;
+                throw new ManifestDecodeException(0, $"the file is larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
             }
 
-            total += read;
+            return Decode(buffer, total);
         }
-
-        if (total > maxBytes)
+        finally
         {
-            throw new ManifestDecodeException(0, $"the file is larger than the {maxBytes:N0}-byte limit (-MaxFileSize)");
+            ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
 
+    // A BOM picks the encoding, otherwise UTF-8, where the line of the first invalid byte is remembered.
+    private static (string Text, int InvalidUtf8Line) Decode(byte[] buffer, int total)
+    {
         var bytes = buffer.AsSpan(0, total);
         if (bytes.StartsWith(new byte[] { 0xFF, 0xFE }) || bytes.StartsWith(new byte[] { 0xFE, 0xFF }))
         {

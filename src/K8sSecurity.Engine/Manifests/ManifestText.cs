@@ -24,12 +24,15 @@ internal sealed class ManifestText
         bool unusual = false;
         for (int i = 0; i < text.Length; i++)
         {
-            char c = text[i];
-            if (c >= ' ' && c < '\u007f')
+            // Printable ASCII is most of the text: jump over it (vectorized) to the next line break or other character.
+            int skip = text.AsSpan(i).IndexOfAnyExceptInRange(' ', '~');
+            if (skip < 0)
             {
-                continue;
+                break;
             }
 
+            i += skip;
+            char c = text[i];
             if (c == '\n')
             {
                 int end = i > start && text[i - 1] == '\r' ? i - 1 : i;

@@ -8,57 +8,74 @@ namespace K8sSecurity.Engine.Scanning;
 /// with `spec: "x"`, `template: "x"`, `containers: "x"` or `privileged: "true"` is refused by the API server when it
 /// decodes the request, so it can never run: the scan reports it as an error, never as Compliant (gates fail closed).
 /// </summary>
+/// <remarks>
+/// Every workload of every scan goes through here and almost all are fine, so the walk runs first without naming
+/// anything (paths are null, a problem is <see cref="Found"/>), and only a workload with a problem is walked again to
+/// name it: the same code both times, so both walks stop at the same field.
+/// </remarks>
 internal static class PodShape
 {
+    // What a problem is while the walk names nothing.
+    private const string Found = "found";
+
+    private static readonly string[] PodBooleans = { "hostNetwork", "hostPID", "hostIPC", "hostUsers", "automountServiceAccountToken" };
+    private static readonly string[] PodLists = { "containers", "initContainers", "ephemeralContainers", "volumes" };
+    private static readonly string[] CapabilityLists = { "add", "drop" };
+
     /// <summary>The first field of a workload with the wrong type ("spec.template: must be a mapping, not a string"), or null.</summary>
-    public static string? Problem(JsonObject body, string kind)
+    public static string? Problem(JsonObject body, string kind) =>
+        Walk(body, kind, describe: false) is null ? null : Walk(body, kind, describe: true);
+
+    // Paths are null when describe is false.
+    private static string? Walk(JsonObject body, string kind, bool describe)
     {
+        string? Path(string path) => describe ? path : null;
         JsonNode? spec = body["spec"];
         switch (kind)
         {
             case "Pod":
-                return Required(spec, "spec") ?? Pod(spec!.AsObject(), "spec");
+                return Required(spec, Path("spec")) ?? Pod(spec!.AsObject(), Path("spec"));
             case "PodTemplate":
-                return Template(body["template"], "template");
+                return Template(body["template"], Path("template"));
             case "CronJob":
-                return Required(spec, "spec")
-                    ?? Required(spec!["jobTemplate"], "spec.jobTemplate")
-                    ?? Required(spec["jobTemplate"]!["spec"], "spec.jobTemplate.spec")
-                    ?? Template(spec["jobTemplate"]!["spec"]!["template"], "spec.jobTemplate.spec.template");
+                return Required(spec, Path("spec"))
+                    ?? Required(spec!["jobTemplate"], Path("spec.jobTemplate"))
+                    ?? Required(spec["jobTemplate"]!["spec"], Path("spec.jobTemplate.spec"))
+                    ?? Template(spec["jobTemplate"]!["spec"]!["template"], Path("spec.jobTemplate.spec.template"));
             default:
-                return Required(spec, "spec") ?? Template(spec!["template"], "spec.template");
+                return Required(spec, Path("spec")) ?? Template(spec!["template"], Path("spec.template"));
         }
     }
 
-    private static string? Template(JsonNode? template, string path) =>
+    private static string? Template(JsonNode? template, string? path) =>
         Required(template, path)
-        ?? Optional(template!["metadata"], path + ".metadata", JsonValueKind.Object)
-        ?? Required(template["spec"], path + ".spec")
-        ?? Pod(template["spec"]!.AsObject(), path + ".spec");
+        ?? Optional(template!["metadata"], Join(path, ".metadata"), JsonValueKind.Object)
+        ?? Required(template["spec"], Join(path, ".spec"))
+        ?? Pod(template["spec"]!.AsObject(), Join(path, ".spec"));
 
-    private static string? Pod(JsonObject spec, string path)
+    private static string? Pod(JsonObject spec, string? path)
     {
-        foreach (string field in new[] { "hostNetwork", "hostPID", "hostIPC", "hostUsers", "automountServiceAccountToken" })
+        foreach (string field in PodBooleans)
         {
-            if (Optional(spec[field], $"{path}.{field}", JsonValueKind.True) is { } problem)
+            if (Optional(spec[field], Join(path, ".", field), JsonValueKind.True) is { } problem)
             {
                 return problem;
             }
         }
 
-        if ((Optional(spec["securityContext"], path + ".securityContext", JsonValueKind.Object) ?? SecurityContext(spec["securityContext"], path + ".securityContext")) is { } context)
+        if ((Optional(spec["securityContext"], Join(path, ".securityContext"), JsonValueKind.Object) ?? SecurityContext(spec["securityContext"], Join(path, ".securityContext"))) is { } context)
         {
             return context;
         }
 
         if (spec["containers"] is not JsonArray { Count: > 0 })
         {
-            return $"{path}.containers must be a non-empty sequence of containers, not {Describe(spec["containers"])}";
+            return path is null ? Found : $"{path}.containers must be a non-empty sequence of containers, not {Describe(spec["containers"])}";
         }
 
-        foreach (string list in new[] { "containers", "initContainers", "ephemeralContainers", "volumes" })
+        foreach (string list in PodLists)
         {
-            if (Optional(spec[list], $"{path}.{list}", JsonValueKind.Array) is { } problem)
+            if (Optional(spec[list], Join(path, ".", list), JsonValueKind.Array) is { } problem)
             {
                 return problem;
             }
@@ -70,14 +87,14 @@ internal static class PodShape
 
             for (int i = 0; i < items.Count; i++)
             {
-                string at = $"{path}.{list}[{i}]";
+                string? at = path is null ? null : $"{path}.{list}[{i}]";
                 if (items[i] is not JsonObject item)
                 {
-                    return $"{at} must be a mapping, not {Describe(items[i])}";
+                    return at is null ? Found : $"{at} must be a mapping, not {Describe(items[i])}";
                 }
 
                 if (list != "volumes"
-                    && (Optional(item["securityContext"], at + ".securityContext", JsonValueKind.Object) ?? SecurityContext(item["securityContext"], at + ".securityContext")) is { } containerProblem)
+                    && (Optional(item["securityContext"], Join(at, ".securityContext"), JsonValueKind.Object) ?? SecurityContext(item["securityContext"], Join(at, ".securityContext"))) is { } containerProblem)
                 {
                     return containerProblem;
                 }
@@ -87,26 +104,28 @@ internal static class PodShape
         return null;
     }
 
-    private static string? SecurityContext(JsonNode? node, string path)
+    private static string? SecurityContext(JsonNode? node, string? path)
     {
         if (node is not JsonObject context)
         {
             return null;
         }
 
-        // In name order, so the first problem named does not depend on the order the file lists the fields in.
-        foreach (var (field, value) in context.OrderBy(p => p.Key, StringComparer.Ordinal))
+        // Named in name order, so the first problem named does not depend on the order the file lists the fields in
+        // (without naming, any problem will do).
+        IEnumerable<KeyValuePair<string, JsonNode?>> fields = path is null ? context : context.OrderBy(p => p.Key, StringComparer.Ordinal);
+        foreach (var (field, value) in fields)
         {
-            string? problem = field switch
+            var expected = field switch
             {
-                "privileged" or "allowPrivilegeEscalation" or "runAsNonRoot" or "readOnlyRootFilesystem" => Optional(value, $"{path}.{field}", JsonValueKind.True),
-                "runAsUser" or "runAsGroup" or "fsGroup" => Optional(value, $"{path}.{field}", JsonValueKind.Number),
-                "capabilities" or "seccompProfile" or "seLinuxOptions" or "appArmorProfile" or "windowsOptions" => Optional(value, $"{path}.{field}", JsonValueKind.Object),
-                "sysctls" or "supplementalGroups" => Optional(value, $"{path}.{field}", JsonValueKind.Array),
-                "procMount" => Optional(value, $"{path}.{field}", JsonValueKind.String),
-                _ => null,
+                "privileged" or "allowPrivilegeEscalation" or "runAsNonRoot" or "readOnlyRootFilesystem" => JsonValueKind.True,
+                "runAsUser" or "runAsGroup" or "fsGroup" => JsonValueKind.Number,
+                "capabilities" or "seccompProfile" or "seLinuxOptions" or "appArmorProfile" or "windowsOptions" => JsonValueKind.Object,
+                "sysctls" or "supplementalGroups" => JsonValueKind.Array,
+                "procMount" => JsonValueKind.String,
+                _ => JsonValueKind.Undefined,
             };
-            if (problem is not null)
+            if (expected != JsonValueKind.Undefined && Optional(value, Join(path, ".", field), expected) is { } problem)
             {
                 return problem;
             }
@@ -114,9 +133,9 @@ internal static class PodShape
 
         if (context["capabilities"] is JsonObject capabilities)
         {
-            foreach (string list in new[] { "add", "drop" })
+            foreach (string list in CapabilityLists)
             {
-                if (Optional(capabilities[list], $"{path}.capabilities.{list}", JsonValueKind.Array) is { } problem)
+                if (Optional(capabilities[list], Join(path, ".capabilities.", list), JsonValueKind.Array) is { } problem)
                 {
                     return problem;
                 }
@@ -126,11 +145,15 @@ internal static class PodShape
         return null;
     }
 
-    private static string? Required(JsonNode? node, string path) =>
-        node is JsonObject ? null : $"{path} must be a mapping, not {Describe(node)}";
+    private static string? Join(string? path, string suffix) => path is null ? null : path + suffix;
+
+    private static string? Join(string? path, string separator, string field) => path is null ? null : string.Concat(path, separator, field);
+
+    private static string? Required(JsonNode? node, string? path) =>
+        node is JsonObject ? null : path is null ? Found : $"{path} must be a mapping, not {Describe(node)}";
 
     // Null is the field's zero value to the API server; any other kind than the expected one is refused.
-    private static string? Optional(JsonNode? node, string path, JsonValueKind expected)
+    private static string? Optional(JsonNode? node, string? path, JsonValueKind expected)
     {
         if (node is null)
         {
@@ -141,13 +164,17 @@ internal static class PodShape
         bool fits = expected switch
         {
             JsonValueKind.True => actual is JsonValueKind.True or JsonValueKind.False,
-            JsonValueKind.Number => actual == JsonValueKind.Number
-                && double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double number)
-                && number == Math.Floor(number) && !double.IsInfinity(number),
+            JsonValueKind.Number => actual == JsonValueKind.Number && IsInteger(node),
             _ => actual == expected,
         };
-        return fits ? null : $"{path} must be {Expected(expected)}, not {Describe(node)}";
+        return fits ? null : path is null ? Found : $"{path} must be {Expected(expected)}, not {Describe(node)}";
     }
+
+    // A JSON number the API server reads into an integer field: integral and finite as written.
+    private static bool IsInteger(JsonNode node) =>
+        (node is JsonValue value && value.TryGetValue(out long _)) // what the readers make of integers: no need to write it out
+        || (double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double number)
+            && number == Math.Floor(number) && !double.IsInfinity(number));
 
     private static string Expected(JsonValueKind kind) => kind switch
     {

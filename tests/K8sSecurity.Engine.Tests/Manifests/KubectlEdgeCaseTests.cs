@@ -89,6 +89,15 @@ public sealed class KubectlEdgeCaseTests
         Head + "spec:\n  " + new string('k', 1030) + ": 1\n",
         Head + "spec:\n  ? " + new string('k', 1030) + "\n  : 1\n",
         Head + "spec:\n  \"" + new string('k', 1030) + "\": 1\n",
+
+        // Duplicate keys in big and small, block and flow mappings (the fast reader indexes big ones).
+        Head + "spec:\n" + string.Concat(Enumerable.Range(0, 20).Select(i => $"  k{i}: {i}\n")) + "  k3: again\n  k19: last\n  k20: new\n",
+        Head + "spec:\n  x: {a: 1, b: 2, a: 3}\n  y: 1\n  x: [z]\n  z: {" + string.Join(", ", Enumerable.Range(0, 20).Select(i => $"f{i % 17}: {i}")) + "}\n",
+
+        // Plain keys typed as go-yaml types them (cached by the fast reader), and plain values around number syntax.
+        Head + "spec:\n  y: 1\n  n: 2\n  on: 3\n  Off: 4\n  0x1F: 5\n  0o17: 6\n  1_000: 7\n  .5: 8\n  true: 9\n  nodeName: 10\n  y: 11\n  tier: 12\n",
+        Head + "spec:\n  ~: 1\n",
+        Head + "spec:\n  a:\n" + string.Concat(new[] { "100m", "1e3", "+5", "-0", "0.5", "1.", "1e", "5e-3", "1_0.5", "+.5", "-.5e1", "1.e2", ".", "+", "0x", "1__0", "0b101", "09", "0o9", "1e400", "2001-12-14", "1.5.0", "12e", "3E+2", "_1", "1_" }.Select(v => $"  - {v}\n")),
     };
 
     public static TheoryData<string> JsonCases() => new()

@@ -5,6 +5,33 @@ namespace K8sSecurity.Engine.Tests.Manifests;
 
 public sealed class ManifestReaderTests
 {
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(3)] // a UTF-8 BOM
+    public void ReadFileReadsAFileUpToMaxBytesAndRefusesOneByteMore(int padding)
+    {
+        string yaml = (padding == 3 ? "\ufeff" : string.Empty) + "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n" + (padding == 1 ? "#" : string.Empty);
+        string file = Path.Combine(Directory.CreateTempSubdirectory("k8ssec-read").FullName, "p.yaml");
+        try
+        {
+            File.WriteAllText(file, yaml);
+            long size = new FileInfo(file).Length;
+            var errors = new List<ManifestParseError>();
+            var atLimit = ManifestReader.ReadFile(file, errors.Add, maxBytes: size).ToList();
+            Assert.Empty(errors);
+            Assert.Equal("p", Assert.Single(atLimit).Name);
+
+            var refused = ManifestReader.ReadFile(file, errors.Add, maxBytes: size - 1).ToList();
+            Assert.Empty(refused);
+            Assert.Contains($"larger than the {size - 1:N0}-byte limit", Assert.Single(errors).Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(file)!, recursive: true);
+        }
+    }
+
     [Fact]
     public void ReadsMultiDocumentYamlWithLinesAndTypedScalars()
     {
