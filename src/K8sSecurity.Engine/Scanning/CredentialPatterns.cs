@@ -27,6 +27,14 @@ public static partial class CredentialPatterns
         "issuer", "audience", "scope", "scopes",
     };
 
+    private static readonly HashSet<string> CredentialWordSet = new(CredentialWords, StringComparer.Ordinal);
+
+    private static readonly HashSet<string> ReferenceWordSet = new(ReferenceWords, StringComparer.Ordinal);
+
+    // Credential words long enough to count inside a run-together name (DBPASSWORD), without their underscore.
+    private static readonly string[] LongCredentialWords =
+        CredentialWords.Where(w => w.Length >= 6).Select(w => w.Replace("_", string.Empty, StringComparison.Ordinal)).Distinct().ToArray();
+
     private static readonly (string Description, Regex Pattern)[] ValueFormats =
     {
         ("a private key (PEM)", PrivateKey()),
@@ -73,16 +81,27 @@ public static partial class CredentialPatterns
             return false;
         }
 
-        string joined = string.Concat(words);
-        bool credential = words.Any(w => CredentialWords.Contains(w, StringComparer.Ordinal))
-            || CredentialWords.Any(w => w.Length >= 6 && joined.Contains(w.Replace("_", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal));
+        bool credential = false;
+        foreach (string word in words)
+        {
+            credential |= CredentialWordSet.Contains(word);
+        }
+
         if (!credential)
         {
-            return false;
+            string joined = string.Concat(words);
+            foreach (string word in LongCredentialWords)
+            {
+                if (joined.Contains(word, StringComparison.Ordinal))
+                {
+                    credential = true;
+                    break;
+                }
+            }
         }
 
         // The last word decides what the key holds: DB_PASSWORD_FILE is a path, TOKEN_URL an address.
-        return !ReferenceWords.Contains(words[^1], StringComparer.Ordinal);
+        return credential && !ReferenceWordSet.Contains(words[^1]);
     }
 
     /// <summary>Values that are references, not credentials: paths, variable references, placeholders.</summary>

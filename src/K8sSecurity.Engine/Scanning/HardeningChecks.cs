@@ -143,27 +143,56 @@ public static class HardeningChecks
         return "/" + string.Join('/', parts);
     }
 
+    // Indexes of InsecureCapabilities by normalized name: a container's capabilities become two bit masks, no sets.
+    private static readonly Dictionary<string, int> InsecureIndex =
+        InsecureCapabilities.Select((cap, i) => (cap, i)).ToDictionary(p => p.cap, p => p.i, StringComparer.Ordinal);
+
+    private static readonly int NetBindServiceBit = 1 << InsecureIndex["NET_BIND_SERVICE"];
+
     private static CheckViolation? Dangerous(PodView pod)
     {
-        var messages = new List<string>();
-        var fields = new List<string>();
+        Collected found = default;
         foreach (var c in pod.ContainerArray)
         {
-            var added = Names(c.Capabilities?["add"]).Where(n => DangerousCapabilities.Contains(NormalizeCapability(n), StringComparer.Ordinal)).ToList();
-            if (added.Count > 0)
+            if (c.Capabilities?["add"] is not JsonArray add)
             {
-                messages.Add($"{Describe(c)} adds {string.Join(", ", added.Select(a => $"\"{a}\""))}");
-                fields.Add(c.Path + ".securityContext.capabilities.add");
+                continue;
+            }
+
+            List<string>? added = null;
+            foreach (var node in add)
+            {
+                if (Json.Str(node) is { } name && IsDangerous(NormalizeCapability(name)))
+                {
+                    (added ??= new List<string>(1)).Add($"\"{name}\"");
+                }
+            }
+
+            if (added is not null)
+            {
+                found.Add($"{Describe(c)} adds {string.Join(", ", added)}", c.Path + ".securityContext.capabilities.add");
             }
         }
 
-        return Violation("dangerous capabilities", messages, fields);
+        return found.Violation("dangerous capabilities");
+    }
+
+    private static bool IsDangerous(string capability)
+    {
+        foreach (string dangerous in DangerousCapabilities)
+        {
+            if (string.Equals(dangerous, capability, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static CheckViolation? Insecure(PodView pod)
     {
-        var messages = new List<string>();
-        var fields = new List<string>();
+        Collected found = default;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Kind == ContainerKind.EphemeralContainer)
@@ -171,19 +200,61 @@ public static class HardeningChecks
                 continue;
             }
 
-            var dropped = Names(c.Capabilities?["drop"]).Select(NormalizeCapability).ToHashSet(StringComparer.Ordinal);
-            var added = Names(c.Capabilities?["add"]).Select(NormalizeCapability).ToHashSet(StringComparer.Ordinal);
-            // Adding NET_BIND_SERVICE back after drop ALL is what the Restricted standard allows: not a finding.
-            var kept = InsecureCapabilities.Where(cap => (!dropped.Contains("ALL") && !dropped.Contains(cap))
-                || ((added.Contains(cap) || added.Contains("ALL")) && cap != "NET_BIND_SERVICE")).ToList();
-            if (kept.Count > 0)
+            var (dropped, dropAll) = CapabilityMask(c.Capabilities?["drop"]);
+            var (added, addAll) = CapabilityMask(c.Capabilities?["add"]);
+            int all = (1 << InsecureCapabilities.Count) - 1;
+            // Kept: neither dropped (nor ALL dropped), or added back. Adding NET_BIND_SERVICE back after drop ALL is
+            // what the Restricted standard allows: not a finding.
+            int kept = (dropAll ? 0 : all & ~dropped) | ((addAll ? all : added) & ~NetBindServiceBit);
+            if (kept == 0)
             {
-                messages.Add($"{Describe(c)} keeps {string.Join(", ", kept)}");
-                fields.Add(c.Path + ".securityContext.capabilities");
+                continue;
+            }
+
+            var names = new List<string>(InsecureCapabilities.Count);
+            for (int i = 0; i < InsecureCapabilities.Count; i++)
+            {
+                if ((kept & (1 << i)) != 0)
+                {
+                    names.Add(InsecureCapabilities[i]);
+                }
+            }
+
+            found.Add($"{Describe(c)} keeps {string.Join(", ", names)}", c.Path + ".securityContext.capabilities");
+        }
+
+        return found.Violation("insecure capabilities");
+    }
+
+    /// <summary>The insecure capabilities a list names, as bits of InsecureCapabilities, and whether it names ALL.</summary>
+    private static (int Mask, bool All) CapabilityMask(JsonNode? list)
+    {
+        if (list is not JsonArray array)
+        {
+            return (0, false);
+        }
+
+        int mask = 0;
+        bool all = false;
+        foreach (var node in array)
+        {
+            if (Json.Str(node) is not { } name)
+            {
+                continue;
+            }
+
+            string capability = NormalizeCapability(name);
+            if (capability == "ALL")
+            {
+                all = true;
+            }
+            else if (InsecureIndex.TryGetValue(capability, out int index))
+            {
+                mask |= 1 << index;
             }
         }
 
-        return Violation("insecure capabilities", messages, fields);
+        return (mask, all);
     }
 
     private static CheckViolation? HostPathMounts(PodView pod)
@@ -193,28 +264,27 @@ public static class HardeningChecks
             return null;
         }
 
-        var messages = new List<string>();
-        var fields = new List<string>();
+        Collected found = default;
         for (int i = 0; i < volumes.Count; i++)
         {
             if (volumes[i] is JsonObject volume && Json.Str(Json.Obj(volume, "hostPath")?["path"]) is { } path && SensitivePathOf(path) is { } sensitive)
             {
                 string name = Json.Str(volume["name"]) ?? string.Empty;
-                messages.Add(NormalizePath(path) == sensitive || path.TrimEnd('/') == sensitive
-                    ? $"volume \"{name}\" mounts host path \"{path}\""
-                    : $"volume \"{name}\" mounts host path \"{path}\" (exposes {sensitive})");
-                fields.Add(string.Create(CultureInfo.InvariantCulture, $"{pod.SpecPath}.volumes[{i}].hostPath.path"));
+                found.Add(
+                    NormalizePath(path) == sensitive || path.TrimEnd('/') == sensitive
+                        ? $"volume \"{name}\" mounts host path \"{path}\""
+                        : $"volume \"{name}\" mounts host path \"{path}\" (exposes {sensitive})",
+                    string.Create(CultureInfo.InvariantCulture, $"{pod.SpecPath}.volumes[{i}].hostPath.path"));
             }
         }
 
-        return Violation("sensitive host paths", messages, fields);
+        return found.Violation("sensitive host paths");
     }
 
     private static CheckViolation? LowIds(PodView pod)
     {
         long? podGroup = Json.Long(pod.SecurityContext?["runAsGroup"]);
-        var messages = new List<string>();
-        var fields = new List<string>();
+        Collected found = default;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Kind == ContainerKind.EphemeralContainer)
@@ -224,31 +294,25 @@ public static class HardeningChecks
 
             long? user = c.RunAsUser ?? pod.RunAsUser;
             long? group = Json.Long(c.SecurityContext?["runAsGroup"]) ?? podGroup;
-            var problems = new List<string>(2);
-            if (user is null or < MinimumId)
+            string? userProblem = user is null ? "runAsUser is not set"
+                : user < MinimumId ? string.Create(CultureInfo.InvariantCulture, $"runs as user {user}") : null;
+            string? groupProblem = group is null ? "runAsGroup is not set"
+                : group < MinimumId ? string.Create(CultureInfo.InvariantCulture, $"runs as group {group}") : null;
+            if (userProblem is null && groupProblem is null)
             {
-                problems.Add(user is null ? "runAsUser is not set" : string.Create(CultureInfo.InvariantCulture, $"runs as user {user}"));
+                continue;
             }
 
-            if (group is null or < MinimumId)
-            {
-                problems.Add(group is null ? "runAsGroup is not set" : string.Create(CultureInfo.InvariantCulture, $"runs as group {group}"));
-            }
-
-            if (problems.Count > 0)
-            {
-                messages.Add($"{Describe(c)} {string.Join(" and ", problems)}");
-                fields.Add(c.Path + ".securityContext");
-            }
+            string problems = userProblem is not null && groupProblem is not null ? $"{userProblem} and {groupProblem}" : userProblem ?? groupProblem!;
+            found.Add($"{Describe(c)} {problems}", c.Path + ".securityContext");
         }
 
-        return Violation("user or group id below 10000", messages, fields);
+        return found.Violation("user or group id below 10000");
     }
 
     private static CheckViolation? EnvironmentCredentials(PodView pod)
     {
-        var messages = new List<string>();
-        var fields = new List<string>();
+        Collected found = default;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Env is not { } env)
@@ -266,17 +330,13 @@ public static class HardeningChecks
                 // Only the reason is reported, never the value.
                 if (CredentialPatterns.Describe(name, Json.Str(variable["value"])) is { } reason)
                 {
-                    messages.Add($"{Describe(c)} sets \"{name}\" to a literal value: {reason}");
-                    fields.Add(string.Create(CultureInfo.InvariantCulture, $"{c.Path}.env[{i}].value"));
+                    found.Add($"{Describe(c)} sets \"{name}\" to a literal value: {reason}", string.Create(CultureInfo.InvariantCulture, $"{c.Path}.env[{i}].value"));
                 }
             }
         }
 
-        return Violation("credentials in environment values", messages, fields);
+        return found.Violation("credentials in environment values");
     }
-
-    private static IEnumerable<string> Names(JsonNode? node) =>
-        node is JsonArray array ? array.Select(Json.Str).OfType<string>() : Enumerable.Empty<string>();
 
     private static string Describe(ContainerView c) => c.Kind switch
     {
@@ -285,8 +345,21 @@ public static class HardeningChecks
         _ => $"container \"{c.Name}\"",
     };
 
-    private static CheckViolation? Violation(string reason, List<string> messages, List<string> fields) =>
-        messages.Count == 0 ? null : new CheckViolation(reason, string.Join("; ", messages), fields);
+    /// <summary>Messages and field paths of one check, allocated only when something is found (most pods pass).</summary>
+    private struct Collected
+    {
+        private List<string>? messages;
+        private List<string>? fields;
+
+        public void Add(string message, string field)
+        {
+            (messages ??= new List<string>(2)).Add(message);
+            (fields ??= new List<string>(2)).Add(field);
+        }
+
+        public readonly CheckViolation? Violation(string reason) =>
+            messages is null ? null : new CheckViolation(reason, string.Join("; ", messages), fields!);
+    }
 
     private static CheckDefinition Define(string id, string title, FindingSeverity severity, string description, string remediation) => new()
     {
