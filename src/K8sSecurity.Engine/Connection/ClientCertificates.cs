@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using k8s;
+using K8sSecurity.Engine.IO;
 
 namespace K8sSecurity.Engine.Connection;
 
@@ -12,10 +13,10 @@ internal static class ClientCertificates
     public static X509Certificate2? FromConfiguration(KubernetesClientConfiguration configuration)
     {
         string? certificate = !string.IsNullOrWhiteSpace(configuration.ClientCertificateFilePath)
-            ? File.ReadAllText(configuration.ClientCertificateFilePath)
+            ? BoundedFile.ReadAllText(configuration.ClientCertificateFilePath)
             : Decode(configuration.ClientCertificateData);
         string? key = !string.IsNullOrWhiteSpace(configuration.ClientKeyFilePath)
-            ? File.ReadAllText(configuration.ClientKeyFilePath)
+            ? BoundedFile.ReadAllText(configuration.ClientKeyFilePath)
             : Decode(configuration.ClientCertificateKeyData);
         return certificate is null || key is null ? null : FromPem(certificate, key);
     }

@@ -5,6 +5,7 @@ using k8s;
 using k8s.KubeConfigModels;
 using k8s.Models;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.IO;
 
 namespace K8sSecurity.Engine.Connection;
 
@@ -75,6 +76,15 @@ public sealed class ClusterClient : IDisposable
         KubernetesClientConfiguration configuration;
         try
         {
+            // KubernetesClient reads the files the kubeconfig names: only regular files of a sane size reach it.
+            foreach (string? referenced in new[] { cluster?.ClusterEndpoint?.CertificateAuthority, user?.UserCredentials?.ClientCertificate, user?.UserCredentials?.ClientKey })
+            {
+                if (!string.IsNullOrWhiteSpace(referenced))
+                {
+                    BoundedFile.EnsureReadable(referenced);
+                }
+            }
+
             configuration = KubernetesClientConfiguration.BuildConfigFromConfigObject(set.Merged, context.Name);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

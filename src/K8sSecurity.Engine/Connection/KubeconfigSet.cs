@@ -1,6 +1,7 @@
 using k8s;
 using k8s.KubeConfigModels;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.IO;
 using K8sSecurity.Engine.Identity;
 using YamlDotNet.RepresentationModel;
 
@@ -82,6 +83,7 @@ public sealed class KubeconfigSet
             K8SConfiguration file;
             try
             {
+                BoundedFile.EnsureReadable(path);
                 file = KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path), useRelativePaths: true);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)

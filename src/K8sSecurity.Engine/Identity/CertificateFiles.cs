@@ -69,7 +69,7 @@ public static class CertificateFiles
 
         try
         {
-            return File.ReadAllBytes(full);
+            return BoundedFile.ReadAllBytes(full);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

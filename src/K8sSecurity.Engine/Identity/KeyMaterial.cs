@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using K8sSecurity.Engine.Errors;
+using K8sSecurity.Engine.IO;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -30,7 +31,7 @@ public static class KeyMaterial
         string text;
         try
         {
-            text = File.ReadAllText(full);
+            text = BoundedFile.ReadAllText(full);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

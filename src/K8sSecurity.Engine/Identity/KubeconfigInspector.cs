@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Errors;
 using YamlDotNet.RepresentationModel;
+using K8sSecurity.Engine.IO;
 
 namespace K8sSecurity.Engine.Identity;
 
@@ -79,7 +80,14 @@ public static class KubeconfigInspector
         else if (KubeconfigYaml.GetString(body, fileKey) is { Length: > 0 } reference)
         {
             file = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(kubeconfig)!, reference));
-            bytes = File.Exists(file) ? File.ReadAllBytes(file) : null;
+            try
+            {
+                bytes = File.Exists(file) ? BoundedFile.ReadAllBytes(file) : null;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                throw new K8sOperationException(K8sErrorKind.FileSystem, $"Cannot read '{file}' ({fileKey} of {label} in '{kubeconfig}'): {ex.Message}", file, ex);
+            }
         }
 
         if (bytes is null)
@@ -130,7 +138,14 @@ public static class KubeconfigInspector
                 return Copy(user, source, null, $"the client certificate file '{source}' does not exist");
             }
 
-            bytes = File.ReadAllBytes(source);
+            try
+            {
+                bytes = BoundedFile.ReadAllBytes(source);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return Copy(user, source, null, $"the client certificate file cannot be read: {ex.Message}");
+            }
         }
 
         try

@@ -54,7 +54,7 @@ internal sealed class KubeconfigYaml
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = BoundedFile.ReadAllText(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -90,7 +90,7 @@ public sealed class GetK8sCertificateCommand : K8sClusterCmdlet
                         {
                             WriteObject(CertificateInventory.ReadFile(file, name), enumerateCollection: true);
                         }
-                        catch (K8sOperationException ex) when (folder)
+                        catch (K8sOperationException ex) when (folder && ex.Kind != K8sErrorKind.FileSystem)
                         {
                             // In a folder scan, files that hold no certificate are skipped, not errors.
                             WriteVerbose($"Skipped '{file}': {ex.Message}");

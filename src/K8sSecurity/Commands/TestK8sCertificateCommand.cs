@@ -129,7 +129,7 @@ public sealed class TestK8sCertificateCommand : K8sCmdlet
                 {
                     certificates = CertificateInventory.ReadFile(file, name);
                 }
-                catch (K8sOperationException ex) when (folder)
+                catch (K8sOperationException ex) when (folder && ex.Kind != K8sErrorKind.FileSystem)
                 {
                     WriteVerbose($"Skipped '{file}': {ex.Message}");
                     continue;
