@@ -86,6 +86,13 @@ public sealed class ClusterClient : IDisposable
             }
 
             configuration = KubernetesClientConfiguration.BuildConfigFromConfigObject(set.Merged, context.Name);
+
+            // KubernetesClient keeps only the first certificate of certificate-authority-data, and none at all
+            // (the system roots) when the data holds no certificate: read the whole bundle as client-go does.
+            if (cluster?.ClusterEndpoint is { } endpoint && CertificateAuthorityRoots.Read(endpoint) is { } roots)
+            {
+                configuration.SslCaCerts = roots;
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

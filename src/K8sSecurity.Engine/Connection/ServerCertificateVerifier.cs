@@ -106,6 +106,27 @@ internal static class ServerCertificateVerifier
     /// <summary>A chain from the leaf to a trusted root whose every certificate allows serverAuth.</summary>
     private static string? VerifyChain(X509Certificate2 leaf, IEnumerable<X509Certificate2> presented, X509Certificate2Collection? roots, DateTime utcNow)
     {
+        string? problem = VerifyChainOnce(leaf, presented, roots, utcNow);
+        if (problem is null || roots is not { Count: > 1 })
+        {
+            return problem;
+        }
+
+        // Go tries every root that could have issued the chain; .NET builds one chain and may pick a root of the
+        // same name but another key (a bundle of the old and the new CA during a CA rotation). Try each root alone.
+        foreach (var root in roots)
+        {
+            if (VerifyChainOnce(leaf, presented, new X509Certificate2Collection(root), utcNow) is null)
+            {
+                return null;
+            }
+        }
+
+        return problem;
+    }
+
+    private static string? VerifyChainOnce(X509Certificate2 leaf, IEnumerable<X509Certificate2> presented, X509Certificate2Collection? roots, DateTime utcNow)
+    {
         const string UnknownAuthority = "x509: certificate signed by unknown authority";
         const string IncompatibleUsage = "x509: certificate specifies an incompatible key usage";
 
