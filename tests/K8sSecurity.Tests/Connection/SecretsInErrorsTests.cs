@@ -85,6 +85,52 @@ public sealed class SecretsInErrorsTests : IAsyncLifetime
     }
 
     [Fact]
+    public void BearerTokenIsNotInTheRecordOfAFailedTokenRequest()
+    {
+        string token = server.AddToken("admin-robot", "system:masters");
+        string kubeconfig = server.WriteTokenKubeconfig(Path.Combine(directory, "token-request"), token);
+
+        // The service account does not exist: the TokenRequest POST is answered 404.
+        var (errors, found) = RunAndWalk(
+            "New-K8sServiceAccountToken -Kubeconfig $args[0] -ServiceAccount no-such-account -Namespace default",
+            new object?[] { kubeconfig },
+            token);
+
+        Assert.Contains(errors, e => e.StartsWith("K8sNotFound,", StringComparison.Ordinal));
+        Assert.Contains(server.Requests, r => r.Method == "POST" && r.Path.EndsWith("/token", StringComparison.Ordinal));
+        Assert.Empty(found);
+    }
+
+    [Fact]
+    public void BearerTokenAndPrivateKeyAreNotInTheRecordOfARefusedCsrSubmission()
+    {
+        string admin = server.WriteKubeconfig(Path.Combine(directory, "csr-admin"));
+        session.Invoke(
+            "New-K8sClusterRole csr-reader -Verb get,list -Resource certificatesigningrequests -ApiGroup certificates.k8s.io -Kubeconfig $args[0] | Out-Null; Grant-K8sRole -ClusterRole csr-reader -User reader -Kubeconfig $args[0] | Out-Null",
+            admin).AssertNoErrors();
+        string token = server.AddToken("reader");
+        string kubeconfig = server.WriteTokenKubeconfig(Path.Combine(directory, "csr"), token);
+        string output = Path.Combine(directory, "csr-out");
+        Directory.CreateDirectory(output);
+        server.ClearRequests();
+
+        // "reader" may read but not create CertificateSigningRequests: the POST carrying the CSR is answered 403.
+        var (errors, found) = RunAndWalk(
+            "New-K8sUserCertificate -Kubeconfig $args[0] -UserName jane -KeyAlgorithm EcdsaP256 -Submit -OutputDirectory $args[1]",
+            new object?[] { kubeconfig, output },
+            token);
+
+        Assert.Contains(errors, e => e.StartsWith("K8sForbidden,", StringComparison.Ordinal));
+        Assert.Contains(server.Requests, r => r.Method == "POST" && r.Path.Contains("certificatesigningrequests", StringComparison.Ordinal));
+        Assert.Empty(found);
+        foreach (string key in Directory.GetFiles(output, "*.key"))
+        {
+            string[] keyLines = File.ReadAllLines(key).Where(l => l.Length >= 16 && !l.StartsWith("-----", StringComparison.Ordinal)).ToArray();
+            Assert.Empty(Walked(keyLines));
+        }
+    }
+
+    [Fact]
     public void ExecPluginOutputIsNeverEchoedInErrors()
     {
         string canary = "canary-exec-output-" + Guid.NewGuid().ToString("N");
@@ -144,9 +190,9 @@ public sealed class SecretsInErrorsTests : IAsyncLifetime
         return (errors, found);
     }
 
-    private IReadOnlyList<string> Walked(string secret)
+    private IReadOnlyList<string> Walked(params string[] secrets)
     {
-        var walk = Assert.Single(session.Invoke(Walk, null, new[] { secret }).AssertNoErrors().Output);
+        var walk = Assert.Single(session.Invoke(Walk, null, secrets).AssertNoErrors().Output);
         return ((object[])walk.Properties["Found"].Value).Select(e => e.ToString()!).ToList();
     }
 
