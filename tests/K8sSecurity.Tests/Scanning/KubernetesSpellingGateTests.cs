@@ -78,6 +78,53 @@ public sealed class KubernetesSpellingGateTests : IDisposable
         AssertSameVerdictOnKubectlJson(file, "Restricted");
     }
 
+    // What kubectl keeps as a string, or as a number past int64, the API server refuses to decode into the typed field
+    // (bool, int64): such a pod never runs, and the module says so with an error, never with Compliant.
+    [Theory]
+    [InlineData("privileged", "\"yes\"")]
+    [InlineData("privileged", "'true'")]
+    [InlineData("privileged", "!!str yes")]
+    [InlineData("privileged", "! yes")]
+    [InlineData("privileged", ">-\n        true")]
+    [InlineData("runAsUser", "18446744073709551616")]
+    [InlineData("runAsUser", "9223372036854775808")]
+    [InlineData("runAsUser", "-9223372036854775809")]
+    [InlineData("runAsUser", "1e19")]
+    public void ASpellingKubectlKeepsAsTheWrongTypeIsAnErrorNotCompliant(string field, string value)
+    {
+        string file = Write("typed.yaml", Pod("wrong-type", string.Empty, $"      allowPrivilegeEscalation: false\n      runAsNonRoot: true\n      {field}: {value}\n" + RestrictedBase));
+
+        if (KubectlOracle.Decode(file) is { } json)
+        {
+            var decoded = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("spec").GetProperty("containers")[0].GetProperty("securityContext").GetProperty(field);
+            bool apiServerRefuses = field == "privileged"
+                ? decoded.ValueKind == System.Text.Json.JsonValueKind.String
+                : decoded.ValueKind == System.Text.Json.JsonValueKind.Number && !decoded.TryGetInt64(out _);
+            Assert.True(apiServerRefuses, $"kubectl decoded {field}: {value} as {decoded.GetRawText()}");
+            var fromKubectl = session.Invoke("$args[0] | Test-K8sPodSecurity -Level Restricted -Profile PodSecurityStandards", json);
+            Assert.Empty(fromKubectl.Output);
+            Assert.StartsWith("K8sInvalid,", Assert.Single(fromKubectl.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
+        }
+
+        var scan = session.Invoke("Test-K8sPodSecurity -Path $args[0] -Level Restricted -Profile PodSecurityStandards", file);
+        Assert.Empty(scan.Output);
+        var error = Assert.Single(scan.Errors);
+        Assert.StartsWith("K8sInvalid,", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains($"securityContext.{field} must be", error.Exception.Message, StringComparison.Ordinal);
+        var gate = session.Invoke("Assert-K8sPodSecurity -Path $args[0] -Level Restricted -Profile PodSecurityStandards", file);
+        Assert.StartsWith("K8sPodSecurityInputFailed,", gate.TerminatingError?.FullyQualifiedErrorId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheLargestInt64UidIsReadAsANumber()
+    {
+        string file = Write("uid-max.yaml", Pod("uid-max", string.Empty, "      allowPrivilegeEscalation: false\n      runAsNonRoot: true\n      runAsUser: 9223372036854775807\n" + RestrictedBase));
+
+        var result = session.Invoke("Test-K8sPodSecurity -Path $args[0] -Level Restricted -Profile PodSecurityStandards", file).AssertNoErrors();
+        Assert.Equal(true, Assert.Single(result.Output).Properties["Compliant"].Value);
+        AssertSameVerdictOnKubectlJson(file, "Restricted");
+    }
+
     [Fact]
     public void AnchorsAliasesAndMergeKeysAreResolvedAndLaterDocumentsStillRead()
     {
