@@ -141,11 +141,12 @@ internal static class YamlScalars
 
     /// <summary>
     /// A float as kubectl ends up with it: json.Marshal writes integral values below 1e21 without a fraction, and the
-    /// unstructured decoder reads such a literal back as int64 when it fits.
+    /// unstructured decoder reads such a literal back as int64 when it fits. -2^63 does not: its shortest form is
+    /// -9223372036854776000, past int64, so it stays a float (and the API server refuses it for an integer field).
     /// </summary>
     public static JsonNode Number(double value)
     {
-        if (Math.Abs(value) < 1e21 && value == Math.Floor(value) && value >= -9223372036854775808.0 && value < 9223372036854775808.0)
+        if (Math.Abs(value) < 1e21 && value == Math.Floor(value) && value > -9223372036854775808.0 && value < 9223372036854775808.0)
         {
             return JsonValue.Create((long)value);
         }

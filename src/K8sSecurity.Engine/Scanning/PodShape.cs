@@ -170,11 +170,16 @@ internal static class PodShape
         return fits ? null : path is null ? Found : $"{path} must be {Expected(expected)}, not {Describe(node)}";
     }
 
-    // A JSON number the API server reads into an integer field: integral and finite as written.
+    // A JSON number the API server reads into an integer (int64) field: integral, as written or as kubectl prints a
+    // float, and inside int64. kubectl prints a value past int64 (runAsUser: 18446744073709551616, or -2^63 - 1, which
+    // is a float to it) as 18446744073709552000 or -9223372036854776000, and the API server refuses the request.
     private static bool IsInteger(JsonNode node) =>
         (node is JsonValue value && value.TryGetValue(out long _)) // what the readers make of integers: no need to write it out
         || (double.TryParse(node.ToJsonString(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double number)
-            && number == Math.Floor(number) && !double.IsInfinity(number));
+            && number == Math.Floor(number) && number > Int64Bound && number < -Int64Bound);
+
+    // -2^63 as a double. A double at either bound is past int64 to the API server: kubectl prints it as ±9223372036854776000.
+    private const double Int64Bound = -9223372036854775808.0;
 
     private static string Expected(JsonValueKind kind) => kind switch
     {

@@ -41,6 +41,12 @@ public sealed class WorkloadCheckResult : IReportable
 
     public int? Line { get; init; }
 
+    /// <summary>
+    /// Keys written twice in the document the workload was read from, as on its <see cref="WorkloadScanResult"/>: a
+    /// -Detailed row piped into Assert-K8sPodSecurity fails the gate on them as the verdict object does.
+    /// </summary>
+    public IReadOnlyList<string> DuplicateKeys { get; init; } = Array.Empty<string>();
+
     public string ReportKind => "PodSecurityScan";
 
     public IEnumerable<ReportFinding> ToReportFindings()
@@ -210,6 +216,7 @@ public sealed class WorkloadScanResult : IReportable
         Source = Source,
         File = File,
         Line = Line,
+        DuplicateKeys = DuplicateKeys,
         CheckId = outcome.Check.Id,
         PssCheckId = outcome.Check.PssCheckId,
         Title = outcome.Check.Title,

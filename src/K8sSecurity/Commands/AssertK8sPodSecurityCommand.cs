@@ -62,6 +62,7 @@ public sealed class AssertK8sPodSecurityCommand : PodSecurityScanCmdlet
         var duplicates = DuplicateKeys
             .Concat(results.Where(r => r.DuplicateKeys.Count > 0 && r.File is null).SelectMany(r => r.DuplicateKeys.Select(d => $"{r.Source}: {d}")))
             .Concat(results.Where(r => r.DuplicateKeys.Count > 0 && r.File is not null).SelectMany(r => r.DuplicateKeys.Select(d => $"{r.File}: {d}")))
+            .Concat(rows.Where(r => r.DuplicateKeys.Count > 0).SelectMany(r => r.DuplicateKeys.Select(d => $"{r.File ?? r.Source}: {d}")))
             .Distinct(StringComparer.Ordinal)
             .ToList();
         bool nothing = ObjectsRead == 0 && results.Count == 0 && rows.Count == 0;

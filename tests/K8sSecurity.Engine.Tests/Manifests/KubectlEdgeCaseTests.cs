@@ -98,6 +98,9 @@ public sealed class KubectlEdgeCaseTests
         Head + "spec:\n  y: 1\n  n: 2\n  on: 3\n  Off: 4\n  0x1F: 5\n  0o17: 6\n  1_000: 7\n  .5: 8\n  true: 9\n  nodeName: 10\n  y: 11\n  tier: 12\n",
         Head + "spec:\n  ~: 1\n",
         Head + "spec:\n  a:\n" + string.Concat(new[] { "100m", "1e3", "+5", "-0", "0.5", "1.", "1e", "5e-3", "1_0.5", "+.5", "-.5e1", "1.e2", ".", "+", "0x", "1__0", "0b101", "09", "0o9", "1e400", "2001-12-14", "1.5.0", "12e", "3E+2", "_1", "1_" }.Select(v => $"  - {v}\n")),
+
+        // The ends of int64: -2^63 - 1 is a float to go-yaml whose shortest form (-9223372036854776000) is past int64.
+        Head + "spec:\n  a: [9223372036854775807, -9223372036854775808, 9223372036854775808, -9223372036854775809, -9223372036854775808.0, 9223372036854775807.0, 18446744073709551616, 1e19, -1e19]\n",
     };
 
     public static TheoryData<string> JsonCases() => new()
@@ -117,6 +120,7 @@ public sealed class KubectlEdgeCaseTests
         "  \n\t{\"apiVersion\":\"v1\",\"kind\":\"Pod\"}",
         "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":01}}",
         "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":\"a\tb\"}}",
+        "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"spec\":{\"x\":[9223372036854775807,-9223372036854775808,-9223372036854775809,-9223372036854776000,-9.223372036854775808e18,9223372036854776000]}}",
     };
 
     [KubectlTheory]

@@ -78,6 +78,53 @@ public sealed class KubernetesSpellingGateTests : IDisposable
         AssertSameVerdictOnKubectlJson(file, "Restricted");
     }
 
+    // What kubectl keeps as a string, or as a number past int64, the API server refuses to decode into the typed field
+    // (bool, int64): such a pod never runs, and the module says so with an error, never with Compliant.
+    [Theory]
+    [InlineData("privileged", "\"yes\"")]
+    [InlineData("privileged", "'true'")]
+    [InlineData("privileged", "!!str yes")]
+    [InlineData("privileged", "! yes")]
+    [InlineData("privileged", ">-\n        true")]
+    [InlineData("runAsUser", "18446744073709551616")]
+    [InlineData("runAsUser", "9223372036854775808")]
+    [InlineData("runAsUser", "-9223372036854775809")]
+    [InlineData("runAsUser", "1e19")]
+    public void ASpellingKubectlKeepsAsTheWrongTypeIsAnErrorNotCompliant(string field, string value)
+    {
+        string file = Write("typed.yaml", Pod("wrong-type", string.Empty, $"      allowPrivilegeEscalation: false\n      runAsNonRoot: true\n      {field}: {value}\n" + RestrictedBase));
+
+        if (KubectlOracle.Decode(file) is { } json)
+        {
+            var decoded = System.Text.Json.JsonDocument.Parse(json).RootElement.GetProperty("spec").GetProperty("containers")[0].GetProperty("securityContext").GetProperty(field);
+            bool apiServerRefuses = field == "privileged"
+                ? decoded.ValueKind == System.Text.Json.JsonValueKind.String
+                : decoded.ValueKind == System.Text.Json.JsonValueKind.Number && !decoded.TryGetInt64(out _);
+            Assert.True(apiServerRefuses, $"kubectl decoded {field}: {value} as {decoded.GetRawText()}");
+            var fromKubectl = session.Invoke("$args[0] | Test-K8sPodSecurity -Level Restricted -Profile PodSecurityStandards", json);
+            Assert.Empty(fromKubectl.Output);
+            Assert.StartsWith("K8sInvalid,", Assert.Single(fromKubectl.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
+        }
+
+        var scan = session.Invoke("Test-K8sPodSecurity -Path $args[0] -Level Restricted -Profile PodSecurityStandards", file);
+        Assert.Empty(scan.Output);
+        var error = Assert.Single(scan.Errors);
+        Assert.StartsWith("K8sInvalid,", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains($"securityContext.{field} must be", error.Exception.Message, StringComparison.Ordinal);
+        var gate = session.Invoke("Assert-K8sPodSecurity -Path $args[0] -Level Restricted -Profile PodSecurityStandards", file);
+        Assert.StartsWith("K8sPodSecurityInputFailed,", gate.TerminatingError?.FullyQualifiedErrorId, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheLargestInt64UidIsReadAsANumber()
+    {
+        string file = Write("uid-max.yaml", Pod("uid-max", string.Empty, "      allowPrivilegeEscalation: false\n      runAsNonRoot: true\n      runAsUser: 9223372036854775807\n" + RestrictedBase));
+
+        var result = session.Invoke("Test-K8sPodSecurity -Path $args[0] -Level Restricted -Profile PodSecurityStandards", file).AssertNoErrors();
+        Assert.Equal(true, Assert.Single(result.Output).Properties["Compliant"].Value);
+        AssertSameVerdictOnKubectlJson(file, "Restricted");
+    }
+
     [Fact]
     public void AnchorsAliasesAndMergeKeysAreResolvedAndLaterDocumentsStillRead()
     {
@@ -123,6 +170,35 @@ public sealed class KubernetesSpellingGateTests : IDisposable
     }
 
     [Fact]
+    public void AnAliasBombIsAnErrorForThatFileTheNextFileIsReadAndTheGateFails()
+    {
+        // Ten to the ninth "lol"s: kubectl refuses it ("document contains excessive aliasing") in milliseconds.
+        var bomb = new System.Text.StringBuilder("apiVersion: v1\nkind: Pod\nmetadata: {name: bomb, namespace: team}\nx0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (int i = 1; i < 9; i++)
+        {
+            bomb.Append($"x{i}: &a{i} [").Append(string.Join(", ", Enumerable.Repeat($"*a{i - 1}", 10))).Append("]\n");
+        }
+
+        bomb.Append("spec: {containers: [{name: c, image: registry.example.com/c:1, securityContext: {privileged: true}}]}\n");
+        string file = Write("a-bomb.yaml", bomb.ToString());
+        string next = Write("b-next.yaml", Pod("next", "  hostPID: yes", "      privileged: no"));
+        string? decoded = null;
+        var refusal = Record.Exception(() => decoded = KubectlOracle.Decode(file)); // null and no refusal: no kubectl here
+        Assert.Null(decoded);
+        Assert.Contains("excessive aliasing", refusal?.Message ?? "excessive aliasing", StringComparison.Ordinal);
+
+        var scan = session.Invoke("Test-K8sPodSecurity -Path $args[0], $args[1] -Level Baseline -Profile PodSecurityStandards", file, next);
+        Assert.Equal("next", (string)Assert.Single(scan.Output).Properties["Name"].Value);
+        var error = Assert.Single(scan.Errors);
+        Assert.StartsWith("K8sInvalid,", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("a-bomb.yaml", error.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("excessive aliasing", error.Exception.Message, StringComparison.Ordinal);
+
+        var gate = session.Invoke("Assert-K8sPodSecurity -Path $args[0] -Level Baseline -Profile PodSecurityStandards", file);
+        Assert.StartsWith("K8sPodSecurityInputFailed,", gate.TerminatingError?.FullyQualifiedErrorId, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TwoDocumentsWithoutSeparatorKeepTheLastValuesAreReportedAndFailTheGate()
     {
         string file = Write("concatenated.yaml", """
@@ -150,6 +226,7 @@ public sealed class KubernetesSpellingGateTests : IDisposable
             """);
 
         // kubectl keeps the last value of each key: one Deployment, web; the privileged Pod is gone.
+        AssertSameVerdictOnKubectlJson(file, "Baseline");
         var result = session.Invoke("Test-K8sPodSecurity -Path $args[0] -Level Baseline -Profile PodSecurityStandards", file).AssertNoErrors();
         var only = Assert.Single(result.Output);
         Assert.Equal(("Deployment", "web"), ((string)only.Properties["Kind"].Value, (string)only.Properties["Name"].Value));
@@ -160,6 +237,14 @@ public sealed class KubernetesSpellingGateTests : IDisposable
         var gate = session.Invoke("Assert-K8sPodSecurity -Path $args[0] -Level Baseline -Profile PodSecurityStandards", file);
         Assert.StartsWith("K8sPodSecurityInputFailed,", gate.TerminatingError?.FullyQualifiedErrorId, StringComparison.Ordinal);
         Assert.Contains("duplicate key", gate.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+
+        // Results piped in, verdicts or -Detailed rows, fail the gate the same way (the Deployment alone would pass).
+        foreach (string shape in new[] { string.Empty, " -Detailed" })
+        {
+            var piped = session.Invoke($"Test-K8sPodSecurity -Path $args[0] -Level Baseline -Profile PodSecurityStandards{shape} | Assert-K8sPodSecurity", file);
+            Assert.StartsWith("K8sPodSecurityInputFailed,", piped.TerminatingError?.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Contains("concatenated.yaml", piped.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+        }
 
         var audit = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -Category PodSecurity -Summary", file);
         var summary = Assert.Single(audit.Output);
