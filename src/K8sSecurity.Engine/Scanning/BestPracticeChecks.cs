@@ -12,9 +12,6 @@ public static class BestPracticeChecks
 {
     private const string Category = "BestPractice";
 
-    [ThreadStatic]
-    private static Findings? cachedFindings;
-
     public static CheckDefinition ImageTag { get; } = Define("BP-IMAGE-TAG", "Image without tag or :latest", FindingSeverity.Medium,
         "Images without a tag or with :latest change under the workload: rollouts are not reproducible and rollbacks do not roll back.",
         "Use an explicit version tag (better: a digest) for every container image.");
@@ -77,23 +74,21 @@ public static class BestPracticeChecks
             images[i] = string.IsNullOrEmpty(containers[i].Image) ? null : ImageReference.Parse(containers[i].Image!);
         }
 
-        // One message buffer per thread, reused from pod to pod (taken while in use, so a nested call gets its own).
-        var found = cachedFindings ?? new Findings();
-        cachedFindings = null;
+        // One message buffer per thread, reused from pod to pod.
+        var found = ViolationBuilder.Rent();
         try
         {
             Evaluate(pod, kind, @namespace, allowedRegistries, onResult, containers, images, found);
         }
         finally
         {
-            found.Reset();
-            cachedFindings = found;
+            ViolationBuilder.Return(found);
         }
     }
 
     private static void Evaluate(
         PodView pod, string kind, string? @namespace, IReadOnlyList<string> allowedRegistries, Action<CheckDefinition, CheckViolation?> onResult,
-        ContainerView[] containers, ImageReference?[] images, Findings found)
+        ContainerView[] containers, ImageReference?[] images, ViolationBuilder found)
     {
         for (int i = 0; i < containers.Length; i++)
         {
@@ -232,7 +227,7 @@ public static class BestPracticeChecks
         return false;
     }
 
-    private static CheckViolation? MissingResources(ContainerView[] containers, Findings found, string section, string fieldSuffix, string noun)
+    private static CheckViolation? MissingResources(ContainerView[] containers, ViolationBuilder found, string section, string fieldSuffix, string noun)
     {
         foreach (var c in containers)
         {
@@ -288,52 +283,5 @@ public static class BestPracticeChecks
         }
 
         return names;
-    }
-
-    /// <summary>
-    /// The offending containers of the check being evaluated: one "; "-separated message and the distinct field
-    /// paths. <see cref="Take"/> hands them over as a violation and starts the next check.
-    /// </summary>
-    private sealed class Findings
-    {
-        private readonly StringBuilder text = new(256);
-        private FieldPaths? fields;
-
-        /// <summary>Starts an offender's part of the message with its description; returns the builder to append the rest.</summary>
-        public StringBuilder Add(ContainerView c, string fieldSuffix)
-        {
-            (fields ??= new FieldPaths()).AddDistinct(c.Path, fieldSuffix);
-
-            if (text.Length > 0)
-            {
-                text.Append("; ");
-            }
-
-            return text.Append(c.Kind switch
-            {
-                ContainerKind.InitContainer => "init container \"",
-                ContainerKind.EphemeralContainer => "ephemeral container \"",
-                _ => "container \"",
-            }).Append(c.Name).Append('"');
-        }
-
-        public void Reset()
-        {
-            text.Clear();
-            fields = null;
-        }
-
-        public CheckViolation? Take()
-        {
-            if (fields is null)
-            {
-                return null;
-            }
-
-            var violation = new CheckViolation(text.ToString(), string.Empty, fields);
-            text.Clear();
-            fields = null;
-            return violation;
-        }
     }
 }

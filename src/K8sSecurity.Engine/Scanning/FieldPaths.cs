@@ -3,34 +3,56 @@ namespace K8sSecurity.Engine.Scanning;
 /// <summary>
 /// The offending field paths of a violation, kept as prefix + suffix pairs (a container's path and a constant) and
 /// joined into strings on first read: most scans only count violations, and a pair costs no string of its own.
+/// The first pair is kept inline: most violations name one field, and checks that find nothing allocate no list.
 /// </summary>
 internal sealed class FieldPaths : IReadOnlyList<string>
 {
-    private readonly List<(string Prefix, string Suffix)> parts = new(4); // a pod's few containers without regrowing
+    private (string Prefix, string Suffix) first;
+    private List<(string Prefix, string Suffix)>? rest;
     private string[]? joined;
 
-    public int Count => parts.Count;
+    public int Count { get; private set; }
 
     public string this[int index] => Joined()[index];
 
-    public void Add(string path) => parts.Add((path, string.Empty));
+    public void Add(string path) => Add(path, string.Empty);
 
-    public void Add(string prefix, string suffix) => parts.Add((prefix, suffix));
+    public void Add(string prefix, string suffix)
+    {
+        if (Count == 0)
+        {
+            first = (prefix, suffix);
+        }
+        else
+        {
+            (rest ??= new List<(string, string)>(3)).Add((prefix, suffix));
+        }
 
-    public void AddRange(FieldPaths other) => parts.AddRange(other.parts);
+        Count++;
+    }
+
+    public void AddRange(FieldPaths other)
+    {
+        for (int i = 0; i < other.Count; i++)
+        {
+            var (prefix, suffix) = other.Part(i);
+            Add(prefix, suffix);
+        }
+    }
 
     /// <summary>Adds the pair unless the same path is already listed.</summary>
     public void AddDistinct(string prefix, string suffix)
     {
-        foreach (var (p, s) in parts)
+        for (int i = 0; i < Count; i++)
         {
+            var (p, s) = Part(i);
             if (SamePath(p, s, prefix, suffix))
             {
                 return;
             }
         }
 
-        parts.Add((prefix, suffix));
+        Add(prefix, suffix);
     }
 
     /// <summary>The paths as strings (built once, then shared).</summary>
@@ -39,6 +61,8 @@ internal sealed class FieldPaths : IReadOnlyList<string>
     public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)Joined()).GetEnumerator();
 
     System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    private (string Prefix, string Suffix) Part(int index) => index == 0 ? first : rest![index - 1];
 
     // prefix1 + suffix1 == prefix2 + suffix2, without building either string.
     private static bool SamePath(string prefix1, string suffix1, string prefix2, string suffix2)
@@ -66,10 +90,11 @@ internal sealed class FieldPaths : IReadOnlyList<string>
     {
         if (joined is null)
         {
-            var paths = new string[parts.Count];
+            var paths = new string[Count];
             for (int i = 0; i < paths.Length; i++)
             {
-                paths[i] = parts[i].Suffix.Length == 0 ? parts[i].Prefix : string.Concat(parts[i].Prefix, parts[i].Suffix);
+                var (prefix, suffix) = Part(i);
+                paths[i] = suffix.Length == 0 ? prefix : string.Concat(prefix, suffix);
             }
 
             Interlocked.CompareExchange(ref joined, paths, null);

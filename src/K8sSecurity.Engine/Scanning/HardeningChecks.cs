@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Reporting;
 
@@ -65,16 +66,24 @@ public static class HardeningChecks
     /// <summary>Runs every check on one pod template; a null violation is a pass.</summary>
     public static void Evaluate(PodView pod, Action<CheckDefinition, CheckViolation?> onResult)
     {
-        onResult(DangerousCapabilitiesCheck, pod.IsWindows ? null : Dangerous(pod));
-        if (!pod.IsWindows)
+        var found = ViolationBuilder.Rent();
+        try
         {
-            // Windows containers have no Linux capabilities or numeric ids.
-            onResult(InsecureCapabilitiesCheck, Insecure(pod));
-            onResult(LowIdCheck, LowIds(pod));
-        }
+            onResult(DangerousCapabilitiesCheck, pod.IsWindows ? null : Dangerous(pod, found));
+            if (!pod.IsWindows)
+            {
+                // Windows containers have no Linux capabilities or numeric ids.
+                onResult(InsecureCapabilitiesCheck, Insecure(pod, found));
+                onResult(LowIdCheck, LowIds(pod, found));
+            }
 
-        onResult(SensitiveHostPathCheck, HostPathMounts(pod));
-        onResult(EnvironmentCredentialCheck, EnvironmentCredentials(pod));
+            onResult(SensitiveHostPathCheck, HostPathMounts(pod, found));
+            onResult(EnvironmentCredentialCheck, EnvironmentCredentials(pod, found));
+        }
+        finally
+        {
+            ViolationBuilder.Return(found);
+        }
     }
 
     /// <summary>A capability as the container runtime reads it: upper case, without the CAP_ prefix.</summary>
@@ -149,9 +158,8 @@ public static class HardeningChecks
 
     private static readonly int NetBindServiceBit = 1 << InsecureIndex["NET_BIND_SERVICE"];
 
-    private static CheckViolation? Dangerous(PodView pod)
+    private static CheckViolation? Dangerous(PodView pod, ViolationBuilder found)
     {
-        Collected found = default;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Capabilities?["add"] is not JsonArray add)
@@ -159,22 +167,18 @@ public static class HardeningChecks
                 continue;
             }
 
-            List<string>? added = null;
+            StringBuilder? text = null;
             foreach (var node in add)
             {
                 if (Json.Str(node) is { } name && IsDangerous(NormalizeCapability(name)))
                 {
-                    (added ??= new List<string>(1)).Add($"\"{name}\"");
+                    text = text is null ? found.Add(c, ".securityContext.capabilities.add").Append(" adds \"") : text.Append(", \"");
+                    text.Append(name).Append('"');
                 }
-            }
-
-            if (added is not null)
-            {
-                found.Add($"{Describe(c)} adds {string.Join(", ", added)}", c.Path + ".securityContext.capabilities.add");
             }
         }
 
-        return found.Violation("dangerous capabilities");
+        return found.Take("dangerous capabilities");
     }
 
     private static bool IsDangerous(string capability)
@@ -190,9 +194,9 @@ public static class HardeningChecks
         return false;
     }
 
-    private static CheckViolation? Insecure(PodView pod)
+    private static CheckViolation? Insecure(PodView pod, ViolationBuilder found)
     {
-        Collected found = default;
+        int all = (1 << InsecureCapabilities.Count) - 1;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Kind == ContainerKind.EphemeralContainer)
@@ -202,7 +206,6 @@ public static class HardeningChecks
 
             var (dropped, dropAll) = CapabilityMask(c.Capabilities?["drop"]);
             var (added, addAll) = CapabilityMask(c.Capabilities?["add"]);
-            int all = (1 << InsecureCapabilities.Count) - 1;
             // Kept: neither dropped (nor ALL dropped), or added back. Adding NET_BIND_SERVICE back after drop ALL is
             // what the Restricted standard allows: not a finding.
             int kept = (dropAll ? 0 : all & ~dropped) | ((addAll ? all : added) & ~NetBindServiceBit);
@@ -211,19 +214,19 @@ public static class HardeningChecks
                 continue;
             }
 
-            var names = new List<string>(InsecureCapabilities.Count);
+            var text = found.Add(c, ".securityContext.capabilities").Append(" keeps ");
+            string separator = string.Empty;
             for (int i = 0; i < InsecureCapabilities.Count; i++)
             {
                 if ((kept & (1 << i)) != 0)
                 {
-                    names.Add(InsecureCapabilities[i]);
+                    text.Append(separator).Append(InsecureCapabilities[i]);
+                    separator = ", ";
                 }
             }
-
-            found.Add($"{Describe(c)} keeps {string.Join(", ", names)}", c.Path + ".securityContext.capabilities");
         }
 
-        return found.Violation("insecure capabilities");
+        return found.Take("insecure capabilities");
     }
 
     /// <summary>The insecure capabilities a list names, as bits of InsecureCapabilities, and whether it names ALL.</summary>
@@ -257,34 +260,33 @@ public static class HardeningChecks
         return (mask, all);
     }
 
-    private static CheckViolation? HostPathMounts(PodView pod)
+    private static CheckViolation? HostPathMounts(PodView pod, ViolationBuilder found)
     {
         if (pod.VolumeList is not { } volumes)
         {
             return null;
         }
 
-        Collected found = default;
         for (int i = 0; i < volumes.Count; i++)
         {
             if (volumes[i] is JsonObject volume && Json.Str(Json.Obj(volume, "hostPath")?["path"]) is { } path && SensitivePathOf(path) is { } sensitive)
             {
                 string name = Json.Str(volume["name"]) ?? string.Empty;
-                found.Add(
-                    NormalizePath(path) == sensitive || path.TrimEnd('/') == sensitive
-                        ? $"volume \"{name}\" mounts host path \"{path}\""
-                        : $"volume \"{name}\" mounts host path \"{path}\" (exposes {sensitive})",
-                    string.Create(CultureInfo.InvariantCulture, $"{pod.SpecPath}.volumes[{i}].hostPath.path"));
+                var text = found.Next(pod.SpecPath, string.Create(CultureInfo.InvariantCulture, $".volumes[{i}].hostPath.path"))
+                    .Append("volume \"").Append(name).Append("\" mounts host path \"").Append(path).Append('"');
+                if (NormalizePath(path) != sensitive && path.TrimEnd('/') != sensitive)
+                {
+                    text.Append(" (exposes ").Append(sensitive).Append(')');
+                }
             }
         }
 
-        return found.Violation("sensitive host paths");
+        return found.Take("sensitive host paths");
     }
 
-    private static CheckViolation? LowIds(PodView pod)
+    private static CheckViolation? LowIds(PodView pod, ViolationBuilder found)
     {
         long? podGroup = Json.Long(pod.SecurityContext?["runAsGroup"]);
-        Collected found = default;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Kind == ContainerKind.EphemeralContainer)
@@ -294,25 +296,41 @@ public static class HardeningChecks
 
             long? user = c.RunAsUser ?? pod.RunAsUser;
             long? group = Json.Long(c.SecurityContext?["runAsGroup"]) ?? podGroup;
-            string? userProblem = user is null ? "runAsUser is not set"
-                : user < MinimumId ? string.Create(CultureInfo.InvariantCulture, $"runs as user {user}") : null;
-            string? groupProblem = group is null ? "runAsGroup is not set"
-                : group < MinimumId ? string.Create(CultureInfo.InvariantCulture, $"runs as group {group}") : null;
-            if (userProblem is null && groupProblem is null)
+            bool lowUser = user is null or < MinimumId, lowGroup = group is null or < MinimumId;
+            if (!lowUser && !lowGroup)
             {
                 continue;
             }
 
-            string problems = userProblem is not null && groupProblem is not null ? $"{userProblem} and {groupProblem}" : userProblem ?? groupProblem!;
-            found.Add($"{Describe(c)} {problems}", c.Path + ".securityContext");
+            var text = found.Add(c, ".securityContext").Append(' ');
+            if (lowUser)
+            {
+                AppendId(text, "runAsUser is not set", "runs as user ", user);
+            }
+
+            if (lowGroup)
+            {
+                AppendId(lowUser ? text.Append(" and ") : text, "runAsGroup is not set", "runs as group ", group);
+            }
         }
 
-        return found.Violation("user or group id below 10000");
+        return found.Take("user or group id below 10000");
     }
 
-    private static CheckViolation? EnvironmentCredentials(PodView pod)
+    private static void AppendId(StringBuilder text, string unset, string runsAs, long? id)
     {
-        Collected found = default;
+        if (id is { } value)
+        {
+            text.Append(runsAs).Append(value.ToString(CultureInfo.InvariantCulture));
+        }
+        else
+        {
+            text.Append(unset);
+        }
+    }
+
+    private static CheckViolation? EnvironmentCredentials(PodView pod, ViolationBuilder found)
+    {
         foreach (var c in pod.ContainerArray)
         {
             if (c.Env is not { } env)
@@ -330,35 +348,13 @@ public static class HardeningChecks
                 // Only the reason is reported, never the value.
                 if (CredentialPatterns.Describe(name, Json.Str(variable["value"])) is { } reason)
                 {
-                    found.Add($"{Describe(c)} sets \"{name}\" to a literal value: {reason}", string.Create(CultureInfo.InvariantCulture, $"{c.Path}.env[{i}].value"));
+                    found.Add(c, string.Create(CultureInfo.InvariantCulture, $".env[{i}].value"))
+                        .Append(" sets \"").Append(name).Append("\" to a literal value: ").Append(reason);
                 }
             }
         }
 
-        return found.Violation("credentials in environment values");
-    }
-
-    private static string Describe(ContainerView c) => c.Kind switch
-    {
-        ContainerKind.InitContainer => $"init container \"{c.Name}\"",
-        ContainerKind.EphemeralContainer => $"ephemeral container \"{c.Name}\"",
-        _ => $"container \"{c.Name}\"",
-    };
-
-    /// <summary>Messages and field paths of one check, allocated only when something is found (most pods pass).</summary>
-    private struct Collected
-    {
-        private List<string>? messages;
-        private List<string>? fields;
-
-        public void Add(string message, string field)
-        {
-            (messages ??= new List<string>(2)).Add(message);
-            (fields ??= new List<string>(2)).Add(field);
-        }
-
-        public readonly CheckViolation? Violation(string reason) =>
-            messages is null ? null : new CheckViolation(reason, string.Join("; ", messages), fields!);
+        return found.Take("credentials in environment values");
     }
 
     private static CheckDefinition Define(string id, string title, FindingSeverity severity, string description, string remediation) => new()
