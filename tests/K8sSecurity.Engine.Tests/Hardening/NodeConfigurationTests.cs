@@ -298,6 +298,32 @@ public sealed class NodeConfigurationTests
         Assert.All(new[] { "4.2.1", "4.2.2", "4.2.4" }, id => Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == id).Status));
     }
 
+    /// <summary>--config-dir: *.conf drop-ins merge over config.yaml in name order as JSON merge patches; other files are ignored.</summary>
+    [Fact]
+    public void KubeletDropInsOverrideTheConfigFileAndAnUnreadableOneFailsClosed()
+    {
+        using var tree = Hardened();
+        const string header = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
+        Directory.CreateDirectory(tree["etc/kubernetes/kubelet.conf.d/90-site"]);
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/10-anonymous.conf"], header + "authentication:\n  anonymous:\n    enabled: true\n");
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/20-port.yaml"], header + "readOnlyPort: 10255\n");
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/90-site/authz.conf"], header + "authorization:\n  mode: AlwaysAllow\n");
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/95-pids.conf"], header + "podPidsLimit: null\n");
+        File.WriteAllText(tree["etc/default/kubelet"], "KUBELET_EXTRA_ARGS=--config-dir=/etc/kubernetes/kubelet.conf.d\n");
+
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "4.2.1").Status);
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "4.2.3").Status); // the x509 settings beside anonymous stay
+        Assert.Equal(("AlwaysAllow", HardeningStatus.Fail), (results.Single(r => r.Id == "4.2.2").Effective, results.Single(r => r.Id == "4.2.2").Status));
+        Assert.Equal(("0", HardeningStatus.Pass), (results.Single(r => r.Id == "4.2.4").Effective, results.Single(r => r.Id == "4.2.4").Status));
+        Assert.Equal(HardeningStatus.Warn, results.Single(r => r.Id == "4.2.13").Status); // null removed podPidsLimit: 4096
+
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/99-broken.conf"], "authentication: [unclosed\n");
+        results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "K8S-KUBELET-CONFIG").Status);
+        Assert.DoesNotContain(results, r => r.Id == "4.2.1");
+    }
+
     private static Dictionary<string, (string[] Words, string Text)> KubeBenchChecks(string file)
     {
         return File.ReadLines(Path.Combine(K8sSecurity.Engine.Tests.Scanning.SharedFixtures.RepoRoot, "tests", "K8sSecurity.Engine.Tests", "Hardening", "KubeBench", file))
