@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using K8sSecurity.Engine.Manifests;
 using K8sSecurity.Engine.Reporting;
 
 namespace K8sSecurity.Engine.Hardening;
@@ -273,9 +274,38 @@ public static class NodeConfigurationChecker
             return;
         }
 
-        // etcd takes ETCD_<FLAG> environment variables for flags not given on the command line.
-        string? Value(string flag) => pod.Flags.Value(flag) ?? pod.Environment.GetValueOrDefault("ETCD_" + flag.ToUpperInvariant().Replace('-', '_'));
-        string edit = $"Edit {NodePath(node, pod.ManifestPath)} and set";
+        // etcd takes ETCD_<FLAG> environment variables for flags not given on the command line; with --config-file
+        // (or ETCD_CONFIG_FILE) it reads only that file and ignores the other flags and variables.
+        string? Environment(string flag) => pod.Environment.GetValueOrDefault("ETCD_" + flag.ToUpperInvariant().Replace('-', '_'));
+        JsonObject? configFile = null;
+        if ((pod.Flags.Value("config-file") ?? Environment("config-file")) is { Length: > 0 } configured)
+        {
+            string file = node.OnNode(configured);
+            string? why = File.Exists(file) ? null : "it is not on the node";
+            if (why is null)
+            {
+                try
+                {
+                    // etcd reads the file with sigs.k8s.io/yaml (YAML to JSON), like a manifest without a kind.
+                    configFile = YamlDocumentDecoder.Decode(File.ReadAllText(file), 1, new List<DuplicateKey>(), out _, null) as JsonObject;
+                    why = configFile is null ? "it holds no YAML mapping" : null;
+                }
+                catch (Exception ex) when (ex is ManifestDecodeException or IOException or UnauthorizedAccessException)
+                {
+                    why = ex.Message;
+                }
+            }
+
+            if (why is not null)
+            {
+                results.Add(Result("K8S-ETCD-MANIFEST", "The etcd configuration file can be read", "etcd", HardeningStatus.Fail, FindingSeverity.High, file, why, "an etcd configuration file",
+                    $"etcd reads its settings only from --config-file={configured}, and {why}: etcd would not start.", "Restore the file --config-file names, or configure etcd with flags."));
+                return;
+            }
+        }
+
+        string? Value(string flag) => configFile is not null ? EtcdConfigValue(configFile, flag) : pod.Flags.Value(flag) ?? Environment(flag);
+        string edit = configFile is not null ? $"Edit the etcd configuration file {pod.Flags.Value("config-file") ?? Environment("config-file")} and set" : $"Edit {NodePath(node, pod.ManifestPath)} and set";
         results.Add(EtcdSet("2.1", "--cert-file and --key-file are set", new[] { "cert-file", "key-file" }, Value, pod, manual: false, $"{edit} --cert-file and --key-file."));
         results.Add(EtcdBool("2.2", "--client-cert-auth is true", "client-cert-auth", Value, pod, expected: true, $"{edit} --client-cert-auth=true."));
         results.Add(EtcdBool("2.3", "--auto-tls is not true", "auto-tls", Value, pod, expected: false, $"{edit} --auto-tls=false (or remove it)."));
@@ -301,6 +331,24 @@ public static class NodeConfigurationChecker
                 info.Ownership, "etcd:etcd", owned ? "The data directory belongs to etcd." : $"The data directory belongs to {info.Ownership}{(etcdUid is null ? " and the node has no etcd user" : string.Empty)}.",
                 $"Run etcd as the etcd user and chown etcd:etcd {dataDir}."));
         }
+    }
+
+    /// <summary>A flag's value in etcd's configuration file (embed.Config's YAML names: TLS settings nest under the two transport sections).</summary>
+    private static string? EtcdConfigValue(JsonObject config, string flag)
+    {
+        string[] path = flag switch
+        {
+            "cert-file" or "key-file" or "client-cert-auth" or "auto-tls" or "trusted-ca-file" => new[] { "client-transport-security", flag },
+            "peer-cert-file" or "peer-key-file" or "peer-client-cert-auth" or "peer-auto-tls" or "peer-trusted-ca-file" => new[] { "peer-transport-security", flag["peer-".Length..] },
+            _ => new[] { flag },
+        };
+        JsonNode? node = config;
+        foreach (string part in path)
+        {
+            node = (node as JsonObject)?[part];
+        }
+
+        return node is JsonValue value ? (value.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? value.ToString().ToLowerInvariant() : value.ToString()) : null;
     }
 
     private static void KubeletChecks(NodeConfiguration node, KubeletState kubelet, List<HardeningCheckResult> results)

@@ -324,6 +324,30 @@ public sealed class NodeConfigurationTests
         Assert.DoesNotContain(results, r => r.Id == "4.2.1");
     }
 
+    /// <summary>etcd with --config-file reads only the file (etcd's embed.Config YAML): the manifest's other flags no longer count.</summary>
+    [Fact]
+    public void EtcdWithAConfigFileIsJudgedByTheFileAndAMissingFileFails()
+    {
+        using var tree = Hardened();
+        tree.AddFlags("etcd", "--config-file=/etc/kubernetes/etcd/etcd.conf.yml");
+        Directory.CreateDirectory(tree["etc/kubernetes/etcd"]);
+        File.WriteAllText(tree["etc/kubernetes/etcd/etcd.conf.yml"],
+            "name: cp1\ndata-dir: /var/lib/etcd\nclient-transport-security:\n  cert-file: /etc/kubernetes/pki/etcd/server.crt\n  key-file: /etc/kubernetes/pki/etcd/server.key\n" +
+            "  client-cert-auth: true\n  trusted-ca-file: /etc/kubernetes/pki/etcd/ca.crt\n  auto-tls: true\npeer-transport-security:\n  cert-file: /etc/kubernetes/pki/etcd/peer.crt\n  key-file: /etc/kubernetes/pki/etcd/peer.key\n");
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.1").Status);
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.2").Status);
+        Assert.Equal(("true", HardeningStatus.Fail), (results.Single(r => r.Id == "2.3").Effective, results.Single(r => r.Id == "2.3").Status));
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.4").Status);
+        Assert.Equal(("false (default)", HardeningStatus.Fail), (results.Single(r => r.Id == "2.5").Effective, results.Single(r => r.Id == "2.5").Status)); // the manifest's --peer-client-cert-auth=true is ignored
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.7").Status);
+
+        File.Delete(tree["etc/kubernetes/etcd/etcd.conf.yml"]);
+        results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "K8S-ETCD-MANIFEST").Status);
+        Assert.DoesNotContain(results, r => r.Id == "2.2");
+    }
+
     private static Dictionary<string, (string[] Words, string Text)> KubeBenchChecks(string file)
     {
         return File.ReadLines(Path.Combine(K8sSecurity.Engine.Tests.Scanning.SharedFixtures.RepoRoot, "tests", "K8sSecurity.Engine.Tests", "Hardening", "KubeBench", file))
