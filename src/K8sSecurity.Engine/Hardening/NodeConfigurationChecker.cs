@@ -51,7 +51,7 @@ public static class NodeConfigurationChecker
 
         if (node.Scheduler is { } scheduler)
         {
-            SchedulerChecks(scheduler, results);
+            SchedulerChecks(node, scheduler, results);
         }
 
         if (node.Etcd is { } etcd)
@@ -256,14 +256,49 @@ public static class NodeConfigurationChecker
         results.Add(BindAddress(pod, "1.3.7", $"{edit} --bind-address=127.0.0.1."));
     }
 
-    private static void SchedulerChecks(StaticPodComponent pod, List<HardeningCheckResult> results)
+    private static void SchedulerChecks(NodeConfiguration node, StaticPodComponent pod, List<HardeningCheckResult> results)
     {
         if (ComponentReadable(pod, results) is false)
         {
             return;
         }
 
-        results.Add(FlagBool(pod, "1.4.1", "--profiling is false", "profiling", defaultValue: true, expected: false, manual: false, FindingSeverity.Medium, "Edit the scheduler manifest and set --profiling=false."));
+        if (pod.Flags.Value("config") is { Length: > 0 } configured)
+        {
+            // With --config the scheduler ignores --profiling: KubeSchedulerConfiguration's enableProfiling (default true) decides.
+            string file = node.OnNode(configured);
+            JsonObject? config = null;
+            string? why = File.Exists(file) ? null : "it is not on the node";
+            try
+            {
+                config = why is null ? YamlDocumentDecoder.Decode(File.ReadAllText(file), 1, new List<DuplicateKey>(), out _, null) as JsonObject : null;
+                why ??= config?["kind"]?.ToString() == "KubeSchedulerConfiguration" ? null : "it is not a KubeSchedulerConfiguration";
+            }
+            catch (Exception ex) when (ex is ManifestDecodeException or IOException or UnauthorizedAccessException)
+            {
+                why = ex.Message;
+            }
+
+            if (why is not null)
+            {
+                results.Add(Result("K8S-KUBE-SCHEDULER-MANIFEST", "The kube-scheduler configuration file can be read", pod.Name, HardeningStatus.Fail, FindingSeverity.High, file, why, "a KubeSchedulerConfiguration",
+                    $"kube-scheduler --config={configured} cannot be loaded ({why}): the scheduler would not start.", "Restore the file --config names, or remove --config."));
+            }
+            else
+            {
+                string? raw = config!["enableProfiling"] is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? v.ToString().ToLowerInvariant() : null;
+                bool profiling = raw != "false";
+                results.Add(Result("1.4.1", "--profiling is false", pod.Name, profiling ? HardeningStatus.Fail : HardeningStatus.Pass, FindingSeverity.Medium, file,
+                    raw is null ? "true (default; --config ignores --profiling)" : $"enableProfiling: {raw}", "false",
+                    profiling ? "Profiling is on: the config file decides, and --profiling is ignored with --config." : "enableProfiling is false in the scheduler's config file.",
+                    $"Set enableProfiling: false in {configured}."));
+            }
+        }
+        else
+        {
+            results.Add(FlagBool(pod, "1.4.1", "--profiling is false", "profiling", defaultValue: true, expected: false, manual: false, FindingSeverity.Medium, "Edit the scheduler manifest and set --profiling=false."));
+        }
+
         results.Add(BindAddress(pod, "1.4.2", "Edit the scheduler manifest and set --bind-address=127.0.0.1."));
     }
 

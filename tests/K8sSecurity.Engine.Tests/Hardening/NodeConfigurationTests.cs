@@ -348,6 +348,25 @@ public sealed class NodeConfigurationTests
         Assert.DoesNotContain(results, r => r.Id == "2.2");
     }
 
+    /// <summary>kube-scheduler --config: "--profiling ... is ignored if a config file is specified in --config"; enableProfiling decides.</summary>
+    [Fact]
+    public void SchedulerWithAConfigFileIgnoresTheProfilingFlag()
+    {
+        using var tree = Hardened();
+        tree.AddFlags("kube-scheduler", "--config=/etc/kubernetes/scheduler-config.yaml");
+        File.WriteAllText(tree["etc/kubernetes/scheduler-config.yaml"], "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: /etc/kubernetes/scheduler.conf\n");
+        var profiling = NodeConfigurationChecker.Check(tree.Root).Single(r => r.Id == "1.4.1");
+        Assert.Equal(("true (default; --config ignores --profiling)", HardeningStatus.Fail), (profiling.Effective, profiling.Status));
+
+        tree.Append("etc/kubernetes/scheduler-config.yaml", "enableProfiling: false\n");
+        Assert.Equal(HardeningStatus.Pass, NodeConfigurationChecker.Check(tree.Root).Single(r => r.Id == "1.4.1").Status);
+
+        File.Delete(tree["etc/kubernetes/scheduler-config.yaml"]);
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "K8S-KUBE-SCHEDULER-MANIFEST").Status);
+        Assert.DoesNotContain(results, r => r.Id == "1.4.1");
+    }
+
     private static Dictionary<string, (string[] Words, string Text)> KubeBenchChecks(string file)
     {
         return File.ReadLines(Path.Combine(K8sSecurity.Engine.Tests.Scanning.SharedFixtures.RepoRoot, "tests", "K8sSecurity.Engine.Tests", "Hardening", "KubeBench", file))
