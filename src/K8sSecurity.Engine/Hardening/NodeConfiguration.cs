@@ -193,7 +193,82 @@ internal sealed class NodeConfiguration
             }
         }
 
+        if (error is null && flags.Value("config-dir") is { Length: > 0 } dropInDir)
+        {
+            (config, error) = MergeDropIns(config, MapOnNode(root, dropInDir));
+        }
+
         return new KubeletState { Unit = unit, Flags = flags, ConfigPath = configPath, Config = config, ConfigError = error };
+    }
+
+    /// <summary>
+    /// --config-dir: the kubelet merges every *.conf file under the folder over its configuration, in the order
+    /// filepath.WalkDir visits them (names sorted bytewise, subfolders where they sort), each as a JSON merge patch
+    /// (cmd/kubelet/app/server.go, mergeKubeletConfigurations). A drop-in it cannot load stops the kubelet.
+    /// </summary>
+    private static (JsonObject? Config, string? Error) MergeDropIns(JsonObject? config, string folder)
+    {
+        if (!Directory.Exists(folder))
+        {
+            return (config, $"the kubelet drop-in folder '{folder}' (--config-dir) does not exist (the kubelet would not start)");
+        }
+
+        JsonNode merged = config?.DeepClone() ?? new JsonObject();
+        foreach (string file in WalkDir(folder).Where(f => Path.GetExtension(f) == ".conf"))
+        {
+            var errors = new List<string>();
+            var document = ManifestReader.ReadFile(file, e => errors.Add($"line {e.Line}: {e.Message}")).FirstOrDefault();
+            if (errors.Count > 0 || document?.Kind != "KubeletConfiguration")
+            {
+                return (null, $"the kubelet drop-in '{file}': {(errors.Count > 0 ? string.Join("; ", errors) : "not a KubeletConfiguration")}");
+            }
+
+            merged = MergePatch(merged, document.Body)!;
+        }
+
+        return ((JsonObject)merged, null);
+    }
+
+    private static IEnumerable<string> WalkDir(string folder)
+    {
+        foreach (string entry in Directory.EnumerateFileSystemEntries(folder).Order(StringComparer.Ordinal))
+        {
+            if (Directory.Exists(entry))
+            {
+                foreach (string nested in WalkDir(entry))
+                {
+                    yield return nested;
+                }
+            }
+            else
+            {
+                yield return entry;
+            }
+        }
+    }
+
+    /// <summary>RFC 7386 JSON merge patch: objects merge member by member, null removes, anything else replaces.</summary>
+    private static JsonNode? MergePatch(JsonNode? target, JsonNode? patch)
+    {
+        if (patch is not JsonObject patchObject)
+        {
+            return patch?.DeepClone();
+        }
+
+        var result = target is JsonObject targetObject ? (JsonObject)targetObject.DeepClone() : new JsonObject();
+        foreach (var (name, value) in patchObject)
+        {
+            if (value is null)
+            {
+                result.Remove(name);
+            }
+            else
+            {
+                result[name] = MergePatch(result[name], value);
+            }
+        }
+
+        return result;
     }
 
     private static List<string> Strings(JsonNode? node) =>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using K8sSecurity.Engine.Manifests;
 using K8sSecurity.Engine.Reporting;
 
 namespace K8sSecurity.Engine.Hardening;
@@ -50,7 +51,7 @@ public static class NodeConfigurationChecker
 
         if (node.Scheduler is { } scheduler)
         {
-            SchedulerChecks(scheduler, results);
+            SchedulerChecks(node, scheduler, results);
         }
 
         if (node.Etcd is { } etcd)
@@ -90,6 +91,19 @@ public static class NodeConfigurationChecker
             }
         }
 
+        CniFileChecks(node, results);
+
+        // 4.1.3/4.1.4: kubeadm's kube-proxy reads its kubeconfig from a ConfigMap inside its pod, so most kubeadm nodes
+        // have none; where kube-proxy runs from the node's files (kube-bench's proxy kubeconfig paths) the file is checked.
+        foreach (string proxyKubeconfig in new[] { "etc/kubernetes/proxy.conf", "etc/kubernetes/ssl/kubecfg-kube-proxy.yaml", "var/lib/kube-proxy/kubeconfig.conf" })
+        {
+            if (node.Stat.Stat(node.OnNode(proxyKubeconfig)) is { } proxyInfo)
+            {
+                results.Add(Permissions("4.1.3", "The kube-proxy kubeconfig file permissions are 600 or more restrictive", "kube-proxy", proxyInfo, 600, manual: true));
+                results.Add(Ownership("4.1.4", "The kube-proxy kubeconfig file ownership is root:root", "kube-proxy", proxyInfo, manual: true));
+            }
+        }
+
         string pki = Path.Combine(k8s, "pki");
         if (Directory.Exists(pki))
         {
@@ -109,6 +123,40 @@ public static class NodeConfigurationChecker
                     $"chmod -R 600 {NodePath(node, pki)}/{pattern}"));
             }
         }
+    }
+
+    /// <summary>
+    /// 1.1.9/1.1.10: the CNI configuration files (under /etc/cni/net.d, the conf dir containerd and CRI-O read, or the
+    /// kubelet's legacy --cni-conf-dir) and the IPAM files under /var/lib/cni/networks, as kube-bench finds them.
+    /// Only files are checked: a directory needs its x bits to be usable.
+    /// </summary>
+    private static void CniFileChecks(NodeConfiguration node, List<HardeningCheckResult> results)
+    {
+        var folders = new List<string> { node.OnNode("/etc/cni/net.d"), node.OnNode("/var/lib/cni/networks") };
+        if (node.Kubelet?.Flags.Value("cni-conf-dir") is { Length: > 0 } confDir)
+        {
+            folders.Insert(0, node.OnNode(confDir));
+        }
+
+        var files = folders.Distinct(StringComparer.Ordinal).Where(Directory.Exists)
+            .SelectMany(f => Directory.EnumerateFiles(f, "*", SearchOption.AllDirectories))
+            .Order(StringComparer.Ordinal).Select(node.Stat.Stat).OfType<NodeFileInfo>().ToList();
+        if (files.Count == 0)
+        {
+            return;
+        }
+
+        string where = string.Join(" and ", folders.Where(Directory.Exists).Select(f => NodePath(node, f)));
+        var open = files.Where(i => !UnixModes.AtMost(i.Mode, 600)).ToList();
+        results.Add(Result("1.1.9", "The Container Network Interface file permissions are 600 or more restrictive", "cni", open.Count == 0 ? HardeningStatus.Pass : Manual(true), FindingSeverity.Medium, files[0].Path,
+            open.Count == 0 ? $"{files.Count} files, all 600 or stricter" : string.Join(", ", open.Take(5).Select(i => $"{Relative(node, i.Path)} {i.ModeOctal}")), "600 or more restrictive",
+            open.Count == 0 ? $"Every CNI file under {where} is 600 or stricter." : $"{open.Count} of {files.Count} CNI files under {where} are readable beyond their owner.",
+            $"chmod 600 {string.Join(' ', open.Take(5).Select(i => NodePath(node, i.Path)))}".TrimEnd()));
+        var notRoot = files.Where(i => i.Uid != 0 || i.Gid != 0).ToList();
+        results.Add(Result("1.1.10", "The Container Network Interface file ownership is root:root", "cni", notRoot.Count == 0 ? HardeningStatus.Pass : Manual(true), FindingSeverity.Medium, files[0].Path,
+            notRoot.Count == 0 ? "root:root" : string.Join(", ", notRoot.Take(5).Select(i => $"{Relative(node, i.Path)} {i.Ownership}")), "root:root",
+            notRoot.Count == 0 ? $"Every CNI file under {where} belongs to root:root." : $"{notRoot.Count} of {files.Count} CNI files under {where} do not belong to root:root.",
+            $"chown root:root {string.Join(' ', notRoot.Take(5).Select(i => NodePath(node, i.Path)))}".TrimEnd()));
     }
 
     private static void ApiServerChecks(NodeConfiguration node, StaticPodComponent pod, List<HardeningCheckResult> results)
@@ -180,13 +228,14 @@ public static class NodeConfigurationChecker
         results.Add(FlagsSet(pod, "1.2.26", "--etcd-cafile is set", new[] { "etcd-cafile" }, manual: false, FindingSeverity.High, $"{edit} --etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt."));
         results.Add(FlagsSet(pod, "1.2.27", "--encryption-provider-config is set", new[] { "encryption-provider-config" }, manual: true, FindingSeverity.High, $"Write one with New-K8sEncryptionConfiguration, then {edit} --encryption-provider-config (with a read-only hostPath mount)."));
         results.Add(EncryptionProviders(node, pod));
-        results.Add(Ciphers(pod, "1.2.29", "The API server only uses strong cipher suites", flags.List("tls-cipher-suites"), ApiServerCiphers, $"{edit} --tls-cipher-suites to a subset of the benchmark's list."));
+        results.Add(Ciphers(pod, "1.2.29", "The API server only makes use of strong cryptographic ciphers", flags.List("tls-cipher-suites"), ApiServerCiphers, $"{edit} --tls-cipher-suites to a subset of the benchmark's list."));
 
         string minVersion = flags.Value("tls-min-version") ?? string.Empty;
         bool tlsOk = minVersion is "" or "VersionTLS12" or "VersionTLS13";
         results.Add(Result("K8S-APISERVER-TLS-MIN-VERSION", "--tls-min-version is TLS 1.2 or newer", "kube-apiserver", tlsOk ? HardeningStatus.Pass : HardeningStatus.Fail, FindingSeverity.High, pod.ManifestPath,
             minVersion.Length == 0 ? "VersionTLS12 (Go's server default)" : minVersion, "VersionTLS12 or VersionTLS13",
             tlsOk ? "Clients need TLS 1.2 or newer." : $"{minVersion} lets clients negotiate a deprecated TLS version.", $"{edit} --tls-min-version=VersionTLS12."));
+        results.Add(FlagsSet(pod, "3.2.1", "A minimal audit policy is created (--audit-policy-file is set)", new[] { "audit-policy-file" }, manual: true, FindingSeverity.Medium, $"Write a policy with New-K8sAuditPolicy, then {edit} --audit-policy-file (with a read-only hostPath mount)."));
         results.Add(AuditPolicy(node, pod));
     }
 
@@ -207,14 +256,49 @@ public static class NodeConfigurationChecker
         results.Add(BindAddress(pod, "1.3.7", $"{edit} --bind-address=127.0.0.1."));
     }
 
-    private static void SchedulerChecks(StaticPodComponent pod, List<HardeningCheckResult> results)
+    private static void SchedulerChecks(NodeConfiguration node, StaticPodComponent pod, List<HardeningCheckResult> results)
     {
         if (ComponentReadable(pod, results) is false)
         {
             return;
         }
 
-        results.Add(FlagBool(pod, "1.4.1", "--profiling is false", "profiling", defaultValue: true, expected: false, manual: false, FindingSeverity.Medium, "Edit the scheduler manifest and set --profiling=false."));
+        if (pod.Flags.Value("config") is { Length: > 0 } configured)
+        {
+            // With --config the scheduler ignores --profiling: KubeSchedulerConfiguration's enableProfiling (default true) decides.
+            string file = node.OnNode(configured);
+            JsonObject? config = null;
+            string? why = File.Exists(file) ? null : "it is not on the node";
+            try
+            {
+                config = why is null ? YamlDocumentDecoder.Decode(File.ReadAllText(file), 1, new List<DuplicateKey>(), out _, null) as JsonObject : null;
+                why ??= config?["kind"]?.ToString() == "KubeSchedulerConfiguration" ? null : "it is not a KubeSchedulerConfiguration";
+            }
+            catch (Exception ex) when (ex is ManifestDecodeException or IOException or UnauthorizedAccessException)
+            {
+                why = ex.Message;
+            }
+
+            if (why is not null)
+            {
+                results.Add(Result("K8S-KUBE-SCHEDULER-MANIFEST", "The kube-scheduler configuration file can be read", pod.Name, HardeningStatus.Fail, FindingSeverity.High, file, why, "a KubeSchedulerConfiguration",
+                    $"kube-scheduler --config={configured} cannot be loaded ({why}): the scheduler would not start.", "Restore the file --config names, or remove --config."));
+            }
+            else
+            {
+                string? raw = config!["enableProfiling"] is JsonValue v && v.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? v.ToString().ToLowerInvariant() : null;
+                bool profiling = raw != "false";
+                results.Add(Result("1.4.1", "--profiling is false", pod.Name, profiling ? HardeningStatus.Fail : HardeningStatus.Pass, FindingSeverity.Medium, file,
+                    raw is null ? "true (default; --config ignores --profiling)" : $"enableProfiling: {raw}", "false",
+                    profiling ? "Profiling is on: the config file decides, and --profiling is ignored with --config." : "enableProfiling is false in the scheduler's config file.",
+                    $"Set enableProfiling: false in {configured}."));
+            }
+        }
+        else
+        {
+            results.Add(FlagBool(pod, "1.4.1", "--profiling is false", "profiling", defaultValue: true, expected: false, manual: false, FindingSeverity.Medium, "Edit the scheduler manifest and set --profiling=false."));
+        }
+
         results.Add(BindAddress(pod, "1.4.2", "Edit the scheduler manifest and set --bind-address=127.0.0.1."));
     }
 
@@ -225,9 +309,38 @@ public static class NodeConfigurationChecker
             return;
         }
 
-        // etcd takes ETCD_<FLAG> environment variables for flags not given on the command line.
-        string? Value(string flag) => pod.Flags.Value(flag) ?? pod.Environment.GetValueOrDefault("ETCD_" + flag.ToUpperInvariant().Replace('-', '_'));
-        string edit = $"Edit {NodePath(node, pod.ManifestPath)} and set";
+        // etcd takes ETCD_<FLAG> environment variables for flags not given on the command line; with --config-file
+        // (or ETCD_CONFIG_FILE) it reads only that file and ignores the other flags and variables.
+        string? Environment(string flag) => pod.Environment.GetValueOrDefault("ETCD_" + flag.ToUpperInvariant().Replace('-', '_'));
+        JsonObject? configFile = null;
+        if ((pod.Flags.Value("config-file") ?? Environment("config-file")) is { Length: > 0 } configured)
+        {
+            string file = node.OnNode(configured);
+            string? why = File.Exists(file) ? null : "it is not on the node";
+            if (why is null)
+            {
+                try
+                {
+                    // etcd reads the file with sigs.k8s.io/yaml (YAML to JSON), like a manifest without a kind.
+                    configFile = YamlDocumentDecoder.Decode(File.ReadAllText(file), 1, new List<DuplicateKey>(), out _, null) as JsonObject;
+                    why = configFile is null ? "it holds no YAML mapping" : null;
+                }
+                catch (Exception ex) when (ex is ManifestDecodeException or IOException or UnauthorizedAccessException)
+                {
+                    why = ex.Message;
+                }
+            }
+
+            if (why is not null)
+            {
+                results.Add(Result("K8S-ETCD-MANIFEST", "The etcd configuration file can be read", "etcd", HardeningStatus.Fail, FindingSeverity.High, file, why, "an etcd configuration file",
+                    $"etcd reads its settings only from --config-file={configured}, and {why}: etcd would not start.", "Restore the file --config-file names, or configure etcd with flags."));
+                return;
+            }
+        }
+
+        string? Value(string flag) => configFile is not null ? EtcdConfigValue(configFile, flag) : pod.Flags.Value(flag) ?? Environment(flag);
+        string edit = configFile is not null ? $"Edit the etcd configuration file {pod.Flags.Value("config-file") ?? Environment("config-file")} and set" : $"Edit {NodePath(node, pod.ManifestPath)} and set";
         results.Add(EtcdSet("2.1", "--cert-file and --key-file are set", new[] { "cert-file", "key-file" }, Value, pod, manual: false, $"{edit} --cert-file and --key-file."));
         results.Add(EtcdBool("2.2", "--client-cert-auth is true", "client-cert-auth", Value, pod, expected: true, $"{edit} --client-cert-auth=true."));
         results.Add(EtcdBool("2.3", "--auto-tls is not true", "auto-tls", Value, pod, expected: false, $"{edit} --auto-tls=false (or remove it)."));
@@ -253,6 +366,24 @@ public static class NodeConfigurationChecker
                 info.Ownership, "etcd:etcd", owned ? "The data directory belongs to etcd." : $"The data directory belongs to {info.Ownership}{(etcdUid is null ? " and the node has no etcd user" : string.Empty)}.",
                 $"Run etcd as the etcd user and chown etcd:etcd {dataDir}."));
         }
+    }
+
+    /// <summary>A flag's value in etcd's configuration file (embed.Config's YAML names: TLS settings nest under the two transport sections).</summary>
+    private static string? EtcdConfigValue(JsonObject config, string flag)
+    {
+        string[] path = flag switch
+        {
+            "cert-file" or "key-file" or "client-cert-auth" or "auto-tls" or "trusted-ca-file" => new[] { "client-transport-security", flag },
+            "peer-cert-file" or "peer-key-file" or "peer-client-cert-auth" or "peer-auto-tls" or "peer-trusted-ca-file" => new[] { "peer-transport-security", flag["peer-".Length..] },
+            _ => new[] { flag },
+        };
+        JsonNode? node = config;
+        foreach (string part in path)
+        {
+            node = (node as JsonObject)?[part];
+        }
+
+        return node is JsonValue value ? (value.GetValueKind() is JsonValueKind.True or JsonValueKind.False ? value.ToString().ToLowerInvariant() : value.ToString()) : null;
     }
 
     private static void KubeletChecks(NodeConfiguration node, KubeletState kubelet, List<HardeningCheckResult> results)
@@ -297,17 +428,21 @@ public static class NodeConfigurationChecker
         }
 
         const string restart = " Then systemctl daemon-reload && systemctl restart kubelet.";
-        results.Add(KubeletBool(kubelet, "4.2.1", "Anonymous requests to the kubelet are refused", "anonymous-auth", "authentication.anonymous.enabled", defaultValue: false, expected: false, manual: false, FindingSeverity.Critical,
+
+        // A kubelet without a config file keeps its command line's legacy defaults: anonymous requests on, AlwaysAllow,
+        // read-only port 10255 (cmd/kubelet/app/options/options.go, applyLegacyDefaults). A config file's defaults are the safe ones.
+        bool legacyDefaults = kubelet.ConfigPath is null;
+        results.Add(KubeletBool(kubelet, "4.2.1", "Anonymous requests to the kubelet are refused (--anonymous-auth=false)", "anonymous-auth", "authentication.anonymous.enabled", defaultValue: legacyDefaults, expected: false, manual: false, FindingSeverity.Critical,
             "Set authentication.anonymous.enabled: false in the kubelet config file (or --anonymous-auth=false)." + restart));
-        var (mode, modeSource) = KubeletValue(kubelet, "authorization-mode", "authorization.mode", "Webhook");
+        var (mode, modeSource) = KubeletValue(kubelet, "authorization-mode", "authorization.mode", legacyDefaults ? "AlwaysAllow" : "Webhook");
         results.Add(Result("4.2.2", "The kubelet's authorization mode is Webhook, not AlwaysAllow", "kubelet", mode == "AlwaysAllow" ? HardeningStatus.Fail : HardeningStatus.Pass, FindingSeverity.Critical, modeSource,
             mode, "Webhook", mode == "AlwaysAllow" ? "The kubelet authorizes every request it authenticates (exec, logs, pods) without asking the API server." : $"The kubelet authorizes with {mode}.",
             "Set authorization.mode: Webhook in the kubelet config file (or --authorization-mode=Webhook)." + restart));
         results.Add(Result("4.2.3", "The kubelet's --client-ca-file is set", "kubelet", clientCa is { Length: > 0 } ? HardeningStatus.Pass : HardeningStatus.Fail, FindingSeverity.High, KubeletValue(kubelet, "client-ca-file", "authentication.x509.clientCAFile", null).Source,
             clientCa is { Length: > 0 } ? clientCa : "(not set)", "the cluster CA", clientCa is { Length: > 0 } ? $"Client certificates are verified against {clientCa}." : "The kubelet cannot verify client certificates (the API server's included).",
             "Set authentication.x509.clientCAFile: /etc/kubernetes/pki/ca.crt in the kubelet config file." + restart));
-        var (port, portSource) = KubeletValue(kubelet, "read-only-port", "readOnlyPort", "0");
-        results.Add(Result("4.2.4", "The kubelet's read-only port is 0 (disabled)", "kubelet", port == "0" ? HardeningStatus.Pass : HardeningStatus.Warn, FindingSeverity.High, portSource,
+        var (port, portSource) = KubeletValue(kubelet, "read-only-port", "readOnlyPort", legacyDefaults ? "10255" : "0");
+        results.Add(Result("4.2.4", "The kubelet's --read-only-port is 0 (disabled)", "kubelet", port == "0" ? HardeningStatus.Pass : HardeningStatus.Warn, FindingSeverity.High, portSource,
             port, "0", port == "0" ? "The unauthenticated read-only port is off." : $"Port {port} serves pod and node data without authentication.", "Set readOnlyPort: 0 in the kubelet config file." + restart));
         var (idle, idleSource) = KubeletValue(kubelet, "streaming-connection-idle-timeout", "streamingConnectionIdleTimeout", "4h0m0s");
         if (idleSource == kubelet.ConfigPath && GoDuration.TryParse(idle, out var configured) && configured == TimeSpan.Zero)
@@ -335,22 +470,22 @@ public static class NodeConfigurationChecker
         var (bootstrap, _) = KubeletValue(kubelet, "rotate-server-certificates", "serverTLSBootstrap", "false");
         bool tlsFiles = cert is { Length: > 0 } && key is { Length: > 0 };
         bool serverBootstrap = ComponentFlags.ParseBool(bootstrap) == true;
-        results.Add(Result("4.2.9", "The kubelet serves TLS with a CA-issued certificate (tlsCertFile/tlsPrivateKeyFile or serverTLSBootstrap)", "kubelet", tlsFiles || serverBootstrap ? HardeningStatus.Pass : HardeningStatus.Warn, FindingSeverity.Medium, certSource,
+        results.Add(Result("4.2.9", "--tls-cert-file and --tls-private-key-file are set, or serverTLSBootstrap gets a CA-issued serving certificate", "kubelet", tlsFiles || serverBootstrap ? HardeningStatus.Pass : HardeningStatus.Warn, FindingSeverity.Medium, certSource,
             tlsFiles ? $"{cert}, {key}" : serverBootstrap ? "serverTLSBootstrap: true" : "self-signed (neither set)", "tlsCertFile and tlsPrivateKeyFile, or serverTLSBootstrap: true",
             tlsFiles || serverBootstrap ? "The serving certificate can be verified by the API server (--kubelet-certificate-authority)." : "The kubelet serves a self-signed certificate nobody can verify.",
             "Set serverTLSBootstrap: true (and approve the kubelet-serving CSRs) or tlsCertFile/tlsPrivateKeyFile in the kubelet config file." + restart));
-        results.Add(KubeletBool(kubelet, "4.2.10", "Kubelet client certificate rotation is on (rotateCertificates)", "rotate-certificates", "rotateCertificates", defaultValue: false, expected: true, manual: false, FindingSeverity.Medium,
+        results.Add(KubeletBool(kubelet, "4.2.10", "Kubelet client certificate rotation is on (--rotate-certificates / rotateCertificates)", "rotate-certificates", "rotateCertificates", defaultValue: false, expected: true, manual: false, FindingSeverity.Medium,
             "Set rotateCertificates: true in the kubelet config file." + restart));
         var gates = FeatureGates(kubelet);
         results.Add(FeatureGateNotFalse(gates, "4.2.11", "RotateKubeletServerCertificate is not disabled", "kubelet", kubelet.ConfigPath, "Remove RotateKubeletServerCertificate: false from featureGates." + restart, manual: true));
         var ciphers = kubelet.Flags.List("tls-cipher-suites") ?? (ConfigNode(kubelet.Config, "tlsCipherSuites") as JsonArray)?.Select(n => n?.ToString() ?? string.Empty).ToList();
-        results.Add(Ciphers(new StaticPodComponent { Name = "kubelet", ManifestPath = kubelet.ConfigPath ?? string.Empty, Flags = kubelet.Flags }, "4.2.12", "The kubelet only uses strong cipher suites", ciphers, KubeletCiphers,
+        results.Add(Ciphers(new StaticPodComponent { Name = "kubelet", ManifestPath = kubelet.ConfigPath ?? string.Empty, Flags = kubelet.Flags }, "4.2.12", "The kubelet only makes use of strong cryptographic ciphers", ciphers, KubeletCiphers,
             "Set tlsCipherSuites in the kubelet config file to a subset of the benchmark's list." + restart));
         var (pids, pidsSource) = KubeletValue(kubelet, "pod-max-pids", "podPidsLimit", "-1");
         bool pidsOk = long.TryParse(pids, NumberStyles.Integer, CultureInfo.InvariantCulture, out long pidLimit) && pidLimit > 0;
         results.Add(Result("4.2.13", "A limit is set on pod PIDs", "kubelet", pidsOk ? HardeningStatus.Pass : HardeningStatus.Warn, FindingSeverity.Low, pidsSource,
             pids, "a positive podPidsLimit", pidsOk ? $"Each pod may run {pidLimit} processes." : "Pods may start processes without limit (fork bombs exhaust the node).", "Set podPidsLimit (e.g. 4096) in the kubelet config file." + restart));
-        results.Add(KubeletBool(kubelet, "K8S-KUBELET-PROTECT-KERNEL-DEFAULTS", "protectKernelDefaults is true (CIS 1.8 4.2.6)", "protect-kernel-defaults", "protectKernelDefaults", defaultValue: false, expected: true, manual: false, FindingSeverity.Medium,
+        results.Add(KubeletBool(kubelet, "K8S-KUBELET-PROTECT-KERNEL-DEFAULTS", "protectKernelDefaults is true (CIS 1.24 4.2.6; not in CIS 1.7 and later)", "protect-kernel-defaults", "protectKernelDefaults", defaultValue: false, expected: true, manual: false, FindingSeverity.Medium,
             "Set protectKernelDefaults: true in the kubelet config file (after setting the kernel parameters the kubelet expects)." + restart));
     }
 

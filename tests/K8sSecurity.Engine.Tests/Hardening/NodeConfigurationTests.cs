@@ -35,7 +35,7 @@ public sealed class NodeConfigurationTests
         { "4.2.5", HardeningStatus.Pass }, { "4.2.6", HardeningStatus.Pass }, { "4.2.7", HardeningStatus.Pass }, { "4.2.8", HardeningStatus.Pass },
         { "4.2.9", HardeningStatus.Warn }, { "4.2.10", HardeningStatus.Pass }, { "4.2.11", HardeningStatus.Pass }, { "4.2.12", HardeningStatus.Warn },
         { "4.2.13", HardeningStatus.Warn }, { "K8S-KUBELET-PROTECT-KERNEL-DEFAULTS", HardeningStatus.Fail },
-        { "K8S-APISERVER-TLS-MIN-VERSION", HardeningStatus.Pass }, { "K8S-APISERVER-AUDIT-POLICY", HardeningStatus.Fail },
+        { "K8S-APISERVER-TLS-MIN-VERSION", HardeningStatus.Pass }, { "K8S-APISERVER-AUDIT-POLICY", HardeningStatus.Fail }, { "3.2.1", HardeningStatus.Warn },
     };
 
     [Theory]
@@ -90,6 +90,19 @@ public sealed class NodeConfigurationTests
         foreach (string crt in Directory.GetFiles(tree["etc/kubernetes/pki"], "*.crt", SearchOption.AllDirectories))
         {
             tree.SetMode(crt, "600");
+        }
+
+        // A CNI plugin's files (flannel's conflist, a host-local IPAM lease) and a kube-proxy kubeconfig kept on the node.
+        foreach (var (file, text) in new[]
+                 {
+                     ("etc/cni/net.d/10-flannel.conflist", "{\"name\":\"cbr0\",\"cniVersion\":\"0.3.1\",\"plugins\":[{\"type\":\"flannel\",\"delegate\":{\"hairpinMode\":true,\"isDefaultGateway\":true}},{\"type\":\"portmap\",\"capabilities\":{\"portMappings\":true}}]}\n"),
+                     ("var/lib/cni/networks/cbr0/10.244.0.2", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0\neth0"),
+                     ("var/lib/kube-proxy/kubeconfig.conf", "apiVersion: v1\nkind: Config\nclusters:\n- name: default\n  cluster:\n    certificate-authority: /var/run/secrets/kubernetes.io/serviceaccount/ca.crt\n    server: https://192.168.1.10:6443\n"),
+                 })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(tree[file])!);
+            File.WriteAllText(tree[file], text);
+            tree.SetMode(file, "600");
         }
 
         Directory.CreateDirectory(tree["etc"]);
@@ -162,6 +175,60 @@ public sealed class NodeConfigurationTests
         { "4.2.10", "replace var/lib/kubelet/config.yaml|rotateCertificates: true|rotateCertificates: false", HardeningStatus.Fail },
         { "4.2.13", "replace var/lib/kubelet/config.yaml|podPidsLimit: 4096|podPidsLimit: -1", HardeningStatus.Warn },
         { "K8S-KUBELET-PROTECT-KERNEL-DEFAULTS", "extra --protect-kernel-defaults=false", HardeningStatus.Fail },
+        { "1.1.3", "chmod etc/kubernetes/manifests/kube-controller-manager.yaml 640", HardeningStatus.Fail },
+        { "1.1.4", "chown etc/kubernetes/manifests/kube-controller-manager.yaml 1000", HardeningStatus.Fail },
+        { "1.1.5", "chmod etc/kubernetes/manifests/kube-scheduler.yaml 644", HardeningStatus.Fail },
+        { "1.1.6", "chown etc/kubernetes/manifests/kube-scheduler.yaml 1000", HardeningStatus.Fail },
+        { "1.1.7", "chmod etc/kubernetes/manifests/etcd.yaml 604", HardeningStatus.Fail },
+        { "1.1.8", "chown etc/kubernetes/manifests/etcd.yaml 996", HardeningStatus.Fail },
+        { "1.1.9", "chmod etc/cni/net.d/10-flannel.conflist 644", HardeningStatus.Warn },
+        { "1.1.9", "chmod var/lib/cni/networks/cbr0/10.244.0.2 640", HardeningStatus.Warn },
+        { "1.1.10", "chown etc/cni/net.d/10-flannel.conflist 1000", HardeningStatus.Warn },
+        { "1.1.12", "chown var/lib/etcd 0", HardeningStatus.Fail },
+        { "1.1.14", "chown etc/kubernetes/admin.conf 1000", HardeningStatus.Fail },
+        { "1.1.15", "chmod etc/kubernetes/scheduler.conf 644", HardeningStatus.Fail },
+        { "1.1.16", "chown etc/kubernetes/scheduler.conf 1000", HardeningStatus.Fail },
+        { "1.1.17", "chmod etc/kubernetes/controller-manager.conf 660", HardeningStatus.Fail },
+        { "1.1.18", "chown etc/kubernetes/controller-manager.conf 1000", HardeningStatus.Fail },
+        { "1.1.20", "chmod etc/kubernetes/pki/front-proxy-ca.crt 644", HardeningStatus.Warn },
+        { "1.2.3", "replace etc/kubernetes/manifests/kube-apiserver.yaml|EventRateLimit,AlwaysPullImages,DenyServiceExternalIPs|EventRateLimit,AlwaysPullImages", HardeningStatus.Warn },
+        { "1.2.4", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key\n|", HardeningStatus.Fail },
+        { "1.2.8", "replace etc/kubernetes/manifests/kube-apiserver.yaml|--authorization-mode=Node,RBAC|--authorization-mode=Node,ABAC", HardeningStatus.Fail },
+        { "1.2.9", "replace etc/kubernetes/manifests/kube-apiserver.yaml|EventRateLimit,AlwaysPullImages,DenyServiceExternalIPs|AlwaysPullImages,DenyServiceExternalIPs", HardeningStatus.Warn },
+        { "1.2.11", "replace etc/kubernetes/manifests/kube-apiserver.yaml|EventRateLimit,AlwaysPullImages,DenyServiceExternalIPs|EventRateLimit,DenyServiceExternalIPs", HardeningStatus.Warn },
+        { "1.2.16", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --audit-log-path=/var/log/kubernetes/audit/audit.log\n|", HardeningStatus.Fail },
+        { "1.2.18", "kube-apiserver --audit-log-maxbackup=5", HardeningStatus.Fail },
+        { "1.2.19", "kube-apiserver --audit-log-maxsize=50", HardeningStatus.Fail },
+        { "1.2.22", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --service-account-key-file=/etc/kubernetes/pki/sa.pub\n|", HardeningStatus.Fail },
+        { "1.2.23", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key\n|", HardeningStatus.Fail },
+        { "1.2.24", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --tls-private-key-file=/etc/kubernetes/pki/apiserver.key\n|", HardeningStatus.Fail },
+        { "1.2.25", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --client-ca-file=/etc/kubernetes/pki/ca.crt\n|", HardeningStatus.Fail },
+        { "1.2.26", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt\n|", HardeningStatus.Fail },
+        { "1.2.27", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --encryption-provider-config=/etc/kubernetes/enc/enc.yaml\n|", HardeningStatus.Warn },
+        { "3.2.1", "replace etc/kubernetes/manifests/kube-apiserver.yaml|    - --audit-policy-file=/etc/kubernetes/audit/policy.yaml\n|", HardeningStatus.Warn },
+        { "1.3.1", "replace etc/kubernetes/manifests/kube-controller-manager.yaml|    - --terminated-pod-gc-threshold=10\n|", HardeningStatus.Warn },
+        { "1.3.4", "replace etc/kubernetes/manifests/kube-controller-manager.yaml|    - --service-account-private-key-file=/etc/kubernetes/pki/sa.key\n|", HardeningStatus.Fail },
+        { "1.3.5", "replace etc/kubernetes/manifests/kube-controller-manager.yaml|    - --root-ca-file=/etc/kubernetes/pki/ca.crt\n|", HardeningStatus.Fail },
+        { "2.1", "replace etc/kubernetes/manifests/etcd.yaml|    - --key-file=/etc/kubernetes/pki/etcd/server.key\n|", HardeningStatus.Fail },
+        { "2.4", "replace etc/kubernetes/manifests/etcd.yaml|    - --peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt\n|", HardeningStatus.Fail },
+        { "4.1.1", "chmod usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf 644", HardeningStatus.Fail },
+        { "4.1.2", "chown usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf 1000", HardeningStatus.Fail },
+        { "4.1.3", "chmod var/lib/kube-proxy/kubeconfig.conf 644", HardeningStatus.Warn },
+        { "4.1.4", "chown var/lib/kube-proxy/kubeconfig.conf 1000", HardeningStatus.Warn },
+        { "4.1.5", "chmod etc/kubernetes/kubelet.conf 644", HardeningStatus.Fail },
+        { "4.1.6", "chown etc/kubernetes/kubelet.conf 1000", HardeningStatus.Fail },
+        { "4.1.7", "chmod etc/kubernetes/pki/ca.crt 644", HardeningStatus.Warn },
+        { "4.1.8", "chown etc/kubernetes/pki/ca.crt 1000", HardeningStatus.Warn },
+        { "4.1.10", "chown var/lib/kubelet/config.yaml 1000", HardeningStatus.Fail },
+        { "4.2.3", "replace var/lib/kubelet/config.yaml|    clientCAFile: /etc/kubernetes/pki/ca.crt\n|", HardeningStatus.Fail },
+        { "4.2.8", "extra --event-qps=-1", HardeningStatus.Warn },
+        { "4.2.9", "replace var/lib/kubelet/config.yaml|serverTLSBootstrap: true|serverTLSBootstrap: false", HardeningStatus.Warn },
+        { "4.2.11", "kubelet --feature-gates=RotateKubeletServerCertificate=false", HardeningStatus.Warn },
+        { "4.2.12", "extra --tls-cipher-suites=TLS_RSA_WITH_3DES_EDE_CBC_SHA", HardeningStatus.Warn },
+        { "K8S-KUBE-CONTROLLER-MANAGER-MANIFEST", "write etc/kubernetes/manifests/kube-controller-manager.yaml|kind: Pod\nspec: [unclosed\n", HardeningStatus.Fail },
+        { "K8S-ETCD-MANIFEST", "etcd -auto-tls=maybe", HardeningStatus.Fail },
+        { "K8S-KUBELET-CONFIG", "write var/lib/kubelet/config.yaml|apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeProxyConfiguration\n", HardeningStatus.Fail },
+        { "K8S-KUBELET-FLAGS", "extra --rotate-certificates=sometimes", HardeningStatus.Fail },
     };
 
     [Theory]
@@ -175,6 +242,137 @@ public sealed class NodeConfigurationTests
         Apply(tree, change);
         var after = NodeConfigurationChecker.Check(tree.Root).Where(r => r.Id == id).ToList();
         Assert.Contains(after, r => r.Status == expected);
+    }
+
+    /// <summary>
+    /// Every numeric id is the number kube-bench's cis-1.10 gives the same check: the id exists there and the words that
+    /// name the check (the flag, the file) are in both kube-bench's text and the result's title. Every other id is K8S-*.
+    /// </summary>
+    [Fact]
+    public void EveryNumericIdIsKubeBenchsCis110NumberForTheSameCheck()
+    {
+        var kubeBench = KubeBenchChecks("cis-1.10.tsv");
+        using var tree = Hardened();
+        tree.AddFlags("kube-apiserver", "--token-auth-file=/etc/kubernetes/tokens.csv");
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        foreach (string id in new[] { "1.1.9", "1.1.10", "4.1.3", "4.1.4", "3.2.1", "4.1.7", "4.2.13" })
+        {
+            Assert.Contains(results, r => r.Id == id);
+        }
+
+        Assert.All(results, r =>
+        {
+            if (!char.IsAsciiDigit(r.Id[0]))
+            {
+                Assert.StartsWith("K8S-", r.Id, StringComparison.Ordinal);
+                return;
+            }
+
+            Assert.True(kubeBench.TryGetValue(r.Id, out var check), $"{r.Id} ({r.Title}) is not a check of kube-bench cfg/cis-1.10");
+            foreach (string words in check.Words)
+            {
+                Assert.True(check.Text.Contains(words, StringComparison.OrdinalIgnoreCase), $"test data: '{words}' is not in kube-bench's {r.Id} text");
+                Assert.True(r.Title.Contains(words, StringComparison.OrdinalIgnoreCase), $"{r.Id}: the title '{r.Title}' does not name '{words}' as kube-bench's {r.Id} does: {check.Text}");
+            }
+        });
+
+        // protectKernelDefaults left the benchmark after CIS 1.24, where it was 4.2.6 (cis-1.10's 4.2.6 is make-iptables-util-chains).
+        Assert.DoesNotContain(kubeBench.Values, c => c.Text.Contains("protect-kernel-defaults", StringComparison.Ordinal));
+        Assert.Contains("--protect-kernel-defaults", KubeBenchChecks("cis-1.24.tsv")["4.2.6"].Text, StringComparison.Ordinal);
+        Assert.Contains("CIS 1.24 4.2.6", results.Single(r => r.Id == "K8S-KUBELET-PROTECT-KERNEL-DEFAULTS").Title, StringComparison.Ordinal);
+    }
+
+    /// <summary>A kubelet started without --config keeps the command line's legacy defaults (options.go, applyLegacyDefaults).</summary>
+    [Fact]
+    public void AKubeletWithoutAConfigFileHasAnonymousAuthAlwaysAllowAndTheReadOnlyPort()
+    {
+        using var tree = Hardened();
+        tree.Replace("usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf", "Environment=\"KUBELET_CONFIG_ARGS=--config=/var/lib/kubelet/config.yaml\"\n", string.Empty);
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(("true (default)", HardeningStatus.Fail), (results.Single(r => r.Id == "4.2.1").Effective, results.Single(r => r.Id == "4.2.1").Status));
+        Assert.Equal(("AlwaysAllow", HardeningStatus.Fail), (results.Single(r => r.Id == "4.2.2").Effective, results.Single(r => r.Id == "4.2.2").Status));
+        Assert.Equal(("10255", HardeningStatus.Warn), (results.Single(r => r.Id == "4.2.4").Effective, results.Single(r => r.Id == "4.2.4").Status));
+
+        File.WriteAllText(tree["etc/default/kubelet"], "KUBELET_EXTRA_ARGS=\"--anonymous-auth=false --authorization-mode=Webhook --read-only-port=0\"\n");
+        results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.All(new[] { "4.2.1", "4.2.2", "4.2.4" }, id => Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == id).Status));
+    }
+
+    /// <summary>--config-dir: *.conf drop-ins merge over config.yaml in name order as JSON merge patches; other files are ignored.</summary>
+    [Fact]
+    public void KubeletDropInsOverrideTheConfigFileAndAnUnreadableOneFailsClosed()
+    {
+        using var tree = Hardened();
+        const string header = "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n";
+        Directory.CreateDirectory(tree["etc/kubernetes/kubelet.conf.d/90-site"]);
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/10-anonymous.conf"], header + "authentication:\n  anonymous:\n    enabled: true\n");
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/20-port.yaml"], header + "readOnlyPort: 10255\n");
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/90-site/authz.conf"], header + "authorization:\n  mode: AlwaysAllow\n");
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/95-pids.conf"], header + "podPidsLimit: null\n");
+        File.WriteAllText(tree["etc/default/kubelet"], "KUBELET_EXTRA_ARGS=--config-dir=/etc/kubernetes/kubelet.conf.d\n");
+
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "4.2.1").Status);
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "4.2.3").Status); // the x509 settings beside anonymous stay
+        Assert.Equal(("AlwaysAllow", HardeningStatus.Fail), (results.Single(r => r.Id == "4.2.2").Effective, results.Single(r => r.Id == "4.2.2").Status));
+        Assert.Equal(("0", HardeningStatus.Pass), (results.Single(r => r.Id == "4.2.4").Effective, results.Single(r => r.Id == "4.2.4").Status));
+        Assert.Equal(HardeningStatus.Warn, results.Single(r => r.Id == "4.2.13").Status); // null removed podPidsLimit: 4096
+
+        File.WriteAllText(tree["etc/kubernetes/kubelet.conf.d/99-broken.conf"], "authentication: [unclosed\n");
+        results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "K8S-KUBELET-CONFIG").Status);
+        Assert.DoesNotContain(results, r => r.Id == "4.2.1");
+    }
+
+    /// <summary>etcd with --config-file reads only the file (etcd's embed.Config YAML): the manifest's other flags no longer count.</summary>
+    [Fact]
+    public void EtcdWithAConfigFileIsJudgedByTheFileAndAMissingFileFails()
+    {
+        using var tree = Hardened();
+        tree.AddFlags("etcd", "--config-file=/etc/kubernetes/etcd/etcd.conf.yml");
+        Directory.CreateDirectory(tree["etc/kubernetes/etcd"]);
+        File.WriteAllText(tree["etc/kubernetes/etcd/etcd.conf.yml"],
+            "name: cp1\ndata-dir: /var/lib/etcd\nclient-transport-security:\n  cert-file: /etc/kubernetes/pki/etcd/server.crt\n  key-file: /etc/kubernetes/pki/etcd/server.key\n" +
+            "  client-cert-auth: true\n  trusted-ca-file: /etc/kubernetes/pki/etcd/ca.crt\n  auto-tls: true\npeer-transport-security:\n  cert-file: /etc/kubernetes/pki/etcd/peer.crt\n  key-file: /etc/kubernetes/pki/etcd/peer.key\n");
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.1").Status);
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.2").Status);
+        Assert.Equal(("true", HardeningStatus.Fail), (results.Single(r => r.Id == "2.3").Effective, results.Single(r => r.Id == "2.3").Status));
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.4").Status);
+        Assert.Equal(("false (default)", HardeningStatus.Fail), (results.Single(r => r.Id == "2.5").Effective, results.Single(r => r.Id == "2.5").Status)); // the manifest's --peer-client-cert-auth=true is ignored
+        Assert.Equal(HardeningStatus.Pass, results.Single(r => r.Id == "2.7").Status);
+
+        File.Delete(tree["etc/kubernetes/etcd/etcd.conf.yml"]);
+        results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "K8S-ETCD-MANIFEST").Status);
+        Assert.DoesNotContain(results, r => r.Id == "2.2");
+    }
+
+    /// <summary>kube-scheduler --config: "--profiling ... is ignored if a config file is specified in --config"; enableProfiling decides.</summary>
+    [Fact]
+    public void SchedulerWithAConfigFileIgnoresTheProfilingFlag()
+    {
+        using var tree = Hardened();
+        tree.AddFlags("kube-scheduler", "--config=/etc/kubernetes/scheduler-config.yaml");
+        File.WriteAllText(tree["etc/kubernetes/scheduler-config.yaml"], "apiVersion: kubescheduler.config.k8s.io/v1\nkind: KubeSchedulerConfiguration\nclientConnection:\n  kubeconfig: /etc/kubernetes/scheduler.conf\n");
+        var profiling = NodeConfigurationChecker.Check(tree.Root).Single(r => r.Id == "1.4.1");
+        Assert.Equal(("true (default; --config ignores --profiling)", HardeningStatus.Fail), (profiling.Effective, profiling.Status));
+
+        tree.Append("etc/kubernetes/scheduler-config.yaml", "enableProfiling: false\n");
+        Assert.Equal(HardeningStatus.Pass, NodeConfigurationChecker.Check(tree.Root).Single(r => r.Id == "1.4.1").Status);
+
+        File.Delete(tree["etc/kubernetes/scheduler-config.yaml"]);
+        var results = NodeConfigurationChecker.Check(tree.Root).ToList();
+        Assert.Equal(HardeningStatus.Fail, results.Single(r => r.Id == "K8S-KUBE-SCHEDULER-MANIFEST").Status);
+        Assert.DoesNotContain(results, r => r.Id == "1.4.1");
+    }
+
+    private static Dictionary<string, (string[] Words, string Text)> KubeBenchChecks(string file)
+    {
+        return File.ReadLines(Path.Combine(K8sSecurity.Engine.Tests.Scanning.SharedFixtures.RepoRoot, "tests", "K8sSecurity.Engine.Tests", "Hardening", "KubeBench", file))
+            .Where(l => l.Length > 0 && l[0] != '#')
+            .Select(l => l.Split('\t'))
+            .ToDictionary(f => f[0], f => (f[1].Split(';'), f[2]), StringComparer.Ordinal);
     }
 
     [Fact]

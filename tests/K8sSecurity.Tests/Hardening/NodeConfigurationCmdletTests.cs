@@ -36,6 +36,39 @@ public sealed class NodeConfigurationCmdletTests : IDisposable
         Assert.Equal("Pass", Assert.Single(passing.Output).Properties["Status"].Value?.ToString());
     }
 
+    /// <summary>The CNI files (1.1.9/1.1.10) and a kube-proxy kubeconfig (4.1.3/4.1.4): Manual checks, so loose files warn.</summary>
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void CniFilesAndAKubeProxyKubeconfigPassWhenRootOwned600AndWarnOtherwise()
+    {
+        string[] files = { "etc/cni/net.d/10-flannel.conflist", "var/lib/cni/networks/cbr0/10.244.0.2", "var/lib/kube-proxy/kubeconfig.conf" };
+        foreach (string file in files)
+        {
+            string full = Path.Combine(node, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllText(full, "{}\n");
+            File.SetUnixFileMode(full, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        const string script = "Test-K8sNodeConfiguration -Path $args[0] | Where-Object Id -in '1.1.9', '1.1.10', '4.1.3', '4.1.4' | Sort-Object Id | ForEach-Object { '{0} {1} {2}' -f $_.Id, $_.Status, $_.Effective }";
+        var passing = session.Invoke(script, node).AssertNoErrors();
+        Assert.Equal(new[] { "1.1.10 Pass root:root", "1.1.9 Pass 2 files, all 600 or stricter", "4.1.3 Pass 600", "4.1.4 Pass root:root" }, passing.Output.Select(o => o.BaseObject.ToString()));
+
+        File.SetUnixFileMode(Path.Combine(node, files[1]), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        File.SetUnixFileMode(Path.Combine(node, files[2]), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        foreach (string file in new[] { files[0], files[2] })
+        {
+            using var chown = System.Diagnostics.Process.Start("chown", new[] { "1000:1000", Path.Combine(node, file) })!;
+            chown.WaitForExit();
+            Assert.Equal(0, chown.ExitCode);
+        }
+
+        var failing = session.Invoke(script, node).AssertNoErrors();
+        Assert.Equal(
+            new[] { "1.1.10 Warn etc/cni/net.d/10-flannel.conflist 1000:1000", "1.1.9 Warn var/lib/cni/networks/cbr0/10.244.0.2 644", "4.1.3 Warn 640", "4.1.4 Warn 1000:1000" },
+            failing.Output.Select(o => o.BaseObject.ToString()));
+    }
+
     [Fact]
     public void ViewGroupsByComponentWithin80Columns()
     {
