@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Reporting;
 
@@ -115,7 +114,11 @@ public static class BestPracticeChecks
                 if (images[i] is { } image && !IsFromAny(image, allowedRegistries))
                 {
                     found.Add(containers[i], ".image").Append(" image \"").Append(image.Original).Append("\" comes from registry ").Append(image.Registry)
-                        .Append(", not from ").AppendJoin(", ", allowedRegistries);
+                        .Append(", not from ");
+                    for (int r = 0; r < allowedRegistries.Count; r++)
+                    {
+                        found.Append(r == 0 ? string.Empty : ", ").Append(allowedRegistries[r]);
+                    }
                 }
             }
 

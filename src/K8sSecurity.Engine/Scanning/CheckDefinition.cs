@@ -35,8 +35,41 @@ public sealed class CheckDefinition
 }
 
 /// <summary>Why a check denied a pod: the admission plugin's reason and detail, plus the offending fields.</summary>
-public sealed record CheckViolation(string Reason, string Detail, IReadOnlyList<string> Fields)
+public sealed class CheckViolation
 {
+    private readonly string[]? parts; // the text not joined yet: the detail, or the reason when there is no detail
+    private string? reason;
+    private string? detail;
+
+    public CheckViolation(string reason, string detail, IReadOnlyList<string> fields)
+    {
+        this.reason = reason;
+        this.detail = detail;
+        Fields = fields;
+    }
+
+    /// <summary>A violation whose text is joined from <paramref name="parts"/> on first read: as its detail after
+    /// <paramref name="reason"/>, or as the whole reason when <paramref name="reason"/> is null.</summary>
+    internal CheckViolation(string? reason, string[] parts, IReadOnlyList<string> fields)
+    {
+        this.parts = parts;
+        this.reason = reason;
+        detail = reason is null ? string.Empty : null;
+        Fields = fields;
+    }
+
+    /// <summary>The admission plugin's reason, e.g. "allowPrivilegeEscalation != false".</summary>
+    public string Reason => reason ??= Joined();
+
+    /// <summary>Which containers or fields, e.g. "container \"app\" must set securityContext.allowPrivilegeEscalation=false".</summary>
+    public string Detail => detail ??= Joined();
+
+    public IReadOnlyList<string> Fields { get; }
+
     /// <summary>"reason (detail)", the text kube-apiserver prints in its forbidden message.</summary>
     public string Message => string.IsNullOrEmpty(Detail) ? Reason : $"{Reason} ({Detail})";
+
+    public override string ToString() => Message;
+
+    private string Joined() => string.Concat(parts!);
 }

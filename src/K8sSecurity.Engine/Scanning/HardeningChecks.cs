@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Reporting;
 
@@ -89,8 +88,32 @@ public static class HardeningChecks
     /// <summary>A capability as the container runtime reads it: upper case, without the CAP_ prefix.</summary>
     public static string NormalizeCapability(string capability)
     {
+        if (IsNormalized(capability))
+        {
+            return capability; // what manifests almost always hold: no copy
+        }
+
         string upper = capability.Trim().ToUpperInvariant();
         return upper.StartsWith("CAP_", StringComparison.Ordinal) ? upper[4..] : upper;
+    }
+
+    private static bool IsNormalized(string capability)
+    {
+        if (capability.Length == 0 || capability.StartsWith("CAP_", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (char c in capability)
+        {
+            // Upper-case ASCII letters, digits and '_' stay as they are under Trim and ToUpperInvariant.
+            if (c is not ((>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -167,7 +190,7 @@ public static class HardeningChecks
                 continue;
             }
 
-            StringBuilder? text = null;
+            ViolationBuilder? text = null;
             foreach (var node in add)
             {
                 if (Json.Str(node) is { } name && IsDangerous(NormalizeCapability(name)))
@@ -317,7 +340,7 @@ public static class HardeningChecks
         return found.Take("user or group id below 10000");
     }
 
-    private static void AppendId(StringBuilder text, string unset, string runsAs, long? id)
+    private static void AppendId(ViolationBuilder text, string unset, string runsAs, long? id)
     {
         if (id is { } value)
         {

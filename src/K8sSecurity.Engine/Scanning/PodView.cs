@@ -68,6 +68,7 @@ public sealed class ContainerView
 
     private readonly string specPath;
     private string? path;
+    private string? description;
 
     public JsonObject Body { get; }
 
@@ -81,6 +82,14 @@ public sealed class ContainerView
     public string Path => path ??= CommonPaths.TryGetValue(specPath, out var paths) && Index < CachedIndexes
         ? paths[(int)Kind][Index]
         : BuildPath(specPath, Kind, Index);
+
+    /// <summary>How messages name the container: container "app", init container "migrate", ephemeral container "debug".</summary>
+    internal string Description => description ??= string.Concat(Kind switch
+    {
+        ContainerKind.InitContainer => "init container \"",
+        ContainerKind.EphemeralContainer => "ephemeral container \"",
+        _ => "container \"",
+    }, Name, "\"");
 
     // The paths of the first containers under each workload kind's pod spec, built once instead of per pod.
     private const int CachedIndexes = 8;
