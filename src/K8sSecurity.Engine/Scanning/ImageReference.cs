@@ -1,67 +1,105 @@
 namespace K8sSecurity.Engine.Scanning;
 
-/// <summary>A container image reference split like the container runtimes do (docker.io is the default registry).</summary>
-public sealed record ImageReference(string Original, string Registry, string Repository, string? Tag, string? Digest)
+/// <summary>
+/// A container image reference split like the container runtimes do (docker.io is the default registry). The parts
+/// are kept as ranges of <see cref="Original"/> and become strings only when read: the best-practice checks run on
+/// every container of every scanned workload and mostly need only "pinned by digest?" and "from which registry?".
+/// </summary>
+public sealed class ImageReference
 {
+    private const string DefaultRegistry = "docker.io";
+    private const string LibraryPrefix = "library/";
+
+    // Ranges of Original; a negative start means "absent" (registry: the default registry).
+    private readonly int registryStart, registryLength, repositoryStart, repositoryLength, tagStart, tagLength, digestStart, digestLength;
+    private readonly bool libraryRepository; // a docker.io image without a namespace: "nginx" is "library/nginx"
+    private string? registry, repository, tag, digest;
+
+    private ImageReference(string original, (int Start, int Length) registryRange, (int Start, int Length) repositoryRange, bool library,
+        (int Start, int Length) tagRange, (int Start, int Length) digestRange)
+    {
+        Original = original;
+        (registryStart, registryLength) = registryRange;
+        (repositoryStart, repositoryLength) = repositoryRange;
+        libraryRepository = library;
+        (tagStart, tagLength) = tagRange;
+        (digestStart, digestLength) = digestRange;
+    }
+
+    /// <summary>The image as written in the manifest.</summary>
+    public string Original { get; }
+
+    /// <summary>Registry host in lower case, e.g. "docker.io" or "registry.example.com:5000".</summary>
+    public string Registry => registry ??= registryStart < 0 ? DefaultRegistry : RegistrySpan.ToString().ToLowerInvariant();
+
+    /// <summary>Repository path, e.g. "library/nginx".</summary>
+    public string Repository => repository ??= libraryRepository ? string.Concat(LibraryPrefix, RepositorySpan) : RepositorySpan.ToString();
+
+    public string? Tag => tagStart < 0 ? null : tag ??= Original.Substring(tagStart, tagLength);
+
+    public string? Digest => digestStart < 0 ? null : digest ??= Original.Substring(digestStart, digestLength);
+
     /// <summary>registry/repository, e.g. "docker.io/library/nginx".</summary>
     public string FullName => $"{Registry}/{Repository}";
 
-    public bool PinnedByDigest => Digest is not null;
+    public bool PinnedByDigest => digestStart >= 0;
 
     /// <summary>No tag and no digest (pulls :latest) or the :latest tag.</summary>
-    public bool UsesLatest => Digest is null && (Tag is null || Tag == "latest");
+    public bool UsesLatest => digestStart < 0 && (tagStart < 0 || Original.AsSpan(tagStart, tagLength).SequenceEqual("latest"));
+
+    private ReadOnlySpan<char> RegistrySpan => registryStart < 0 ? DefaultRegistry : Original.AsSpan(registryStart, registryLength);
+
+    private ReadOnlySpan<char> RepositorySpan => Original.AsSpan(repositoryStart, repositoryLength);
 
     public static ImageReference Parse(string image)
     {
-        // Index arithmetic on spans: only the parts the record keeps become strings.
-        var rest = image.AsSpan().Trim();
-        string? digest = null;
-        int at = rest.IndexOf('@');
-        if (at >= 0)
+        // Index arithmetic only: the parts become strings when someone reads them.
+        int begin = 0, end = image.Length;
+        while (begin < end && char.IsWhiteSpace(image[begin]))
         {
-            digest = rest[(at + 1)..].ToString();
-            rest = rest[..at];
+            begin++;
         }
 
-        string? tag = null;
+        while (end > begin && char.IsWhiteSpace(image[end - 1]))
+        {
+            end--;
+        }
+
+        var digestRange = (-1, 0);
+        int at = image.IndexOf('@', begin, end - begin);
+        if (at >= 0)
+        {
+            digestRange = (at + 1, end - at - 1);
+            end = at;
+        }
+
+        var tagRange = (-1, 0);
+        var rest = image.AsSpan(begin, end - begin);
         int lastSlash = rest.LastIndexOf('/');
         int colon = rest.LastIndexOf(':');
         if (colon > lastSlash)
         {
-            tag = rest[(colon + 1)..].ToString();
+            tagRange = (begin + colon + 1, rest.Length - colon - 1);
+            end = begin + colon;
             rest = rest[..colon];
         }
 
-        string registry = "docker.io";
-        var repository = rest;
+        var registryRange = (-1, 0);
+        int repositoryStart = begin;
         int firstSlash = rest.IndexOf('/');
         if (firstSlash > 0)
         {
             var first = rest[..firstSlash];
             if (first.Contains('.') || first.Contains(':') || first.SequenceEqual("localhost"))
             {
-                registry = LowerCase(first);
-                repository = rest[(firstSlash + 1)..];
+                registryRange = (begin, firstSlash);
+                repositoryStart = begin + firstSlash + 1;
             }
         }
 
-        string repositoryText = registry == "docker.io" && !repository.Contains('/')
-            ? string.Concat("library/", repository)
-            : repository.ToString();
-        return new ImageReference(image, registry, repositoryText, tag, digest);
-    }
-
-    private static string LowerCase(ReadOnlySpan<char> text)
-    {
-        foreach (char ch in text)
-        {
-            if (char.IsUpper(ch))
-            {
-                return text.ToString().ToLowerInvariant();
-            }
-        }
-
-        return text.ToString();
+        var repository = image.AsSpan(repositoryStart, end - repositoryStart);
+        bool dockerHub = registryRange.Item1 < 0 || image.AsSpan(registryRange.Item1, registryRange.Item2).Equals(DefaultRegistry, StringComparison.OrdinalIgnoreCase);
+        return new ImageReference(image, registryRange, (repositoryStart, end - repositoryStart), dockerHub && !repository.Contains('/'), tagRange, digestRange);
     }
 
     /// <summary>
@@ -77,21 +115,27 @@ public sealed record ImageReference(string Original, string Registry, string Rep
         }
 
         // registry/repository without allocating: this runs for every container and every allowed entry.
-        int length = Registry.Length + 1 + Repository.Length;
+        var registryText = RegistrySpan;
+        var repositoryText = RepositorySpan;
+        string prefix = libraryRepository ? LibraryPrefix : string.Empty;
+        int length = registryText.Length + 1 + prefix.Length + repositoryText.Length;
         Span<char> fullName = length <= 256 ? stackalloc char[256] : new char[length];
-        Registry.CopyTo(fullName);
-        fullName[Registry.Length] = '/';
-        Repository.CopyTo(fullName[(Registry.Length + 1)..]);
+        registryText.CopyTo(fullName);
+        fullName[registryText.Length] = '/';
+        prefix.CopyTo(fullName[(registryText.Length + 1)..]);
+        repositoryText.CopyTo(fullName[(registryText.Length + 1 + prefix.Length)..]);
         fullName = fullName[..length];
         if (entry.ContainsAny('*', '?'))
         {
-            return Glob.IsMatch(entry, Registry) || Glob.IsMatch(entry, fullName);
+            return Glob.IsMatch(entry, registryText) || Glob.IsMatch(entry, fullName);
         }
 
-        return entry.Equals(Registry, StringComparison.OrdinalIgnoreCase)
+        return entry.Equals(registryText, StringComparison.OrdinalIgnoreCase)
             || (fullName.Length > entry.Length && fullName[entry.Length] == '/' && fullName.StartsWith(entry, StringComparison.OrdinalIgnoreCase))
             || entry.Equals(fullName, StringComparison.OrdinalIgnoreCase);
     }
+
+    public override string ToString() => Original;
 }
 
 /// <summary>Case-insensitive * and ? matching for check ids and registries (no PowerShell in the engine).</summary>
