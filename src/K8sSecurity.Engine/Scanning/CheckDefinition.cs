@@ -37,7 +37,7 @@ public sealed class CheckDefinition
 /// <summary>Why a check denied a pod: the admission plugin's reason and detail, plus the offending fields.</summary>
 public sealed class CheckViolation
 {
-    private readonly string[]? parts; // the text not joined yet: the detail, or the reason when there is no detail
+    private readonly ArraySegment<string> parts; // the text not joined yet: the detail, or the reason when there is no detail
     private string? reason;
     private string? detail;
 
@@ -50,7 +50,7 @@ public sealed class CheckViolation
 
     /// <summary>A violation whose text is joined from <paramref name="parts"/> on first read: as its detail after
     /// <paramref name="reason"/>, or as the whole reason when <paramref name="reason"/> is null.</summary>
-    internal CheckViolation(string? reason, string[] parts, IReadOnlyList<string> fields)
+    internal CheckViolation(string? reason, ArraySegment<string> parts, IReadOnlyList<string> fields)
     {
         this.parts = parts;
         this.reason = reason;
@@ -71,5 +71,21 @@ public sealed class CheckViolation
 
     public override string ToString() => Message;
 
-    private string Joined() => string.Concat(parts!);
+    private string Joined()
+    {
+        int length = 0;
+        foreach (string part in parts)
+        {
+            length += part.Length;
+        }
+
+        return string.Create(length, parts, static (text, strings) =>
+        {
+            foreach (string part in strings)
+            {
+                part.AsSpan().CopyTo(text);
+                text = text[part.Length..];
+            }
+        });
+    }
 }

@@ -237,19 +237,32 @@ public static class HardeningChecks
                 continue;
             }
 
-            var text = found.Add(c, ".securityContext.capabilities").Append(" keeps ");
-            string separator = string.Empty;
-            for (int i = 0; i < InsecureCapabilities.Count; i++)
-            {
-                if ((kept & (1 << i)) != 0)
-                {
-                    text.Append(separator).Append(InsecureCapabilities[i]);
-                    separator = ", ";
-                }
-            }
+            found.Add(c, ".securityContext.capabilities").Append(" keeps ").Append(KeptList(kept));
         }
 
         return found.Take("insecure capabilities");
+    }
+
+    // "NET_ADMIN, CHOWN, ..." for a mask of InsecureCapabilities: a few masks (everything, everything but one) are what
+    // manifests produce, so each text is built once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> KeptLists = new();
+
+    private static string KeptList(int kept) => KeptLists.Count < 4096
+        ? KeptLists.GetOrAdd(kept, BuildKeptList)
+        : KeptLists.TryGetValue(kept, out var list) ? list : BuildKeptList(kept);
+
+    private static string BuildKeptList(int kept)
+    {
+        var names = new List<string>(InsecureCapabilities.Count);
+        for (int i = 0; i < InsecureCapabilities.Count; i++)
+        {
+            if ((kept & (1 << i)) != 0)
+            {
+                names.Add(InsecureCapabilities[i]);
+            }
+        }
+
+        return string.Join(", ", names);
     }
 
     /// <summary>The insecure capabilities a list names, as bits of InsecureCapabilities, and whether it names ALL.</summary>
