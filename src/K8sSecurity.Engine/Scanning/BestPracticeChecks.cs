@@ -138,7 +138,7 @@ public static class BestPracticeChecks
         onResult(ResourceRequests, MissingResources(containers, found, "requests", ".resources.requests", " request"));
         onResult(ResourceLimits, MissingResources(containers, found, "limits", ".resources.limits", " limit"));
 
-        onResult(ServiceAccountToken, Json.Bool(pod.Spec["automountServiceAccountToken"]) == false
+        onResult(ServiceAccountToken, pod.AutomountServiceAccountToken == false
             ? null
             : new CheckViolation("service account token mounted", "pod does not set automountServiceAccountToken=false", AutomountField(pod.SpecPath)));
 
@@ -177,7 +177,7 @@ public static class BestPracticeChecks
         onResult(SecretEnvironment, found.Take());
 
         bool longRunning = kind is not ("Job" or "CronJob")
-            && !(kind == "Pod" && Json.Str(pod.Spec["restartPolicy"]) is "Never" or "OnFailure");
+            && !(kind == "Pod" && pod.RestartPolicy is "Never" or "OnFailure");
         if (longRunning)
         {
             foreach (var c in containers)

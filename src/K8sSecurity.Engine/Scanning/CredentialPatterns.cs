@@ -94,7 +94,23 @@ public static partial class CredentialPatterns
     }
 
     /// <summary>True when the key name says it holds a credential (and not a file, URL or name of one).</summary>
-    public static bool IsCredentialName(string key)
+    public static bool IsCredentialName(string key) =>
+        NameVerdicts.TryGetValue(key, out bool verdict) ? verdict : Remember(key, JudgeName(key));
+
+    // Variable names repeat across workloads (LOG_LEVEL, DB_PASSWORD…): each is split into words once, up to a bound.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> NameVerdicts = new(StringComparer.Ordinal);
+
+    private static bool Remember(string key, bool verdict)
+    {
+        if (NameVerdicts.Count < 16_384)
+        {
+            NameVerdicts.TryAdd(key, verdict);
+        }
+
+        return verdict;
+    }
+
+    private static bool JudgeName(string key)
     {
         var words = Words(key);
         if (words.Count == 0)

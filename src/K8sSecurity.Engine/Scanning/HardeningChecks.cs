@@ -185,7 +185,7 @@ public static class HardeningChecks
     {
         foreach (var c in pod.ContainerArray)
         {
-            if (c.Capabilities?["add"] is not JsonArray add)
+            if (c.CapabilitiesAdd is not JsonArray add)
             {
                 continue;
             }
@@ -227,8 +227,8 @@ public static class HardeningChecks
                 continue;
             }
 
-            var (dropped, dropAll) = CapabilityMask(c.Capabilities?["drop"]);
-            var (added, addAll) = CapabilityMask(c.Capabilities?["add"]);
+            var (dropped, dropAll) = CapabilityMask(c.CapabilitiesDrop);
+            var (added, addAll) = CapabilityMask(c.CapabilitiesAdd);
             // Kept: neither dropped (nor ALL dropped), or added back. Adding NET_BIND_SERVICE back after drop ALL is
             // what the Restricted standard allows: not a finding.
             int kept = (dropAll ? 0 : all & ~dropped) | ((addAll ? all : added) & ~NetBindServiceBit);
@@ -322,7 +322,7 @@ public static class HardeningChecks
 
     private static CheckViolation? LowIds(PodView pod, ViolationBuilder found)
     {
-        long? podGroup = Json.Long(pod.SecurityContext?["runAsGroup"]);
+        long? podGroup = pod.RunAsGroup;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Kind == ContainerKind.EphemeralContainer)
@@ -331,7 +331,7 @@ public static class HardeningChecks
             }
 
             long? user = c.RunAsUser ?? pod.RunAsUser;
-            long? group = Json.Long(c.SecurityContext?["runAsGroup"]) ?? podGroup;
+            long? group = c.RunAsGroup ?? podGroup;
             bool lowUser = user is null or < MinimumId, lowGroup = group is null or < MinimumId;
             if (!lowUser && !lowGroup)
             {

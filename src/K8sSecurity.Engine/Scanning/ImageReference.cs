@@ -114,25 +114,55 @@ public sealed class ImageReference
             return false;
         }
 
-        // registry/repository without allocating: this runs for every container and every allowed entry.
         var registryText = RegistrySpan;
         var repositoryText = RepositorySpan;
         string prefix = libraryRepository ? LibraryPrefix : string.Empty;
-        int length = registryText.Length + 1 + prefix.Length + repositoryText.Length;
-        Span<char> fullName = length <= 256 ? stackalloc char[256] : new char[length];
-        registryText.CopyTo(fullName);
-        fullName[registryText.Length] = '/';
-        prefix.CopyTo(fullName[(registryText.Length + 1)..]);
-        repositoryText.CopyTo(fullName[(registryText.Length + 1 + prefix.Length)..]);
-        fullName = fullName[..length];
         if (entry.ContainsAny('*', '?'))
         {
-            return Glob.IsMatch(entry, registryText) || Glob.IsMatch(entry, fullName);
+            // registry/repository built on the stack: wildcards are rare.
+            int length = registryText.Length + 1 + prefix.Length + repositoryText.Length;
+            Span<char> fullName = length <= 256 ? stackalloc char[256] : new char[length];
+            registryText.CopyTo(fullName);
+            fullName[registryText.Length] = '/';
+            prefix.CopyTo(fullName[(registryText.Length + 1)..]);
+            repositoryText.CopyTo(fullName[(registryText.Length + 1 + prefix.Length)..]);
+            return Glob.IsMatch(entry, registryText) || Glob.IsMatch(entry, fullName[..length]);
         }
 
-        return entry.Equals(registryText, StringComparison.OrdinalIgnoreCase)
-            || (fullName.Length > entry.Length && fullName[entry.Length] == '/' && fullName.StartsWith(entry, StringComparison.OrdinalIgnoreCase))
-            || entry.Equals(fullName, StringComparison.OrdinalIgnoreCase);
+        // The registry itself, or a path prefix of registry/repository that ends at a '/' or at the end; compared piece
+        // by piece, since this runs for every container and every allowed entry.
+        if (entry.Length <= registryText.Length)
+        {
+            return entry.Equals(registryText, StringComparison.OrdinalIgnoreCase);
+        }
+
+        return entry[registryText.Length] == '/'
+            && entry[..registryText.Length].Equals(registryText, StringComparison.OrdinalIgnoreCase)
+            && IsPathPrefix(entry[(registryText.Length + 1)..], prefix, repositoryText);
+    }
+
+    // Whether path is first + second up to a '/' (or all of it), ignoring case.
+    private static bool IsPathPrefix(ReadOnlySpan<char> path, ReadOnlySpan<char> first, ReadOnlySpan<char> second)
+    {
+        if (path.Length > first.Length + second.Length)
+        {
+            return false;
+        }
+
+        int inFirst = Math.Min(path.Length, first.Length);
+        if (!path[..inFirst].Equals(first[..inFirst], StringComparison.OrdinalIgnoreCase)
+            || !path[inFirst..].Equals(second[..(path.Length - inFirst)], StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        if (path.Length == first.Length + second.Length)
+        {
+            return true;
+        }
+
+        char next = path.Length < first.Length ? first[path.Length] : second[path.Length - first.Length];
+        return next == '/';
     }
 
     public override string ToString() => Original;

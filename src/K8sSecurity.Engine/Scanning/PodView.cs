@@ -55,6 +55,7 @@ public sealed class ContainerView
                 case "allowPrivilegeEscalation": AllowPrivilegeEscalation = Json.Bool(value); break;
                 case "runAsNonRoot": RunAsNonRoot = Json.Bool(value); break;
                 case "runAsUser": RunAsUser = Json.Long(value); break;
+                case "runAsGroup": RunAsGroup = Json.Long(value); break;
                 case "readOnlyRootFilesystem": ReadOnlyRootFilesystem = Json.Bool(value); break;
                 case "capabilities": Capabilities = value as JsonObject; break;
                 case "appArmorProfile": AppArmorProfile = value as JsonObject; break;
@@ -62,6 +63,20 @@ public sealed class ContainerView
                 case "seccompProfile": SeccompProfile = value as JsonObject; break;
                 case "windowsOptions": WindowsOptions = value as JsonObject; break;
                 case "procMount": ProcMount = value; break;
+            }
+        }
+
+        if (Capabilities is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in Capabilities)
+        {
+            switch (key)
+            {
+                case "add": CapabilitiesAdd = value; break;
+                case "drop": CapabilitiesDrop = value; break;
             }
         }
     }
@@ -138,9 +153,17 @@ public sealed class ContainerView
 
     public long? RunAsUser { get; }
 
+    public long? RunAsGroup { get; }
+
     public bool? ReadOnlyRootFilesystem { get; }
 
     public JsonObject? Capabilities { get; }
+
+    /// <summary>securityContext.capabilities.add as written (any JSON type), null when unset.</summary>
+    public JsonNode? CapabilitiesAdd { get; }
+
+    /// <summary>securityContext.capabilities.drop as written (any JSON type), null when unset.</summary>
+    public JsonNode? CapabilitiesDrop { get; }
 
     public JsonObject? AppArmorProfile { get; }
 
@@ -183,6 +206,8 @@ public sealed class PodView
                 case "hostIPC": HostIPC = Json.IsTrue(value); break;
                 case "hostUsers": InUserNamespace = Json.Bool(value) == false; break;
                 case "os": IsWindows = Json.Str((value as JsonObject)?["name"]) == "windows"; break;
+                case "automountServiceAccountToken": AutomountServiceAccountToken = Json.Bool(value); break;
+                case "restartPolicy": RestartPolicy = Json.Str(value); break;
             }
         }
 
@@ -203,6 +228,7 @@ public sealed class PodView
             {
                 case "runAsNonRoot": RunAsNonRoot = Json.Bool(value); break;
                 case "runAsUser": RunAsUser = Json.Long(value); break;
+                case "runAsGroup": RunAsGroup = Json.Long(value); break;
                 case "appArmorProfile": AppArmorProfile = value as JsonObject; break;
                 case "seLinuxOptions": SELinuxOptions = value as JsonObject; break;
                 case "seccompProfile": SeccompProfile = value as JsonObject; break;
@@ -259,6 +285,13 @@ public sealed class PodView
     public JsonObject? WindowsOptions { get; }
 
     public JsonArray? Sysctls { get; }
+
+    public long? RunAsGroup { get; }
+
+    /// <summary>spec.automountServiceAccountToken; null when unset (or not a boolean).</summary>
+    public bool? AutomountServiceAccountToken { get; }
+
+    public string? RestartPolicy { get; }
 
     public string? Annotation(string key) => Annotations is null ? null : Json.Str(Annotations[key]);
 

@@ -56,6 +56,19 @@ public class ImageReferenceTests
     [InlineData("acme.azurecr.io/app", "*.azurecr.io", true)]
     [InlineData("azurecr.io.evil.com/app", "*.azurecr.io", false)]
     [InlineData("ghcr.io/acme/api", "ghcr.io/acme/api", true)]
+    [InlineData("nginx:1.27", "docker.io/library/nginx", true)]
+    [InlineData("nginx:1.27", "docker.io/library/nginx/extra", false)]
+    [InlineData("nginx:1.27", "docker.io/library/ngin", false)]
+    [InlineData("registry.example.com/team/app:1", "registry.example.com/team/app", true)]
+    [InlineData("registry.example.com/team/app:1", "registry.example.com/team/app/x", false)]
+    [InlineData("registry.example.com/team/app:1", "registry.example", false)]
+    [InlineData("registry.example.com/team/app:1", "registry.example.com:5000", false)]
+    [InlineData("registry.example.com:5000/team/app:1", "registry.example.com", false)]
+    [InlineData("registry.example.com/team/app:1", "  registry.example.com//", true)]
+    [InlineData("registry.example.com/team/app:1", "registry.example.com//team", false)]
+    [InlineData("registry.example.com/team/app:1", "registry.example.com/*", true)]
+    [InlineData("registry.example.com/team/app:1", "*.example.com", true)]
+    [InlineData("registry.example.com/team/app:1", "/", false)]
     public void IsFromMatchesHostsPathPrefixesAndWildcards(string image, string allowed, bool expected) =>
         Assert.Equal(expected, ImageReference.Parse(image).IsFrom(allowed));
 }
