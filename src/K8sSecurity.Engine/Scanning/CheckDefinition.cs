@@ -38,24 +38,27 @@ public sealed class CheckDefinition
 public sealed class CheckViolation
 {
     private readonly ArraySegment<string> parts; // the text not joined yet: the detail, or the reason when there is no detail
+    private readonly ArraySegment<string> pathPairs; // field paths not joined yet, as (prefix, suffix) pairs
     private string? reason;
     private string? detail;
+    private IReadOnlyList<string>? fields;
 
     public CheckViolation(string reason, string detail, IReadOnlyList<string> fields)
     {
         this.reason = reason;
         this.detail = detail;
-        Fields = fields;
+        this.fields = fields;
     }
 
     /// <summary>A violation whose text is joined from <paramref name="parts"/> on first read: as its detail after
-    /// <paramref name="reason"/>, or as the whole reason when <paramref name="reason"/> is null.</summary>
-    internal CheckViolation(string? reason, ArraySegment<string> parts, IReadOnlyList<string> fields)
+    /// <paramref name="reason"/>, or as the whole reason when <paramref name="reason"/> is null; its fields are
+    /// <paramref name="pathPairs"/> read as (prefix, suffix) pairs, joined on first read too.</summary>
+    internal CheckViolation(string? reason, ArraySegment<string> parts, ArraySegment<string> pathPairs)
     {
         this.parts = parts;
+        this.pathPairs = pathPairs;
         this.reason = reason;
         detail = reason is null ? string.Empty : null;
-        Fields = fields;
     }
 
     /// <summary>The admission plugin's reason, e.g. "allowPrivilegeEscalation != false".</summary>
@@ -64,12 +67,24 @@ public sealed class CheckViolation
     /// <summary>Which containers or fields, e.g. "container \"app\" must set securityContext.allowPrivilegeEscalation=false".</summary>
     public string Detail => detail ??= Joined();
 
-    public IReadOnlyList<string> Fields { get; }
+    public IReadOnlyList<string> Fields => fields ??= JoinedPaths();
 
     /// <summary>"reason (detail)", the text kube-apiserver prints in its forbidden message.</summary>
     public string Message => string.IsNullOrEmpty(Detail) ? Reason : $"{Reason} ({Detail})";
 
     public override string ToString() => Message;
+
+    private string[] JoinedPaths()
+    {
+        var paths = new string[pathPairs.Count / 2];
+        for (int i = 0; i < paths.Length; i++)
+        {
+            string prefix = pathPairs[2 * i], suffix = pathPairs[(2 * i) + 1];
+            paths[i] = suffix.Length == 0 ? prefix : string.Concat(prefix, suffix);
+        }
+
+        return paths;
+    }
 
     private string Joined()
     {

@@ -70,7 +70,7 @@ internal sealed class FieldPaths : IReadOnlyList<string>
     private (string Prefix, string Suffix) Part(int index) => index == 0 ? first : rest![index - 1];
 
     // prefix1 + suffix1 == prefix2 + suffix2, without building either string.
-    private static bool SamePath(string prefix1, string suffix1, string prefix2, string suffix2)
+    internal static bool SamePath(string prefix1, string suffix1, string prefix2, string suffix2)
     {
         int length = prefix1.Length + suffix1.Length;
         if (length != prefix2.Length + suffix2.Length)

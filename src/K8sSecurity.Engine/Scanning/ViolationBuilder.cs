@@ -2,22 +2,25 @@ namespace K8sSecurity.Engine.Scanning;
 
 /// <summary>
 /// The offenders of the check being evaluated: the "; "-separated message as the strings it is made of (names, images
-/// and constants the pod already holds, joined only when someone reads the message) and the distinct field paths as
-/// prefix + suffix pairs. <see cref="Take()"/> hands them over as a violation and starts the next check. The strings
-/// of all violations of one evaluation share one array, so a violation costs neither a copy of its text nor an array
-/// of its own: scans that only count violations (gates, summaries) never build a message.
+/// and constants the pod already holds, joined only when someone reads the message) and the distinct offending field
+/// paths as prefix + suffix pairs (joined when someone reads them). <see cref="Take()"/> hands them over as a violation
+/// and starts the next check. The strings go into append-only arrays that the thread's violations share, so a
+/// violation is one small object: no copy of its text, no array or list of its own. Scans that only count violations
+/// (gates, summaries) never build a message or a path.
 /// </summary>
 internal sealed class ViolationBuilder
 {
+    private const int ChunkSize = 1024;
+
     [ThreadStatic]
     private static ViolationBuilder? cached;
 
     private static readonly string[] Characters = Enumerable.Range(0, 128).Select(c => ((char)c).ToString()).ToArray();
 
-    private string[]? parts; // shared by the violations taken from this evaluation; never reused after Return
-    private int start;       // where the current violation's strings begin
-    private int count;       // strings used in parts
-    private FieldPaths? fields;
+    // Message strings and field path pairs (prefix, suffix) of the violations taken from this thread. Slots before
+    // start are owned by earlier violations and never written again; a full array is replaced, not reused.
+    private Arena text = new();
+    private Arena paths = new();
 
     /// <summary>The thread's builder (taken while in use, so a nested evaluation gets its own).</summary>
     public static ViolationBuilder Rent()
@@ -29,10 +32,9 @@ internal sealed class ViolationBuilder
 
     public static void Return(ViolationBuilder builder)
     {
-        // The array now belongs to the violations that point into it: the next evaluation starts a new one.
-        builder.parts = null;
-        builder.start = builder.count = 0;
-        builder.fields = null;
+        // Anything added but not taken (an evaluation that threw) is dropped.
+        builder.text.Discard();
+        builder.paths.Discard();
         cached = builder;
     }
 
@@ -42,24 +44,23 @@ internal sealed class ViolationBuilder
     /// <summary>Starts an offender's part of the message for the field path prefix + suffix.</summary>
     public ViolationBuilder Next(string fieldPrefix, string fieldSuffix)
     {
-        (fields ??= new FieldPaths()).AddDistinct(fieldPrefix, fieldSuffix);
-        return count > start ? Append("; ") : this;
+        if (!paths.ContainsPair(fieldPrefix, fieldSuffix))
+        {
+            paths.Add(fieldPrefix);
+            paths.Add(fieldSuffix);
+        }
+
+        return text.Pending > 0 ? Append("; ") : this;
     }
 
     /// <summary>Appends text to the current offender's part (kept by reference).</summary>
-    public ViolationBuilder Append(string text)
+    public ViolationBuilder Append(string value)
     {
-        if (text.Length == 0)
+        if (value.Length > 0)
         {
-            return this;
+            text.Add(value);
         }
 
-        if (parts is null || count == parts.Length)
-        {
-            Grow();
-        }
-
-        parts![count++] = text;
         return this;
     }
 
@@ -69,30 +70,64 @@ internal sealed class ViolationBuilder
     public CheckViolation? Take() => Take(null);
 
     /// <summary>The violation "reason (what was added)"; null when nothing was.</summary>
-    public CheckViolation? Take(string? reason)
+    public CheckViolation? Take(string? reason) =>
+        paths.Pending == 0 ? null : new CheckViolation(reason, text.Take(), paths.Take());
+
+    /// <summary>An append-only run of strings; Take hands over what was added since the last Take.</summary>
+    private struct Arena
     {
-        if (fields is null)
+        private string[]? items;
+        private int start;
+        private int count;
+
+        public readonly int Pending => count - start;
+
+        public void Add(string value)
         {
-            return null;
+            if (items is null || count == items.Length)
+            {
+                Grow();
+            }
+
+            items![count++] = value;
         }
 
-        var violation = new CheckViolation(reason, new ArraySegment<string>(parts ?? Array.Empty<string>(), start, count - start), fields);
-        start = count;
-        fields = null;
-        return violation;
-    }
-
-    // A new, larger array; the current violation's strings move along, earlier violations keep the old array.
-    private void Grow()
-    {
-        var grown = new string[parts is null ? 64 : Math.Max(64, (count - start) * 2)];
-        if (parts is not null)
+        public ArraySegment<string> Take()
         {
-            Array.Copy(parts, start, grown, 0, count - start);
+            var taken = items is null ? ArraySegment<string>.Empty : new ArraySegment<string>(items, start, count - start);
+            start = count;
+            return taken;
         }
 
-        count -= start;
-        start = 0;
-        parts = grown;
+        public void Discard() => count = start;
+
+        /// <summary>Whether the pending strings, read as (prefix, suffix) pairs, already hold prefix + suffix.</summary>
+        public readonly bool ContainsPair(string prefix, string suffix)
+        {
+            for (int i = start; i + 1 < count; i += 2)
+            {
+                if (FieldPaths.SamePath(items![i], items[i + 1], prefix, suffix))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        // A new array; the pending strings move along, taken ones stay with the violations that hold the old array.
+        private void Grow()
+        {
+            int pending = count - start;
+            var grown = new string[Math.Max(ChunkSize, pending * 2)];
+            if (items is not null)
+            {
+                Array.Copy(items, start, grown, 0, pending);
+            }
+
+            items = grown;
+            start = 0;
+            count = pending;
+        }
     }
 }
