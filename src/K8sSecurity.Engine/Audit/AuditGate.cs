@@ -84,7 +84,7 @@ public static class AuditGate
             DuplicateKeys = duplicates,
             EmptyInputs = empty,
             NoObjects = noObjects,
-            FailedAudits = failures.Select(f => f.Message.Contains(f.Target, StringComparison.Ordinal) ? f.Message : $"{f.Target}: {f.Message}").ToList(),
+            FailedAudits = failures.Select(f => $"{f.Target}: {f.Message}").ToList(),
             NothingAudited = nothingAudited,
             IncompleteCategories = categories,
         };
@@ -224,7 +224,7 @@ public sealed class AuditGateResult
             foreach (var finding in Blocking.Take(AuditGate.MaxListed))
             {
                 message.Append("\n  [").Append(finding.Severity).Append("] ").Append(finding.Id).Append(' ')
-                    .Append(finding.Namespace is null ? string.Empty : finding.Namespace + "/").Append(finding.Resource)
+                    .Append(finding.ResourceKind).Append('/').Append(finding.Namespace is null ? string.Empty : finding.Namespace + "/").Append(finding.ResourceName)
                     .Append(" (").Append(finding.Source ?? finding.Cluster).Append("): ").Append(finding.Message);
             }
 
