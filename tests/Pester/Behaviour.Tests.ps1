@@ -175,6 +175,55 @@ Assert-K8sPodSecurity -Path $Path -Level Baseline -Severity High | Out-Null
     }
 }
 
+# Issue 11 item 4: Invoke-K8sSecurityAudit -FailOn is a gate that fails closed, in a script under Stop and in a plain one
+# (a failed gate ends the script, like throw). The duplicate-key file is Test-K8sPodSecurity's: kubectl keeps only the
+# Deployment, whose findings alone are below High (KubernetesSpellingGateTests and AuditGateCmdletTests check that
+# against kubectl's decoding); the gate fails on the keys kubectl drops.
+Describe 'Exit codes of pwsh -File audit gates' {
+    BeforeAll {
+        $strict = @'
+param([string[]] $Path)
+$ErrorActionPreference = 'Stop'
+Invoke-K8sSecurityAudit -Path $Path -FailOn High | Out-Null
+'gate passed'
+'@
+        $plain = "param([string[]] `$Path)`nInvoke-K8sSecurityAudit -Path `$Path -FailOn High -Summary | Out-Null`n'gate passed'"
+    }
+
+    It 'exits 0 for clean manifests, in both scripts' {
+        foreach ($script in $strict, $plain) {
+            $run = Invoke-Script $script (Join-Path $manifests 'secure-deployment.yaml')
+            $run.ExitCode | Should -Be 0 -Because ($run.Output + $run.Errors)
+            $run.Output | Should -Match 'gate passed'
+        }
+    }
+
+    It 'exits 1 for <Case>' -ForEach @(
+        @{ Case = 'a High finding'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec:`n  containers:`n  - name: c`n    image: registry.example.com/c:1`n    securityContext: {privileged: true}`n"; Expect = 'at or above High.*PSS-BASELINE-PRIVILEGED' }
+        @{ Case = 'a file that cannot be parsed'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: [unclosed`n"; Expect = 'manifest\.yaml' }
+        @{ Case = 'a privileged Pod and a Deployment concatenated without ---'; Text = "apiVersion: v1`nkind: Pod`nmetadata:`n  name: root-shell`n  namespace: team`nspec:`n  containers:`n  - name: shell`n    image: busybox:1.36`n    securityContext: {privileged: true}`napiVersion: apps/v1`nkind: Deployment`nmetadata:`n  name: web`n  namespace: team`nspec:`n  template:`n    spec:`n      containers:`n      - name: web`n        image: registry.example.com/web:1.0`n"; Expect = 'duplicate key' }
+        @{ Case = 'an empty file'; Text = ''; Expect = 'no Kubernetes object' }
+    ) {
+        $file = Join-Path (New-TestDirectory) 'manifest.yaml'
+        Set-Content -LiteralPath $file -Value $Text -NoNewline
+        foreach ($script in $strict, $plain) {
+            $run = Invoke-Script $script $file
+            $run.ExitCode | Should -Be 1 -Because ($run.Output + $run.Errors)
+            $run.Output | Should -Not -Match 'gate passed'
+            # The console's error view wraps the message: compare it as one line.
+            (($run.Errors -join "`n") -replace '\s*\n\s*\|?\s*', ' ') | Should -Match $Expect
+        }
+    }
+
+    It 'the Deployment kubectl keeps of the duplicate-key file passes on its own: the keys it drops are what fails the gate' {
+        $dir = New-TestDirectory
+        $kept = Join-Path $dir 'web.yaml'
+        Set-Content -LiteralPath $kept -Value "apiVersion: apps/v1`nkind: Deployment`nmetadata:`n  name: web`n  namespace: team`nspec:`n  template:`n    spec:`n      containers:`n      - name: web`n        image: registry.example.com/web:1.0`n"
+        $run = Invoke-Script $plain $kept
+        $run.ExitCode | Should -Be 0 -Because ($run.Output + $run.Errors)
+    }
+}
+
 Describe 'Parameters every cmdlet shares' {
     It 'the CA certificate is -CACertificatePath everywhere, with the alias -CertificateAuthorityPath' {
         $ca = foreach ($command in Get-Command -Module K8sSecurity) {

@@ -63,11 +63,13 @@ public static class AuditScoring
         _ => "F",
     };
 
-    internal static AuditCategoryScore Summarize(AuditCategory category, IReadOnlyCollection<AuditFinding> findings, int evaluated, string? skippedReason)
+    internal static AuditCategoryScore Summarize(
+        AuditCategory category, IReadOnlyCollection<AuditFinding> findings, int evaluated, string? skippedReason, IReadOnlyList<string>? readFailures = null)
     {
+        readFailures ??= Array.Empty<string>();
         if (skippedReason is not null)
         {
-            return new AuditCategoryScore { Category = category, SkippedReason = skippedReason };
+            return new AuditCategoryScore { Category = category, SkippedReason = skippedReason, ReadFailures = readFailures };
         }
 
         return new AuditCategoryScore
@@ -82,6 +84,7 @@ public static class AuditScoring
             Medium = findings.Count(f => f.Severity == FindingSeverity.Medium),
             Low = findings.Count(f => f.Severity == FindingSeverity.Low),
             Info = findings.Count(f => f.Severity == FindingSeverity.Info),
+            ReadFailures = readFailures,
         };
     }
 }

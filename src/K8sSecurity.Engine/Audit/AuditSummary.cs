@@ -31,6 +31,12 @@ public sealed class AuditCategoryScore
     /// <summary>Why the category did not run (e.g. offline audit cannot ask the server), else null.</summary>
     public string? SkippedReason { get; init; }
 
+    /// <summary>
+    /// Data the category needed and could not read (a PKI file, the kubeconfig of -Kubeconfig): its score does not
+    /// cover it. A skipped category with read failures was skipped for lack of data; one without does not apply.
+    /// </summary>
+    public IReadOnlyList<string> ReadFailures { get; init; } = Array.Empty<string>();
+
     public override string ToString() => $"{Category}: {(Score is null ? "skipped" : Score.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
 }
 

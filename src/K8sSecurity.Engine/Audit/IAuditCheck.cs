@@ -29,13 +29,24 @@ public sealed class AuditCheckResult
     /// <summary>Resources (or questions) the check evaluated: the denominator of the category score.</summary>
     public int Evaluated { get; init; }
 
-    /// <summary>Why the check could not run; null when it ran.</summary>
+    /// <summary>Why the check did not run; null when it ran.</summary>
     public string? SkippedReason { get; init; }
+
+    /// <summary>
+    /// Data the check needed and could not read ("'/etc/kubernetes/pki/ca.crt': why"): the result does not cover it.
+    /// Empty when everything was read. A skip with read failures is a skip for lack of data, one without is a
+    /// category that does not apply.
+    /// </summary>
+    public IReadOnlyList<string> ReadFailures { get; init; } = Array.Empty<string>();
 
     /// <summary>Objects Kubernetes created by itself that the check did not evaluate (they are not findings and do not count in the score).</summary>
     public IReadOnlyList<string> ExcludedDefaults { get; init; } = Array.Empty<string>();
 
+    /// <summary>The category does not apply to this audit (no -NodePath, no server offline).</summary>
     public static AuditCheckResult Skipped(string reason) => new() { SkippedReason = reason };
+
+    /// <summary>The category could not run because its data could not be read.</summary>
+    public static AuditCheckResult Unreadable(string reason) => new() { SkippedReason = reason, ReadFailures = new[] { reason } };
 }
 
 /// <summary>Pod Security Standards level workloads are audited against.</summary>
@@ -118,6 +129,9 @@ public sealed class AuditContext
 
     /// <summary>Offline: what reading the manifests found besides objects (errors, duplicate keys, empty files).</summary>
     public IReadOnlyList<Manifests.ManifestParseError> InputIssues { get; init; } = Array.Empty<Manifests.ManifestParseError>();
+
+    /// <summary>What could not be read of the kubeconfig whose certificates are checked (a missing file, a certificate file it names).</summary>
+    public IReadOnlyList<string> KubeconfigReadFailures { get; init; } = Array.Empty<string>();
 
     public DateTimeOffset Now => Options.Now ?? DateTimeOffset.UtcNow;
 

@@ -19,6 +19,9 @@ public sealed class AuditResult
 
     /// <summary>Offline: what reading the manifests found besides objects (errors, duplicate keys, empty files).</summary>
     public IReadOnlyList<ManifestParseError> InputIssues { get; init; } = Array.Empty<ManifestParseError>();
+
+    /// <summary>Offline: how many Kubernetes objects the inputs held, whatever their kind; null for cluster audits.</summary>
+    public int? ObjectsRead { get; init; }
 }
 
 /// <summary>One fleet member's outcome: a result, or the error that stopped its audit.</summary>
@@ -103,16 +106,18 @@ public sealed class SecurityAuditor
         var clock = Stopwatch.StartNew();
         log.Progress($"Auditing '{cluster.Context.Name}': reading the cluster", 0);
         var inventory = await AuditInventory.FromClusterAsync(cluster, KindsFor(options), log, cancellationToken).ConfigureAwait(false);
+        var kubeconfigFailures = new List<string>();
         var context = new AuditContext
         {
             Inventory = inventory,
             Options = options,
             ClusterName = cluster.Context.Name,
             Cluster = cluster,
-            KubeconfigCertificates = KubeconfigCertificates(cluster.Context.KubeconfigPath, cluster.Context.User, cluster.Context.Cluster),
+            KubeconfigCertificates = KubeconfigCertificates(cluster.Context.KubeconfigPath, cluster.Context.User, cluster.Context.Cluster, kubeconfigFailures),
+            KubeconfigReadFailures = kubeconfigFailures,
             Log = log,
         };
-        return await RunChecksAsync(context, cluster.Server, started, clock, cancellationToken).ConfigureAwait(false);
+        return await RunChecksAsync(context, cluster.Server, started, clock, null, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -141,24 +146,31 @@ public sealed class SecurityAuditor
             string.Join(", ", paths),
             null,
             KindsFor(options));
-        var certificates = kubeconfigPath is null ? Array.Empty<KubeconfigCertificate>() : KubeconfigCertificates(kubeconfigPath, null, null);
+        var kubeconfigFailures = new List<string>();
+        if (kubeconfigPath is not null && !File.Exists(kubeconfigPath))
+        {
+            kubeconfigFailures.Add($"kubeconfig '{kubeconfigPath}': the file does not exist");
+        }
+
+        var certificates = kubeconfigPath is null ? Array.Empty<KubeconfigCertificate>() : KubeconfigCertificates(kubeconfigPath, null, null, kubeconfigFailures);
         var context = new AuditContext
         {
             Inventory = inventory,
             Options = options,
             ClusterName = "offline",
             KubeconfigCertificates = certificates,
+            KubeconfigReadFailures = kubeconfigFailures,
             Log = log,
             InputIssues = issues,
         };
-        return await RunChecksAsync(context, string.Join(", ", paths), started, clock, cancellationToken).ConfigureAwait(false);
+        return await RunChecksAsync(context, string.Join(", ", paths), started, clock, inventory.ApiVersions.Count, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Audits an inventory already gathered (tests, benchmarks, pipeline input).</summary>
     public Task<AuditResult> AuditInventoryAsync(AuditContext context, CancellationToken cancellationToken)
     {
         Validate(context.Options);
-        return RunChecksAsync(context, context.Inventory.Source, DateTimeOffset.UtcNow, Stopwatch.StartNew(), cancellationToken);
+        return RunChecksAsync(context, context.Inventory.Source, DateTimeOffset.UtcNow, Stopwatch.StartNew(), null, cancellationToken);
     }
 
     /// <summary>
@@ -219,7 +231,8 @@ public sealed class SecurityAuditor
         return Checks.Where(c => wanted.Contains(c.Category));
     }
 
-    private async Task<AuditResult> RunChecksAsync(AuditContext context, string? server, DateTimeOffset started, Stopwatch clock, CancellationToken cancellationToken)
+    private async Task<AuditResult> RunChecksAsync(
+        AuditContext context, string? server, DateTimeOffset started, Stopwatch clock, int? objectsRead, CancellationToken cancellationToken)
     {
         var checks = SelectedChecks(context.Options).ToList();
         var findings = new List<AuditFinding>();
@@ -245,7 +258,7 @@ public sealed class SecurityAuditor
                 .ToList();
             findings.AddRange(ordered);
             excluded.AddRange(result.ExcludedDefaults.Where(e => !excluded.Contains(e, StringComparer.Ordinal)));
-            scores.Add(AuditScoring.Summarize(check.Category, ordered, result.Evaluated, result.SkippedReason));
+            scores.Add(AuditScoring.Summarize(check.Category, ordered, result.Evaluated, result.SkippedReason, result.ReadFailures));
             context.Log.Verbose(result.SkippedReason is null
                 ? $"{check.Category}: {ordered.Count} finding(s) over {result.Evaluated} evaluated."
                 : $"{check.Category}: skipped ({result.SkippedReason}).");
@@ -274,7 +287,7 @@ public sealed class SecurityAuditor
             Excluded = excluded,
             InputProblems = context.InputIssues.Where(i => i.Kind != ManifestIssueKind.NoObjects).Select(i => i.ToString()).ToList(),
         };
-        return new AuditResult { Summary = summary, Findings = findings, InputIssues = context.InputIssues };
+        return new AuditResult { Summary = summary, Findings = findings, InputIssues = context.InputIssues, ObjectsRead = objectsRead };
     }
 
     // A workload the API server would refuse (a field of the wrong type) is an input problem, as for Test-K8sPodSecurity:
@@ -291,7 +304,9 @@ public sealed class SecurityAuditor
     }
 
     /// <summary>Client certificates and CAs of a kubeconfig: one user and cluster when named, else all of them.</summary>
-    private static IReadOnlyList<KubeconfigCertificate> KubeconfigCertificates(string? kubeconfigPath, string? user, string? clusterName)
+    /// <remarks>What cannot be read (the kubeconfig, a certificate file it names, data that is not base64) goes to
+    /// <paramref name="failures"/>: the Certificates category reports it instead of passing it over.</remarks>
+    private static IReadOnlyList<KubeconfigCertificate> KubeconfigCertificates(string? kubeconfigPath, string? user, string? clusterName, List<string> failures)
     {
         if (kubeconfigPath is null || !File.Exists(kubeconfigPath))
         {
@@ -303,8 +318,9 @@ public sealed class SecurityAuditor
         {
             set = KubeconfigSet.Load(kubeconfigPath);
         }
-        catch (K8sOperationException)
+        catch (K8sOperationException ex)
         {
+            failures.Add($"kubeconfig '{kubeconfigPath}': {ex.Message}");
             return Array.Empty<KubeconfigCertificate>();
         }
 
@@ -317,7 +333,7 @@ public sealed class SecurityAuditor
                 continue;
             }
 
-            if (Pem(entry.UserCredentials?.ClientCertificateData, entry.UserCredentials?.ClientCertificate, baseDir) is { } pem)
+            if (Pem(entry.UserCredentials?.ClientCertificateData, entry.UserCredentials?.ClientCertificate, baseDir, $"kubeconfig '{kubeconfigPath}' user {entry.Name}", failures) is { } pem)
             {
                 result.Add(new KubeconfigCertificate($"user {entry.Name}", pem, kubeconfigPath));
             }
@@ -330,7 +346,7 @@ public sealed class SecurityAuditor
                 continue;
             }
 
-            if (Pem(entry.ClusterEndpoint?.CertificateAuthorityData, entry.ClusterEndpoint?.CertificateAuthority, baseDir) is { } pem)
+            if (Pem(entry.ClusterEndpoint?.CertificateAuthorityData, entry.ClusterEndpoint?.CertificateAuthority, baseDir, $"kubeconfig '{kubeconfigPath}' cluster {entry.Name}", failures) is { } pem)
             {
                 result.Add(new KubeconfigCertificate($"cluster CA {entry.Name}", pem, kubeconfigPath));
             }
@@ -339,7 +355,7 @@ public sealed class SecurityAuditor
         return result;
     }
 
-    private static string? Pem(string? base64, string? file, string baseDir)
+    private static string? Pem(string? base64, string? file, string baseDir, string owner, List<string> failures)
     {
         try
         {
@@ -351,14 +367,21 @@ public sealed class SecurityAuditor
             if (!string.IsNullOrEmpty(file))
             {
                 string path = Path.IsPathRooted(file) ? file : Path.Combine(baseDir, file);
-                return File.Exists(path) ? File.ReadAllText(path) : null;
+                if (File.Exists(path))
+                {
+                    return File.ReadAllText(path);
+                }
+
+                failures.Add($"{owner}: certificate file '{path}' does not exist");
             }
         }
         catch (FormatException)
         {
+            failures.Add($"{owner}: the certificate data is not base64");
         }
-        catch (IOException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
+            failures.Add($"{owner}: {ex.Message}");
         }
 
         return null;

@@ -4,6 +4,7 @@ using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.IO;
 using K8sSecurity.Engine.Manifests;
+using K8sSecurity.Engine.Reporting;
 using K8sSecurity.Engine.Scanning;
 using K8sSecurity.Infrastructure;
 
@@ -120,6 +121,15 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <summary>
+    /// CI gate: after every output is written, one terminating error when a finding is at or above this severity, or
+    /// when anything asked for could not be audited (fails closed; the rule is AuditGate's). A string, not the engine
+    /// enum, for the same reason as -PodSecurityLevel.
+    /// </summary>
+    [Parameter]
+    [ValidateSet("Info", "Low", "Medium", "High", "Critical")]
+    public string? FailOn { get; set; }
+
     protected override void BeginProcessing()
     {
         var options = Options();
@@ -172,10 +182,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         var options = Options();
         var auditor = new SecurityAuditor();
         var results = new List<AuditResult>();
+        var failures = new List<AuditFailure>();
         if (ParameterSetName == OfflineSet)
         {
             string? kubeconfig = Kubeconfig is null ? null : GetUnresolvedProviderPathFromPSPath(Kubeconfig);
-            if (TryRun(ct => auditor.AuditOfflineAsync(paths, options, kubeconfig, Log, ct), paths, out var offline))
+            if (TryAudit(ct => auditor.AuditOfflineAsync(paths, options, kubeconfig, Log, ct), string.Join(", ", paths), failures, out var offline))
             {
                 // Inputs not read are errors (so -ErrorAction Stop, $? and runbooks' -ErrorVariable fail the run) and
                 // are listed in the summary's InputProblems; duplicate keys and empty files are warnings.
@@ -197,7 +208,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         }
         else if (targets.Count == 0 && SessionConnections.Current is { } session)
         {
-            if (TryRun(ct => auditor.AuditClusterAsync(session.Client, options, Log, ct), session.Client.Context.Name, out var result))
+            if (TryAudit(ct => auditor.AuditClusterAsync(session.Client, options, Log, ct), session.Client.Context.Name, failures, out var result))
             {
                 results.Add(result);
                 Emit(result);
@@ -222,6 +233,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
                 if (outcome.Error is not null)
                 {
                     WriteEngineError(outcome.Error);
+                    failures.Add(new AuditFailure(outcome.Context, outcome.Error.Message));
                     continue;
                 }
 
@@ -238,6 +250,51 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
                 Findings = results.SelectMany(r => r.Findings).ToList(),
             };
             TryInvoke(() => SecureFile.WriteAllText(outputFullPath, report.ToJson(), Force, privateFile: true));
+        }
+
+        if (FailOn is not null)
+        {
+            Gate(AuditGate.Evaluate(Enum.Parse<FindingSeverity>(FailOn, ignoreCase: true), options.Categories, results, failures));
+        }
+    }
+
+    /// <summary>
+    /// The -FailOn gate's verdict, after all output: verbose when it passes, else one error that ends the script (like
+    /// Assert-K8sPodSecurity's): ThrowTerminatingError would end only this statement, and `pwsh -File` of a gate script
+    /// without $ErrorActionPreference = 'Stop' would exit 0. try/catch and trap still catch it.
+    /// </summary>
+    private void Gate(AuditGateResult gate)
+    {
+        if (gate.Passed)
+        {
+            WriteVerbose($"Audit gate passed: no finding at or above {gate.Threshold}, every input and cluster audited.");
+            return;
+        }
+
+        var exception = new K8sOperationException(K8sErrorKind.Invalid, gate.Message(), "Invoke-K8sSecurityAudit");
+        var record = new ErrorRecord(
+            exception,
+            (gate.InputsFailed ? "K8sAuditInputFailed," : "K8sAuditViolation,") + typeof(InvokeK8sSecurityAuditCommand).FullName,
+            gate.InputsFailed ? ErrorCategory.InvalidData : ErrorCategory.SecurityError,
+            gate.Reasons.ToArray());
+        record.CategoryInfo.Activity = MyInvocation.MyCommand.Name;
+        throw new RuntimeException(exception.Message, exception, record) { WasThrownFromThrowStatement = true };
+    }
+
+    /// <summary>One audit: a failure is a non-terminating error, as before, and is kept for the gate.</summary>
+    private bool TryAudit(Func<CancellationToken, Task<AuditResult>> work, string target, List<AuditFailure> failures, out AuditResult result)
+    {
+        try
+        {
+            result = Run(work);
+            return true;
+        }
+        catch (K8sOperationException ex)
+        {
+            failures.Add(new AuditFailure(target, ex.Message));
+            result = null!;
+            WriteEngineError(ex);
+            return false;
         }
     }
 

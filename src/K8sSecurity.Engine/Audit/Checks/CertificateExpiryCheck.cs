@@ -22,6 +22,7 @@ public sealed class CertificateExpiryCheck : IAuditCheck
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
         var findings = new List<AuditFinding>();
+        var unread = new List<string>(context.KubeconfigReadFailures);
         int evaluated = 0;
         var options = new CertificateCheckOptions { WarningDays = context.Options.CertificateWarningDays, Now = context.Now };
 
@@ -74,6 +75,7 @@ public sealed class CertificateExpiryCheck : IAuditCheck
                 catch (K8sOperationException ex)
                 {
                     context.Log.Warning($"Skipped '{file}': {ex.Message}");
+                    unread.Add($"'{file}': {ex.Message}");
                     continue;
                 }
 
@@ -85,7 +87,7 @@ public sealed class CertificateExpiryCheck : IAuditCheck
             }
         }
 
-        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated });
+        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated, ReadFailures = unread });
     }
 
     private static IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> Parse(byte[] bytes)
