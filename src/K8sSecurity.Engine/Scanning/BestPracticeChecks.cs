@@ -66,11 +66,14 @@ public static class BestPracticeChecks
     {
         var containers = pod.ContainerArray;
 
-        // One parse per image, shared by the four image checks (null = no image).
-        var images = new ImageReference?[containers.Length];
+        // One parse per image, shared by the four image checks (Original null = no image).
+        var images = new ImageParts[containers.Length];
         for (int i = 0; i < containers.Length; i++)
         {
-            images[i] = string.IsNullOrEmpty(containers[i].Image) ? null : ImageReference.Parse(containers[i].Image!);
+            if (!string.IsNullOrEmpty(containers[i].Image))
+            {
+                images[i] = ImageParts.Parse(containers[i].Image!);
+            }
         }
 
         // One message buffer per thread, reused from pod to pod.
@@ -87,11 +90,11 @@ public static class BestPracticeChecks
 
     private static void Evaluate(
         PodView pod, string kind, string? @namespace, IReadOnlyList<string> allowedRegistries, Action<CheckDefinition, CheckViolation?> onResult,
-        ContainerView[] containers, ImageReference?[] images, ViolationBuilder found)
+        ContainerView[] containers, ImageParts[] images, ViolationBuilder found)
     {
         for (int i = 0; i < containers.Length; i++)
         {
-            if (images[i] is { UsesLatest: true } image)
+            if (images[i] is { Original: not null, UsesLatest: true } image)
             {
                 found.Add(containers[i], ".image").Append(" uses image \"").Append(image.Original).Append("\" without a version tag");
             }
@@ -100,7 +103,7 @@ public static class BestPracticeChecks
         onResult(ImageTag, found.Take());
         for (int i = 0; i < containers.Length; i++)
         {
-            if (images[i] is { PinnedByDigest: false } image)
+            if (images[i] is { Original: not null, PinnedByDigest: false } image)
             {
                 found.Add(containers[i], ".image").Append(" image \"").Append(image.Original).Append("\" is not pinned by digest");
             }
@@ -111,7 +114,7 @@ public static class BestPracticeChecks
         {
             for (int i = 0; i < containers.Length; i++)
             {
-                if (images[i] is { } image && !IsFromAny(image, allowedRegistries))
+                if (images[i] is { Original: not null } image && !IsFromAny(image, allowedRegistries))
                 {
                     found.Add(containers[i], ".image").Append(" image \"").Append(image.Original).Append("\" comes from registry ").Append(image.Registry)
                         .Append(", not from ");
@@ -127,7 +130,7 @@ public static class BestPracticeChecks
 
         for (int i = 0; i < containers.Length; i++)
         {
-            if (images[i] is { PinnedByDigest: false } image && EffectivePullPolicy(containers[i], image) is not "Always")
+            if (images[i] is { Original: not null, PinnedByDigest: false } image && EffectivePullPolicy(containers[i], image) is not "Always")
             {
                 found.Add(containers[i], ".imagePullPolicy").Append(" pulls mutable image \"").Append(image.Original).Append("\" with imagePullPolicy ")
                     .Append(EffectivePullPolicy(containers[i], image));
@@ -214,10 +217,10 @@ public static class BestPracticeChecks
     private static IReadOnlyList<string> AutomountField(string specPath) =>
         AutomountFields.TryGetValue(specPath, out var fields) ? fields : new[] { specPath + ".automountServiceAccountToken" };
 
-    private static string EffectivePullPolicy(ContainerView c, ImageReference image) =>
+    private static string EffectivePullPolicy(ContainerView c, in ImageParts image) =>
         c.ImagePullPolicy ?? (image.UsesLatest ? "Always" : "IfNotPresent");
 
-    private static bool IsFromAny(ImageReference image, IReadOnlyList<string> allowedRegistries)
+    private static bool IsFromAny(in ImageParts image, IReadOnlyList<string> allowedRegistries)
     {
         for (int i = 0; i < allowedRegistries.Count; i++)
         {

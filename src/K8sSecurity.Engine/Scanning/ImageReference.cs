@@ -2,10 +2,50 @@ namespace K8sSecurity.Engine.Scanning;
 
 /// <summary>
 /// A container image reference split like the container runtimes do (docker.io is the default registry). The parts
-/// are kept as ranges of <see cref="Original"/> and become strings only when read: the best-practice checks run on
-/// every container of every scanned workload and mostly need only "pinned by digest?" and "from which registry?".
+/// are ranges of <see cref="Original"/> that become strings only when read: the best-practice checks split the image
+/// of every container of every scanned workload and mostly need only "pinned by digest?" and "from which registry?".
 /// </summary>
 public sealed class ImageReference
+{
+    private readonly ImageParts parts;
+    private string? registry, repository, tag, digest;
+
+    private ImageReference(ImageParts parts) => this.parts = parts;
+
+    /// <summary>The image as written in the manifest.</summary>
+    public string Original => parts.Original;
+
+    /// <summary>Registry host in lower case, e.g. "docker.io" or "registry.example.com:5000".</summary>
+    public string Registry => registry ??= parts.Registry;
+
+    /// <summary>Repository path, e.g. "library/nginx".</summary>
+    public string Repository => repository ??= parts.Repository;
+
+    public string? Tag => parts.HasTag ? tag ??= parts.Tag : null;
+
+    public string? Digest => parts.PinnedByDigest ? digest ??= parts.Digest : null;
+
+    /// <summary>registry/repository, e.g. "docker.io/library/nginx".</summary>
+    public string FullName => $"{Registry}/{Repository}";
+
+    public bool PinnedByDigest => parts.PinnedByDigest;
+
+    /// <summary>No tag and no digest (pulls :latest) or the :latest tag.</summary>
+    public bool UsesLatest => parts.UsesLatest;
+
+    public static ImageReference Parse(string image) => new(ImageParts.Parse(image));
+
+    /// <summary>
+    /// True when the image comes from an allowed registry entry: a registry host ("ghcr.io"), a registry path prefix
+    /// ("ghcr.io/acme"), or a wildcard ("*.azurecr.io").
+    /// </summary>
+    public bool IsFrom(string allowed) => parts.IsFrom(allowed);
+
+    public override string ToString() => Original;
+}
+
+/// <summary>An image reference as ranges of the image string (see <see cref="ImageReference"/>); no allocation.</summary>
+internal readonly struct ImageParts
 {
     private const string DefaultRegistry = "docker.io";
     private const string LibraryPrefix = "library/";
@@ -13,9 +53,8 @@ public sealed class ImageReference
     // Ranges of Original; a negative start means "absent" (registry: the default registry).
     private readonly int registryStart, registryLength, repositoryStart, repositoryLength, tagStart, tagLength, digestStart, digestLength;
     private readonly bool libraryRepository; // a docker.io image without a namespace: "nginx" is "library/nginx"
-    private string? registry, repository, tag, digest;
 
-    private ImageReference(string original, (int Start, int Length) registryRange, (int Start, int Length) repositoryRange, bool library,
+    private ImageParts(string original, (int Start, int Length) registryRange, (int Start, int Length) repositoryRange, bool library,
         (int Start, int Length) tagRange, (int Start, int Length) digestRange)
     {
         Original = original;
@@ -26,32 +65,27 @@ public sealed class ImageReference
         (digestStart, digestLength) = digestRange;
     }
 
-    /// <summary>The image as written in the manifest.</summary>
     public string Original { get; }
 
-    /// <summary>Registry host in lower case, e.g. "docker.io" or "registry.example.com:5000".</summary>
-    public string Registry => registry ??= registryStart < 0 ? DefaultRegistry : RegistrySpan.ToString().ToLowerInvariant();
+    public string Registry => registryStart < 0 ? DefaultRegistry : RegistrySpan.ToString().ToLowerInvariant();
 
-    /// <summary>Repository path, e.g. "library/nginx".</summary>
-    public string Repository => repository ??= libraryRepository ? string.Concat(LibraryPrefix, RepositorySpan) : RepositorySpan.ToString();
+    public string Repository => libraryRepository ? string.Concat(LibraryPrefix, RepositorySpan) : RepositorySpan.ToString();
 
-    public string? Tag => tagStart < 0 ? null : tag ??= Original.Substring(tagStart, tagLength);
+    public bool HasTag => tagStart >= 0;
 
-    public string? Digest => digestStart < 0 ? null : digest ??= Original.Substring(digestStart, digestLength);
+    public string Tag => Original.Substring(tagStart, tagLength);
 
-    /// <summary>registry/repository, e.g. "docker.io/library/nginx".</summary>
-    public string FullName => $"{Registry}/{Repository}";
+    public string Digest => Original.Substring(digestStart, digestLength);
 
     public bool PinnedByDigest => digestStart >= 0;
 
-    /// <summary>No tag and no digest (pulls :latest) or the :latest tag.</summary>
     public bool UsesLatest => digestStart < 0 && (tagStart < 0 || Original.AsSpan(tagStart, tagLength).SequenceEqual("latest"));
 
     private ReadOnlySpan<char> RegistrySpan => registryStart < 0 ? DefaultRegistry : Original.AsSpan(registryStart, registryLength);
 
     private ReadOnlySpan<char> RepositorySpan => Original.AsSpan(repositoryStart, repositoryLength);
 
-    public static ImageReference Parse(string image)
+    public static ImageParts Parse(string image)
     {
         // Index arithmetic only: the parts become strings when someone reads them.
         int begin = 0, end = image.Length;
@@ -99,7 +133,7 @@ public sealed class ImageReference
 
         var repository = image.AsSpan(repositoryStart, end - repositoryStart);
         bool dockerHub = registryRange.Item1 < 0 || image.AsSpan(registryRange.Item1, registryRange.Item2).Equals(DefaultRegistry, StringComparison.OrdinalIgnoreCase);
-        return new ImageReference(image, registryRange, (repositoryStart, end - repositoryStart), dockerHub && !repository.Contains('/'), tagRange, digestRange);
+        return new ImageParts(image, registryRange, (repositoryStart, end - repositoryStart), dockerHub && !repository.Contains('/'), tagRange, digestRange);
     }
 
     /// <summary>
@@ -164,8 +198,6 @@ public sealed class ImageReference
         char next = path.Length < first.Length ? first[path.Length] : second[path.Length - first.Length];
         return next == '/';
     }
-
-    public override string ToString() => Original;
 }
 
 /// <summary>Case-insensitive * and ? matching for check ids and registries (no PowerShell in the engine).</summary>

@@ -4,20 +4,20 @@ namespace K8sSecurity.Engine.Scanning;
 /// The offenders of the check being evaluated: the "; "-separated message as the strings it is made of (names, images
 /// and constants the pod already holds, joined only when someone reads the message) and the distinct offending field
 /// paths as prefix + suffix pairs (joined when someone reads them). <see cref="Take()"/> hands them over as a violation
-/// and starts the next check. The strings go into append-only arrays that the violations of one evaluation (one pod)
-/// share, so a violation is one small object: no copy of its text, no array or list of its own, and a result keeps
-/// only its own pod's strings. Scans that only count violations (gates, summaries) never build a message or a path.
+/// and starts the next check. The strings go into append-only arrays that the thread's violations share, so a
+/// violation is one small object: no copy of its text, no array or list of its own. Scans that only count violations
+/// (gates, summaries) never build a message or a path.
 /// </summary>
 internal sealed class ViolationBuilder
 {
-    private const int ChunkSize = 64; // a pod's best-practice or hardening findings usually fit
+    private const int ChunkSize = 1024;
 
     [ThreadStatic]
     private static ViolationBuilder? cached;
 
     private static readonly string[] Characters = Enumerable.Range(0, 128).Select(c => ((char)c).ToString()).ToArray();
 
-    // Message strings and field path pairs (prefix, suffix) of the violations taken in this evaluation. Slots before
+    // Message strings and field path pairs (prefix, suffix) of the violations taken from this thread. Slots before
     // start are owned by earlier violations and never written again; a full array is replaced, not reused.
     private Arena text = new();
     private Arena paths = new();
@@ -32,9 +32,9 @@ internal sealed class ViolationBuilder
 
     public static void Return(ViolationBuilder builder)
     {
-        // The arrays belong to the violations taken from them now: the next evaluation starts new ones.
-        builder.text = default;
-        builder.paths = default;
+        // Anything added but not taken (an evaluation that threw) is dropped.
+        builder.text.Discard();
+        builder.paths.Discard();
         cached = builder;
     }
 
@@ -98,6 +98,8 @@ internal sealed class ViolationBuilder
             start = count;
             return taken;
         }
+
+        public void Discard() => count = start;
 
         /// <summary>Whether the pending strings, read as (prefix, suffix) pairs, already hold prefix + suffix.</summary>
         public readonly bool ContainsPair(string prefix, string suffix)

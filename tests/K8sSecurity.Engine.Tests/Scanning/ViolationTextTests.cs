@@ -5,9 +5,9 @@ using Xunit;
 namespace K8sSecurity.Engine.Tests.Scanning;
 
 /// <summary>
-/// Best-practice and hardening violations keep their message and field paths as references into arrays the violations
-/// of one evaluation share, joined on first read. These tests read results long after later scans on the same thread
-/// (which reuse the thread's builder), and a violation larger than one array, and expect the texts the checks state.
+/// Best-practice and hardening violations keep their message and field paths as references into arrays the thread's
+/// violations share, joined on first read. These tests read results long after later scans filled and replaced those
+/// arrays, and a violation larger than one array, and expect the texts the checks state.
 /// </summary>
 public sealed class ViolationTextTests
 {
@@ -30,7 +30,7 @@ public sealed class ViolationTextTests
     {
         var scanner = new WorkloadScanner(new ScanOptions { Profile = ScanProfile.All, AllowedRegistries = new[] { "registry.example.com" } });
 
-        // 400 pods of 3 containers, all scanned before any is read.
+        // 400 pods of 3 containers: about 25,000 message strings, many arrays' worth, all scanned before any is read.
         var results = Enumerable.Range(0, 400).Select(i => scanner.Scan(Pod("app" + i, 3))!).ToList();
 
         for (int i = 0; i < results.Count; i++)
