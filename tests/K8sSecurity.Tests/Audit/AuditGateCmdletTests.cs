@@ -15,30 +15,8 @@ public sealed class AuditGateCmdletTests : IClassFixture<AuditServer>, IDisposab
     private const string Violation = "K8sAuditViolation,K8sSecurity.Commands.InvokeK8sSecurityAuditCommand";
     private const string InputFailed = "K8sAuditInputFailed,K8sSecurity.Commands.InvokeK8sSecurityAuditCommand";
 
-    // Test-K8sPodSecurity's duplicate-key fixture (KubernetesSpellingGateTests): kubectl keeps the Deployment only.
-    private const string Concatenated = """
-        apiVersion: v1
-        kind: Pod
-        metadata:
-          name: root-shell
-          namespace: team
-        spec:
-          containers:
-          - name: shell
-            image: busybox:1.36
-            securityContext: {privileged: true}
-        apiVersion: apps/v1
-        kind: Deployment
-        metadata:
-          name: web
-          namespace: team
-        spec:
-          template:
-            spec:
-              containers:
-              - name: web
-                image: registry.example.com/web:1.0
-        """;
+    // Test-K8sPodSecurity's duplicate-key fixture: kubectl keeps the Deployment only.
+    private const string Concatenated = Scanning.KubernetesSpellingGateTests.PodAndDeploymentWithoutSeparator;
 
     private const string CleanDeployment = """
         apiVersion: apps/v1

@@ -11,6 +11,34 @@ namespace K8sSecurity.Tests.Scanning;
 /// </summary>
 public sealed class KubernetesSpellingGateTests : IDisposable
 {
+    /// <summary>
+    /// A privileged Pod and a Deployment concatenated without "---": one YAML mapping with duplicate keys, which kubectl
+    /// decodes as the Deployment only (last value of each key). Shared with the audit gate's tests.
+    /// </summary>
+    internal const string PodAndDeploymentWithoutSeparator = """
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: root-shell
+          namespace: team
+        spec:
+          containers:
+          - name: shell
+            image: busybox:1.36
+            securityContext: {privileged: true}
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: web
+          namespace: team
+        spec:
+          template:
+            spec:
+              containers:
+              - name: web
+                image: registry.example.com/web:1.0
+        """;
+
     private readonly PsSession session = new();
     private readonly string directory = TestPaths.NewTempDirectory();
 
@@ -201,29 +229,7 @@ public sealed class KubernetesSpellingGateTests : IDisposable
     [Fact]
     public void TwoDocumentsWithoutSeparatorKeepTheLastValuesAreReportedAndFailTheGate()
     {
-        string file = Write("concatenated.yaml", """
-            apiVersion: v1
-            kind: Pod
-            metadata:
-              name: root-shell
-              namespace: team
-            spec:
-              containers:
-              - name: shell
-                image: busybox:1.36
-                securityContext: {privileged: true}
-            apiVersion: apps/v1
-            kind: Deployment
-            metadata:
-              name: web
-              namespace: team
-            spec:
-              template:
-                spec:
-                  containers:
-                  - name: web
-                    image: registry.example.com/web:1.0
-            """);
+        string file = Write("concatenated.yaml", PodAndDeploymentWithoutSeparator);
 
         // kubectl keeps the last value of each key: one Deployment, web; the privileged Pod is gone.
         AssertSameVerdictOnKubectlJson(file, "Baseline");
