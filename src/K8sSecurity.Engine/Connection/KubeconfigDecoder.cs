@@ -180,28 +180,20 @@ internal static partial class KubeconfigDecoder
     // The conversion to clientcmd's internal maps refuses a name used twice (in this order).
     private static string? DuplicateName(JsonObject config)
     {
-        static IEnumerable<string> Names(JsonNode? list)
-        {
-            if (list is not JsonArray array)
-            {
-                yield break;
-            }
-
-            foreach (var item in array)
-            {
-                yield return item is JsonObject o && IsString(o["name"], out string? name) ? name! : string.Empty;
-            }
-        }
-
+        // Extensions: an entry whose extension is absent or null converts to nil, and a later entry may replace a nil.
         static string? Duplicate(JsonNode? list, string from, string to)
         {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (string name in Names(list))
+            var seen = new Dictionary<string, bool>(StringComparer.Ordinal);
+            foreach (var item in list as JsonArray ?? new JsonArray())
             {
-                if (!seen.Add(name))
+                var entry = item as JsonObject;
+                string name = entry is not null && IsString(entry["name"], out string? n) ? n! : string.Empty;
+                if (seen.TryGetValue(name, out bool set) && set)
                 {
                     return $"error converting *[]{from} into *map[string]{to}: duplicate name \"{name}\" in list";
                 }
+
+                seen[name] = entry?["extension"] is not null;
             }
 
             return null;

@@ -33,7 +33,7 @@ public static class KubeconfigInspector
                 Cluster = clusterName,
                 Server = ServerAddress.Redact(server),
                 Namespace = using_.Select(c => c.Namespace).FirstOrDefault(n => !string.IsNullOrEmpty(n)),
-                IsCurrent = using_.Any(c => c.Name == document.CurrentContext),
+                IsCurrent = document.CurrentContext.Length > 0 && using_.Any(c => c.Name == document.CurrentContext),
                 AuthKind = kind,
                 ExecCommand = entry.Exec?.Command,
             };
