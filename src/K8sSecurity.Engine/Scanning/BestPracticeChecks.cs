@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Reporting;
 
@@ -67,11 +66,14 @@ public static class BestPracticeChecks
     {
         var containers = pod.ContainerArray;
 
-        // One parse per image, shared by the four image checks (null = no image).
-        var images = new ImageReference?[containers.Length];
+        // One parse per image, shared by the four image checks (Original null = no image).
+        var images = new ImageParts[containers.Length];
         for (int i = 0; i < containers.Length; i++)
         {
-            images[i] = string.IsNullOrEmpty(containers[i].Image) ? null : ImageReference.Parse(containers[i].Image!);
+            if (!string.IsNullOrEmpty(containers[i].Image))
+            {
+                images[i] = ImageParts.Parse(containers[i].Image!);
+            }
         }
 
         // One message buffer per thread, reused from pod to pod.
@@ -88,11 +90,11 @@ public static class BestPracticeChecks
 
     private static void Evaluate(
         PodView pod, string kind, string? @namespace, IReadOnlyList<string> allowedRegistries, Action<CheckDefinition, CheckViolation?> onResult,
-        ContainerView[] containers, ImageReference?[] images, ViolationBuilder found)
+        ContainerView[] containers, ImageParts[] images, ViolationBuilder found)
     {
         for (int i = 0; i < containers.Length; i++)
         {
-            if (images[i] is { UsesLatest: true } image)
+            if (images[i] is { Original: not null, UsesLatest: true } image)
             {
                 found.Add(containers[i], ".image").Append(" uses image \"").Append(image.Original).Append("\" without a version tag");
             }
@@ -101,7 +103,7 @@ public static class BestPracticeChecks
         onResult(ImageTag, found.Take());
         for (int i = 0; i < containers.Length; i++)
         {
-            if (images[i] is { PinnedByDigest: false } image)
+            if (images[i] is { Original: not null, PinnedByDigest: false } image)
             {
                 found.Add(containers[i], ".image").Append(" image \"").Append(image.Original).Append("\" is not pinned by digest");
             }
@@ -112,10 +114,14 @@ public static class BestPracticeChecks
         {
             for (int i = 0; i < containers.Length; i++)
             {
-                if (images[i] is { } image && !IsFromAny(image, allowedRegistries))
+                if (images[i] is { Original: not null } image && !IsFromAny(image, allowedRegistries))
                 {
                     found.Add(containers[i], ".image").Append(" image \"").Append(image.Original).Append("\" comes from registry ").Append(image.Registry)
-                        .Append(", not from ").AppendJoin(", ", allowedRegistries);
+                        .Append(", not from ");
+                    for (int r = 0; r < allowedRegistries.Count; r++)
+                    {
+                        found.Append(r == 0 ? string.Empty : ", ").Append(allowedRegistries[r]);
+                    }
                 }
             }
 
@@ -124,7 +130,7 @@ public static class BestPracticeChecks
 
         for (int i = 0; i < containers.Length; i++)
         {
-            if (images[i] is { PinnedByDigest: false } image && EffectivePullPolicy(containers[i], image) is not "Always")
+            if (images[i] is { Original: not null, PinnedByDigest: false } image && EffectivePullPolicy(containers[i], image) is not "Always")
             {
                 found.Add(containers[i], ".imagePullPolicy").Append(" pulls mutable image \"").Append(image.Original).Append("\" with imagePullPolicy ")
                     .Append(EffectivePullPolicy(containers[i], image));
@@ -135,7 +141,7 @@ public static class BestPracticeChecks
         onResult(ResourceRequests, MissingResources(containers, found, "requests", ".resources.requests", " request"));
         onResult(ResourceLimits, MissingResources(containers, found, "limits", ".resources.limits", " limit"));
 
-        onResult(ServiceAccountToken, Json.Bool(pod.Spec["automountServiceAccountToken"]) == false
+        onResult(ServiceAccountToken, pod.AutomountServiceAccountToken == false
             ? null
             : new CheckViolation("service account token mounted", "pod does not set automountServiceAccountToken=false", AutomountField(pod.SpecPath)));
 
@@ -174,7 +180,7 @@ public static class BestPracticeChecks
         onResult(SecretEnvironment, found.Take());
 
         bool longRunning = kind is not ("Job" or "CronJob")
-            && !(kind == "Pod" && Json.Str(pod.Spec["restartPolicy"]) is "Never" or "OnFailure");
+            && !(kind == "Pod" && pod.RestartPolicy is "Never" or "OnFailure");
         if (longRunning)
         {
             foreach (var c in containers)
@@ -211,10 +217,10 @@ public static class BestPracticeChecks
     private static IReadOnlyList<string> AutomountField(string specPath) =>
         AutomountFields.TryGetValue(specPath, out var fields) ? fields : new[] { specPath + ".automountServiceAccountToken" };
 
-    private static string EffectivePullPolicy(ContainerView c, ImageReference image) =>
+    private static string EffectivePullPolicy(ContainerView c, in ImageParts image) =>
         c.ImagePullPolicy ?? (image.UsesLatest ? "Always" : "IfNotPresent");
 
-    private static bool IsFromAny(ImageReference image, IReadOnlyList<string> allowedRegistries)
+    private static bool IsFromAny(in ImageParts image, IReadOnlyList<string> allowedRegistries)
     {
         for (int i = 0; i < allowedRegistries.Count; i++)
         {

@@ -48,6 +48,12 @@ public static partial class CredentialPatterns
         ("a URL with a password", UrlWithPassword()),
     };
 
+    /// <summary>
+    /// No value shorter than this can match a value format: a URL with a password needs at least "a://b:c@" (8), every
+    /// token format is longer (AWS key 20, Slack 15, GitHub 40, private key header 26).
+    /// </summary>
+    internal const int ShortestValueFormat = 8;
+
     /// <summary>Why <paramref name="value"/>, stored under <paramref name="key"/>, looks like a credential; null when it does not.</summary>
     public static string? Describe(string key, string? value)
     {
@@ -56,7 +62,8 @@ public static partial class CredentialPatterns
             return null;
         }
 
-        foreach (var (description, pattern) in ValueFormats)
+        // Most literal values (ports, levels, flags) are shorter than the shortest credential format: no regex runs.
+        foreach (var (description, pattern) in value.Length < ShortestValueFormat ? Array.Empty<(string, Regex)>() : ValueFormats)
         {
             if (pattern.IsMatch(value))
             {
@@ -72,8 +79,38 @@ public static partial class CredentialPatterns
         return null;
     }
 
+    /// <summary>Whether any value format matches, without the length shortcut (tests pin the shortcut with it).</summary>
+    internal static bool MatchesAnyValueFormat(string value)
+    {
+        foreach (var (_, pattern) in ValueFormats)
+        {
+            if (pattern.IsMatch(value))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>True when the key name says it holds a credential (and not a file, URL or name of one).</summary>
-    public static bool IsCredentialName(string key)
+    public static bool IsCredentialName(string key) =>
+        NameVerdicts.TryGetValue(key, out bool verdict) ? verdict : Remember(key, JudgeName(key));
+
+    // Variable names repeat across workloads (LOG_LEVEL, DB_PASSWORD…): each is split into words once, up to a bound.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> NameVerdicts = new(StringComparer.Ordinal);
+
+    private static bool Remember(string key, bool verdict)
+    {
+        if (NameVerdicts.Count < 16_384)
+        {
+            NameVerdicts.TryAdd(key, verdict);
+        }
+
+        return verdict;
+    }
+
+    private static bool JudgeName(string key)
     {
         var words = Words(key);
         if (words.Count == 0)

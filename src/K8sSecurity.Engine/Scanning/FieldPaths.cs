@@ -8,7 +8,7 @@ namespace K8sSecurity.Engine.Scanning;
 internal sealed class FieldPaths : IReadOnlyList<string>
 {
     private (string Prefix, string Suffix) first;
-    private List<(string Prefix, string Suffix)>? rest;
+    private (string Prefix, string Suffix)[]? rest; // pairs after the first, grown by doubling
     private string[]? joined;
 
     public int Count { get; private set; }
@@ -25,7 +25,12 @@ internal sealed class FieldPaths : IReadOnlyList<string>
         }
         else
         {
-            (rest ??= new List<(string, string)>(3)).Add((prefix, suffix));
+            if (rest is null || Count - 1 == rest.Length)
+            {
+                Array.Resize(ref rest, rest is null ? 3 : rest.Length * 2);
+            }
+
+            rest[Count - 1] = (prefix, suffix);
         }
 
         Count++;
@@ -65,7 +70,7 @@ internal sealed class FieldPaths : IReadOnlyList<string>
     private (string Prefix, string Suffix) Part(int index) => index == 0 ? first : rest![index - 1];
 
     // prefix1 + suffix1 == prefix2 + suffix2, without building either string.
-    private static bool SamePath(string prefix1, string suffix1, string prefix2, string suffix2)
+    internal static bool SamePath(string prefix1, string suffix1, string prefix2, string suffix2)
     {
         int length = prefix1.Length + suffix1.Length;
         if (length != prefix2.Length + suffix2.Length)

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Reporting;
 
@@ -89,8 +88,32 @@ public static class HardeningChecks
     /// <summary>A capability as the container runtime reads it: upper case, without the CAP_ prefix.</summary>
     public static string NormalizeCapability(string capability)
     {
+        if (IsNormalized(capability))
+        {
+            return capability; // what manifests almost always hold: no copy
+        }
+
         string upper = capability.Trim().ToUpperInvariant();
         return upper.StartsWith("CAP_", StringComparison.Ordinal) ? upper[4..] : upper;
+    }
+
+    private static bool IsNormalized(string capability)
+    {
+        if (capability.Length == 0 || capability.StartsWith("CAP_", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        foreach (char c in capability)
+        {
+            // Upper-case ASCII letters, digits and '_' stay as they are under Trim and ToUpperInvariant.
+            if (c is not ((>= 'A' and <= 'Z') or (>= '0' and <= '9') or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
@@ -162,12 +185,12 @@ public static class HardeningChecks
     {
         foreach (var c in pod.ContainerArray)
         {
-            if (c.Capabilities?["add"] is not JsonArray add)
+            if (c.CapabilitiesAdd is not JsonArray add)
             {
                 continue;
             }
 
-            StringBuilder? text = null;
+            ViolationBuilder? text = null;
             foreach (var node in add)
             {
                 if (Json.Str(node) is { } name && IsDangerous(NormalizeCapability(name)))
@@ -204,8 +227,8 @@ public static class HardeningChecks
                 continue;
             }
 
-            var (dropped, dropAll) = CapabilityMask(c.Capabilities?["drop"]);
-            var (added, addAll) = CapabilityMask(c.Capabilities?["add"]);
+            var (dropped, dropAll) = CapabilityMask(c.CapabilitiesDrop);
+            var (added, addAll) = CapabilityMask(c.CapabilitiesAdd);
             // Kept: neither dropped (nor ALL dropped), or added back. Adding NET_BIND_SERVICE back after drop ALL is
             // what the Restricted standard allows: not a finding.
             int kept = (dropAll ? 0 : all & ~dropped) | ((addAll ? all : added) & ~NetBindServiceBit);
@@ -214,19 +237,32 @@ public static class HardeningChecks
                 continue;
             }
 
-            var text = found.Add(c, ".securityContext.capabilities").Append(" keeps ");
-            string separator = string.Empty;
-            for (int i = 0; i < InsecureCapabilities.Count; i++)
-            {
-                if ((kept & (1 << i)) != 0)
-                {
-                    text.Append(separator).Append(InsecureCapabilities[i]);
-                    separator = ", ";
-                }
-            }
+            found.Add(c, ".securityContext.capabilities").Append(" keeps ").Append(KeptList(kept));
         }
 
         return found.Take("insecure capabilities");
+    }
+
+    // "NET_ADMIN, CHOWN, ..." for a mask of InsecureCapabilities: a few masks (everything, everything but one) are what
+    // manifests produce, so each text is built once.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> KeptLists = new();
+
+    private static string KeptList(int kept) => KeptLists.Count < 4096
+        ? KeptLists.GetOrAdd(kept, BuildKeptList)
+        : KeptLists.TryGetValue(kept, out var list) ? list : BuildKeptList(kept);
+
+    private static string BuildKeptList(int kept)
+    {
+        var names = new List<string>(InsecureCapabilities.Count);
+        for (int i = 0; i < InsecureCapabilities.Count; i++)
+        {
+            if ((kept & (1 << i)) != 0)
+            {
+                names.Add(InsecureCapabilities[i]);
+            }
+        }
+
+        return string.Join(", ", names);
     }
 
     /// <summary>The insecure capabilities a list names, as bits of InsecureCapabilities, and whether it names ALL.</summary>
@@ -286,7 +322,7 @@ public static class HardeningChecks
 
     private static CheckViolation? LowIds(PodView pod, ViolationBuilder found)
     {
-        long? podGroup = Json.Long(pod.SecurityContext?["runAsGroup"]);
+        long? podGroup = pod.RunAsGroup;
         foreach (var c in pod.ContainerArray)
         {
             if (c.Kind == ContainerKind.EphemeralContainer)
@@ -295,7 +331,7 @@ public static class HardeningChecks
             }
 
             long? user = c.RunAsUser ?? pod.RunAsUser;
-            long? group = Json.Long(c.SecurityContext?["runAsGroup"]) ?? podGroup;
+            long? group = c.RunAsGroup ?? podGroup;
             bool lowUser = user is null or < MinimumId, lowGroup = group is null or < MinimumId;
             if (!lowUser && !lowGroup)
             {
@@ -317,7 +353,7 @@ public static class HardeningChecks
         return found.Take("user or group id below 10000");
     }
 
-    private static void AppendId(StringBuilder text, string unset, string runsAs, long? id)
+    private static void AppendId(ViolationBuilder text, string unset, string runsAs, long? id)
     {
         if (id is { } value)
         {

@@ -235,7 +235,7 @@ public static class PodSecurityStandards
 
     private static CheckViolation? CapabilitiesBaseline(PodView pod, int minor)
     {
-        if (!AnyContainer(pod, static c => c.Capabilities?["add"] is JsonArray { Count: > 0 }))
+        if (!AnyContainer(pod, static c => c.CapabilitiesAdd is JsonArray { Count: > 0 }))
         {
             return null;
         }
@@ -244,13 +244,13 @@ public static class PodSecurityStandards
         var capabilities = new SortedStrings();
         foreach (var c in pod.ContainerArray)
         {
-            if (c.Capabilities is not { } caps)
+            if (c.Capabilities is null)
             {
                 continue;
             }
 
             bool valid = true;
-            if (caps["add"] is JsonArray add)
+            if (c.CapabilitiesAdd is JsonArray add)
             {
                 for (int i = 0; i < add.Count; i++)
                 {
@@ -979,7 +979,7 @@ public static class PodSecurityStandards
 
     private static CheckViolation? CapabilitiesRestricted(PodView pod, int minor)
     {
-        if (AllContainers(pod, static c => c.Capabilities is { } caps && ContainsString(caps["drop"], CapabilityAll) && OnlyNetBindService(caps["add"])))
+        if (AllContainers(pod, static c => c.Capabilities is not null && ContainsString(c.CapabilitiesDrop, CapabilityAll) && OnlyNetBindService(c.CapabilitiesAdd)))
         {
             return null;
         }
@@ -994,19 +994,19 @@ public static class PodSecurityStandards
         var forbidden = new SortedStrings();
         foreach (var c in pod.ContainerArray)
         {
-            if (c.Capabilities is not { } caps)
+            if (c.Capabilities is null)
             {
                 missingDropAll.Add(c.Name, c.Path, ".securityContext.capabilities.drop");
                 continue;
             }
 
-            if (!ContainsString(caps["drop"], CapabilityAll))
+            if (!ContainsString(c.CapabilitiesDrop, CapabilityAll))
             {
                 missingDropAll.Add(c.Name, c.Path, ".securityContext.capabilities.drop");
             }
 
             bool addedForbidden = false;
-            if (caps["add"] is JsonArray add)
+            if (c.CapabilitiesAdd is JsonArray add)
             {
                 for (int i = 0; i < add.Count; i++)
                 {

@@ -55,6 +55,7 @@ public sealed class ContainerView
                 case "allowPrivilegeEscalation": AllowPrivilegeEscalation = Json.Bool(value); break;
                 case "runAsNonRoot": RunAsNonRoot = Json.Bool(value); break;
                 case "runAsUser": RunAsUser = Json.Long(value); break;
+                case "runAsGroup": RunAsGroup = Json.Long(value); break;
                 case "readOnlyRootFilesystem": ReadOnlyRootFilesystem = Json.Bool(value); break;
                 case "capabilities": Capabilities = value as JsonObject; break;
                 case "appArmorProfile": AppArmorProfile = value as JsonObject; break;
@@ -64,10 +65,25 @@ public sealed class ContainerView
                 case "procMount": ProcMount = value; break;
             }
         }
+
+        if (Capabilities is null)
+        {
+            return;
+        }
+
+        foreach (var (key, value) in Capabilities)
+        {
+            switch (key)
+            {
+                case "add": CapabilitiesAdd = value; break;
+                case "drop": CapabilitiesDrop = value; break;
+            }
+        }
     }
 
     private readonly string specPath;
     private string? path;
+    private string? description;
 
     public JsonObject Body { get; }
 
@@ -81,6 +97,14 @@ public sealed class ContainerView
     public string Path => path ??= CommonPaths.TryGetValue(specPath, out var paths) && Index < CachedIndexes
         ? paths[(int)Kind][Index]
         : BuildPath(specPath, Kind, Index);
+
+    /// <summary>How messages name the container: container "app", init container "migrate", ephemeral container "debug".</summary>
+    internal string Description => description ??= string.Concat(Kind switch
+    {
+        ContainerKind.InitContainer => "init container \"",
+        ContainerKind.EphemeralContainer => "ephemeral container \"",
+        _ => "container \"",
+    }, Name, "\"");
 
     // The paths of the first containers under each workload kind's pod spec, built once instead of per pod.
     private const int CachedIndexes = 8;
@@ -129,9 +153,17 @@ public sealed class ContainerView
 
     public long? RunAsUser { get; }
 
+    public long? RunAsGroup { get; }
+
     public bool? ReadOnlyRootFilesystem { get; }
 
     public JsonObject? Capabilities { get; }
+
+    /// <summary>securityContext.capabilities.add as written (any JSON type), null when unset.</summary>
+    public JsonNode? CapabilitiesAdd { get; }
+
+    /// <summary>securityContext.capabilities.drop as written (any JSON type), null when unset.</summary>
+    public JsonNode? CapabilitiesDrop { get; }
 
     public JsonObject? AppArmorProfile { get; }
 
@@ -174,6 +206,8 @@ public sealed class PodView
                 case "hostIPC": HostIPC = Json.IsTrue(value); break;
                 case "hostUsers": InUserNamespace = Json.Bool(value) == false; break;
                 case "os": IsWindows = Json.Str((value as JsonObject)?["name"]) == "windows"; break;
+                case "automountServiceAccountToken": AutomountServiceAccountToken = Json.Bool(value); break;
+                case "restartPolicy": RestartPolicy = Json.Str(value); break;
             }
         }
 
@@ -194,6 +228,7 @@ public sealed class PodView
             {
                 case "runAsNonRoot": RunAsNonRoot = Json.Bool(value); break;
                 case "runAsUser": RunAsUser = Json.Long(value); break;
+                case "runAsGroup": RunAsGroup = Json.Long(value); break;
                 case "appArmorProfile": AppArmorProfile = value as JsonObject; break;
                 case "seLinuxOptions": SELinuxOptions = value as JsonObject; break;
                 case "seccompProfile": SeccompProfile = value as JsonObject; break;
@@ -250,6 +285,13 @@ public sealed class PodView
     public JsonObject? WindowsOptions { get; }
 
     public JsonArray? Sysctls { get; }
+
+    public long? RunAsGroup { get; }
+
+    /// <summary>spec.automountServiceAccountToken; null when unset (or not a boolean).</summary>
+    public bool? AutomountServiceAccountToken { get; }
+
+    public string? RestartPolicy { get; }
 
     public string? Annotation(string key) => Annotations is null ? null : Json.Str(Annotations[key]);
 
