@@ -1,9 +1,6 @@
 using k8s;
 using k8s.KubeConfigModels;
 using K8sSecurity.Engine.Errors;
-using K8sSecurity.Engine.IO;
-using K8sSecurity.Engine.Identity;
-using YamlDotNet.RepresentationModel;
 
 namespace K8sSecurity.Engine.Connection;
 
@@ -15,8 +12,8 @@ public sealed class KubeconfigSet
 {
     private readonly Dictionary<string, string> contextSource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> userSource = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string?> proxyUrls = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, string> interactiveModes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KubeconfigClusterEntry> clusters = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, KubeconfigAuthInfo> users = new(StringComparer.Ordinal);
 
     private KubeconfigSet(K8SConfiguration merged, IReadOnlyList<string> paths)
     {
@@ -80,34 +77,94 @@ public sealed class KubeconfigSet
         var set = new KubeconfigSet(merged, paths);
         foreach (string path in paths)
         {
-            K8SConfiguration file;
-            try
+            // kubectl's decoding (KubeconfigDecoder): a file kubectl refuses is an error naming the file.
+            var file = KubeconfigDecoder.Load(path);
+            merged.CurrentContext ??= string.IsNullOrEmpty(file.CurrentContext) ? null : file.CurrentContext;
+            foreach (var cluster in file.Clusters)
             {
-                BoundedFile.EnsureReadable(path);
-                file = KubernetesClientConfiguration.LoadKubeConfig(new FileInfo(path), useRelativePaths: true);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                throw new K8sOperationException(K8sErrorKind.Configuration, $"Kubeconfig file '{path}' cannot be read: {ex.Message}", path, ex);
+                if (set.clusters.TryAdd(cluster.Name, cluster))
+                {
+                    ((List<Cluster>)merged.Clusters).Add(ToModel(cluster, file));
+                }
             }
 
-            set.ReadFieldsTheModelLacks(path);
-            merged.CurrentContext ??= string.IsNullOrEmpty(file.CurrentContext) ? null : file.CurrentContext;
-            merged.ApiVersion ??= file.ApiVersion;
-            merged.Kind ??= file.Kind;
-            AddNew((List<Cluster>)merged.Clusters, file.Clusters, c => c.Name);
-            AddNew((List<User>)merged.Users, file.Users, u => u.Name);
-            foreach (var context in file.Contexts ?? Enumerable.Empty<Context>())
+            foreach (var user in file.Users)
             {
-                if (context.Name is not null && set.contextSource.TryAdd(context.Name, path))
+                if (set.users.TryAdd(user.Name, user))
                 {
-                    ((List<Context>)merged.Contexts).Add(context);
+                    set.userSource[user.Name] = path;
+                    ((List<User>)merged.Users).Add(ToModel(user, file));
+                }
+            }
+
+            foreach (var context in file.Contexts)
+            {
+                if (set.contextSource.TryAdd(context.Name, path))
+                {
+                    ((List<Context>)merged.Contexts).Add(new Context
+                    {
+                        Name = context.Name,
+                        ContextDetails = new ContextDetails
+                        {
+                            Cluster = context.Cluster,
+                            User = context.User,
+                            Namespace = context.Namespace,
+                        },
+                    });
                 }
             }
         }
 
+        merged.ApiVersion = "v1";
+        merged.Kind = "Config";
         return set;
     }
+
+    // KubernetesClient's model of an entry, its file references made absolute against the kubeconfig's folder (as
+    // client-go's ResolveLocalPaths does); the exec command is resolved by ExecCredentialPlugin.
+    private static Cluster ToModel(KubeconfigClusterEntry cluster, KubeconfigDocument file) => new()
+    {
+        Name = cluster.Name,
+        ClusterEndpoint = new ClusterEndpoint
+        {
+            Server = cluster.Server,
+            TlsServerName = string.IsNullOrEmpty(cluster.TlsServerName) ? null : cluster.TlsServerName,
+            SkipTlsVerify = cluster.InsecureSkipTlsVerify,
+            CertificateAuthority = file.Resolve(cluster.CertificateAuthority),
+            CertificateAuthorityData = cluster.CertificateAuthorityData is { Length: > 0 } ca ? Convert.ToBase64String(ca) : null,
+        },
+    };
+
+    private static User ToModel(KubeconfigAuthInfo user, KubeconfigDocument file) => new()
+    {
+        Name = user.Name,
+        UserCredentials = new UserCredentials
+        {
+            ClientCertificateData = user.ClientCertificateData is { Length: > 0 } certificate ? Convert.ToBase64String(certificate) : null,
+            ClientCertificate = file.Resolve(user.ClientCertificate),
+            ClientKeyData = user.ClientKeyData is { Length: > 0 } key ? Convert.ToBase64String(key) : null,
+            ClientKey = file.Resolve(user.ClientKey),
+            Token = string.IsNullOrEmpty(user.Token) ? null : user.Token,
+            Impersonate = string.IsNullOrEmpty(user.Impersonate) ? null : user.Impersonate,
+            ImpersonateGroups = user.ImpersonateGroups?.ToList(),
+            UserName = string.IsNullOrEmpty(user.Username) ? null : user.Username,
+            Password = string.IsNullOrEmpty(user.Password) ? null : user.Password,
+            AuthProvider = user.AuthProvider is { } provider
+                ? new AuthProvider { Name = provider.Name, Config = provider.Config?.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal) ?? new Dictionary<string, string>() }
+                : null,
+            ExternalExecution = user.Exec is { } exec
+                ? new ExternalExecution
+                {
+                    ApiVersion = exec.ApiVersion,
+                    Command = exec.Command,
+                    Arguments = exec.Args?.ToList(),
+                    EnvironmentVariables = exec.Env?.Select(e => new Dictionary<string, string>(StringComparer.Ordinal) { ["name"] = e.Name, ["value"] = e.Value }).ToList(),
+                    InstallHint = string.IsNullOrEmpty(exec.InstallHint) ? null : exec.InstallHint,
+                    ProvideClusterInfo = exec.ProvideClusterInfo,
+                }
+                : null,
+        },
+    };
 
     public string? SourceOf(string contextName) => contextSource.GetValueOrDefault(contextName);
 
@@ -115,10 +172,12 @@ public sealed class KubeconfigSet
     public string? SourceOfUser(string userName) => userSource.GetValueOrDefault(userName);
 
     /// <summary>A cluster's <c>proxy-url</c> (KubernetesClient's model does not read it).</summary>
-    public string? ProxyUrlOf(string? clusterName) => clusterName is null ? null : proxyUrls.GetValueOrDefault(clusterName);
+    public string? ProxyUrlOf(string? clusterName) =>
+        clusterName is not null && clusters.TryGetValue(clusterName, out var cluster) && cluster.ProxyUrl.Length > 0 ? cluster.ProxyUrl : null;
 
     /// <summary>A user's <c>exec.interactiveMode</c> (KubernetesClient's model does not read it).</summary>
-    public string? InteractiveModeOf(string? userName) => userName is null ? null : interactiveModes.GetValueOrDefault(userName);
+    public string? InteractiveModeOf(string? userName) =>
+        userName is not null && users.TryGetValue(userName, out var user) && user.Exec?.InteractiveMode is { Length: > 0 } mode ? mode : null;
 
     public Context GetContext(string? name)
     {
@@ -154,7 +213,7 @@ public sealed class KubeconfigSet
                 Server = ServerAddress.Redact(cluster?.ClusterEndpoint?.Server),
                 User = context.ContextDetails?.User,
                 Namespace = string.IsNullOrEmpty(context.ContextDetails?.Namespace) ? null : context.ContextDetails.Namespace,
-                AuthKind = AuthKindOf(user?.UserCredentials),
+                AuthKind = user is not null && users.TryGetValue(user.Name, out var entry) ? entry.AuthKind : K8sAuthKind.None,
                 ExecCommand = user?.UserCredentials?.ExternalExecution?.Command,
                 IsCurrent = context.Name == Merged.CurrentContext,
                 InsecureSkipTlsVerify = cluster?.ClusterEndpoint?.SkipTlsVerify ?? false,
@@ -196,55 +255,5 @@ public sealed class KubeconfigSet
         }
 
         return K8sAuthKind.None;
-    }
-
-    /// <summary>Fields kubectl honours that KubernetesClient's typed model drops; the first file naming an entry wins.</summary>
-    private void ReadFieldsTheModelLacks(string path)
-    {
-        KubeconfigYaml document;
-        try
-        {
-            document = KubeconfigYaml.Load(path);
-        }
-        catch (K8sOperationException)
-        {
-            return; // KubernetesClient read it; anything it could not read was reported already.
-        }
-
-        foreach (var (name, body) in document.Entries("clusters", "cluster"))
-        {
-            string? proxy = KubeconfigYaml.GetString(body, "proxy-url");
-            proxyUrls.TryAdd(name, string.IsNullOrEmpty(proxy) ? null : proxy);
-        }
-
-        foreach (var (name, body) in document.Entries("users", "user"))
-        {
-            if (!userSource.TryAdd(name, path))
-            {
-                continue;
-            }
-
-            if (KubeconfigYaml.Child(body, "exec") is YamlMappingNode exec && KubeconfigYaml.GetString(exec, "interactiveMode") is { Length: > 0 } mode)
-            {
-                interactiveModes[name] = mode;
-            }
-        }
-    }
-
-    private static void AddNew<T>(ICollection<T>? target, IEnumerable<T>? source, Func<T, string?> name)
-    {
-        if (target is null || source is null)
-        {
-            return;
-        }
-
-        var known = new HashSet<string?>(target.Select(name), StringComparer.Ordinal);
-        foreach (var item in source)
-        {
-            if (known.Add(name(item)))
-            {
-                target.Add(item);
-            }
-        }
     }
 }

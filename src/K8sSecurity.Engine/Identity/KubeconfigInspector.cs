@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using K8sSecurity.Engine.Connection;
 using K8sSecurity.Engine.Errors;
-using YamlDotNet.RepresentationModel;
 using K8sSecurity.Engine.IO;
 
 namespace K8sSecurity.Engine.Identity;
@@ -17,31 +16,28 @@ public static class KubeconfigInspector
             throw new K8sOperationException(K8sErrorKind.Configuration, $"Kubeconfig file '{full}' does not exist.", full);
         }
 
-        var yaml = KubeconfigYaml.Load(full);
-        var clusters = yaml.Entries("clusters", "cluster").GroupBy(c => c.Name).ToDictionary(g => g.Key, g => g.First().Body, StringComparer.Ordinal);
-        var contexts = yaml.Entries("contexts", "context").ToList();
-        string current = yaml.CurrentContext;
+        var document = KubeconfigDecoder.Load(full);
+        var clusters = document.Clusters.ToDictionary(c => c.Name, StringComparer.Ordinal);
         var result = new List<KubeconfigUser>();
-        foreach (var (name, body) in yaml.Entries("users", "user"))
+        foreach (var entry in document.Users)
         {
-            var using_ = contexts.Where(c => KubeconfigYaml.GetString(c.Body, "user") == name).ToList();
-            string? clusterName = using_.Select(c => KubeconfigYaml.GetString(c.Body, "cluster")).FirstOrDefault(c => c is not null);
-            string? server = clusterName is not null && clusters.TryGetValue(clusterName, out var cluster) ? KubeconfigYaml.GetString(cluster, "server") : null;
-            var kind = AuthKindOf(body);
-            string? execCommand = KubeconfigYaml.Child(body, "exec") is YamlMappingNode exec ? KubeconfigYaml.GetString(exec, "command") : null;
+            var using_ = document.Contexts.Where(c => c.User == entry.Name).ToList();
+            string? clusterName = using_.Select(c => c.Cluster).FirstOrDefault(c => c.Length > 0);
+            string? server = clusterName is not null && clusters.TryGetValue(clusterName, out var cluster) ? cluster.Server : null;
+            var kind = entry.AuthKind;
             var user = new KubeconfigUser
             {
-                Name = name,
+                Name = entry.Name,
                 KubeconfigPath = full,
                 Contexts = using_.Select(c => c.Name).ToArray(),
                 Cluster = clusterName,
-                Server = Connection.ServerAddress.Redact(server),
-                Namespace = using_.Select(c => KubeconfigYaml.GetString(c.Body, "namespace")).FirstOrDefault(n => !string.IsNullOrEmpty(n)),
-                IsCurrent = using_.Any(c => c.Name == current),
+                Server = ServerAddress.Redact(server),
+                Namespace = using_.Select(c => c.Namespace).FirstOrDefault(n => !string.IsNullOrEmpty(n)),
+                IsCurrent = document.CurrentContext.Length > 0 && using_.Any(c => c.Name == document.CurrentContext),
                 AuthKind = kind,
-                ExecCommand = execCommand,
+                ExecCommand = entry.Exec?.Command,
             };
-            result.Add(kind == K8sAuthKind.ClientCertificate ? WithCertificate(user, body, full) : user);
+            result.Add(kind == K8sAuthKind.ClientCertificate ? WithCertificate(user, entry, document) : user);
         }
 
         return result;
@@ -51,35 +47,24 @@ public static class KubeconfigInspector
     public static IEnumerable<K8sCertificate> Certificates(string path)
     {
         string full = Path.GetFullPath(path);
-        var yaml = KubeconfigYaml.Load(full);
-        foreach (var (name, body) in yaml.Entries("clusters", "cluster"))
-        {
-            foreach (var certificate in Read(body, "certificate-authority-data", "certificate-authority", full, $"cluster {name} CA"))
-            {
-                yield return certificate;
-            }
-        }
-
-        foreach (var (name, body) in yaml.Entries("users", "user"))
-        {
-            foreach (var certificate in Read(body, "client-certificate-data", "client-certificate", full, $"user {name}"))
-            {
-                yield return certificate;
-            }
-        }
+        var document = KubeconfigDecoder.Load(full);
+        return document.Clusters.SelectMany(c => Read(c.CertificateAuthorityData, c.CertificateAuthority, "certificate-authority", document, $"cluster {c.Name} CA"))
+            .Concat(document.Users.SelectMany(u => Read(u.ClientCertificateData, u.ClientCertificate, "client-certificate", document, $"user {u.Name}")))
+            .ToList();
     }
 
-    private static IEnumerable<K8sCertificate> Read(YamlMappingNode body, string dataKey, string fileKey, string kubeconfig, string label)
+    private static IEnumerable<K8sCertificate> Read(byte[]? data, string reference, string fileKey, KubeconfigDocument document, string label)
     {
         byte[]? bytes = null;
         string? file = null;
-        if (KubeconfigYaml.GetString(body, dataKey) is { Length: > 0 } data)
+        string kubeconfig = document.Path;
+        if (data is { Length: > 0 })
         {
-            bytes = TryBase64(data);
+            bytes = data;
         }
-        else if (KubeconfigYaml.GetString(body, fileKey) is { Length: > 0 } reference)
+        else if (document.Resolve(reference) is { } resolved)
         {
-            file = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(kubeconfig)!, reference));
+            file = resolved;
             try
             {
                 bytes = File.Exists(file) ? BoundedFile.ReadAllBytes(file) : null;
@@ -92,7 +77,7 @@ public static class KubeconfigInspector
 
         if (bytes is null)
         {
-            yield break;
+            return Array.Empty<K8sCertificate>();
         }
 
         IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> certificates;
@@ -102,37 +87,29 @@ public static class KubeconfigInspector
         }
         catch (Exception ex) when (ex is CryptographicException or FormatException)
         {
-            yield break;
+            return Array.Empty<K8sCertificate>();
         }
 
-        foreach (var certificate in certificates)
-        {
-            yield return K8sCertificate.From(
-                certificate,
-                label.StartsWith("user ", StringComparison.Ordinal) ? label[5..] : label,
-                CertificateSourceKind.Kubeconfig,
-                $"{kubeconfig} ({label}{(file is null ? string.Empty : ", " + file)})",
-                file);
-        }
+        return certificates.Select(certificate => K8sCertificate.From(
+            certificate,
+            label.StartsWith("user ", StringComparison.Ordinal) ? label[5..] : label,
+            CertificateSourceKind.Kubeconfig,
+            $"{kubeconfig} ({label}{(file is null ? string.Empty : ", " + file)})",
+            file)).ToList();
     }
 
-    private static KubeconfigUser WithCertificate(KubeconfigUser user, YamlMappingNode body, string kubeconfig)
+    private static KubeconfigUser WithCertificate(KubeconfigUser user, KubeconfigAuthInfo entry, KubeconfigDocument document)
     {
         string? source;
         byte[]? bytes;
-        if (KubeconfigYaml.GetString(body, "client-certificate-data") is { Length: > 0 } data)
+        if (entry.ClientCertificateData is { Length: > 0 } data)
         {
             source = "embedded";
-            bytes = TryBase64(data);
-            if (bytes is null)
-            {
-                return Copy(user, source, null, "client-certificate-data is not valid base64");
-            }
+            bytes = data;
         }
         else
         {
-            string reference = KubeconfigYaml.GetString(body, "client-certificate") ?? string.Empty;
-            source = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(kubeconfig)!, reference));
+            source = document.Resolve(entry.ClientCertificate) ?? string.Empty;
             if (!File.Exists(source))
             {
                 return Copy(user, source, null, $"the client certificate file '{source}' does not exist");
@@ -156,7 +133,7 @@ public static class KubeconfigInspector
                 return Copy(user, source, null, "the client certificate holds no certificate");
             }
 
-            return Copy(user, source, K8sCertificate.From(certificates[0], user.Name, CertificateSourceKind.Kubeconfig, kubeconfig), null);
+            return Copy(user, source, K8sCertificate.From(certificates[0], user.Name, CertificateSourceKind.Kubeconfig, document.Path), null);
         }
         catch (Exception ex) when (ex is CryptographicException or FormatException)
         {
@@ -184,47 +161,4 @@ public static class KubeconfigInspector
         Thumbprint = certificate?.Thumbprint,
         Problem = problem,
     };
-
-    private static byte[]? TryBase64(string data)
-    {
-        try
-        {
-            return Convert.FromBase64String(data);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
-
-    internal static K8sAuthKind AuthKindOf(YamlMappingNode user)
-    {
-        bool Has(string key) => KubeconfigYaml.Child(user, key) is YamlScalarNode { Value.Length: > 0 } or YamlMappingNode;
-        if (Has("exec"))
-        {
-            return K8sAuthKind.Exec;
-        }
-
-        if (Has("auth-provider"))
-        {
-            return K8sAuthKind.AuthProvider;
-        }
-
-        if (Has("client-certificate-data") || Has("client-certificate"))
-        {
-            return K8sAuthKind.ClientCertificate;
-        }
-
-        if (Has("token"))
-        {
-            return K8sAuthKind.Token;
-        }
-
-        if (Has("tokenFile"))
-        {
-            return K8sAuthKind.TokenFile;
-        }
-
-        return Has("username") ? K8sAuthKind.Basic : K8sAuthKind.None;
-    }
 }

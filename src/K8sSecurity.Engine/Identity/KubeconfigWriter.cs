@@ -53,9 +53,20 @@ public static class KubeconfigWriter
 
         bool exists = File.Exists(full) && new FileInfo(full).Length > 0;
         KubeconfigYaml document;
+        KubeconfigDocument? before = null;
         if (merge && exists)
         {
-            document = KubeconfigYaml.Load(full);
+            // kubectl's reading decides: a file kubectl refuses is not edited (an error naming the file and why).
+            before = KubeconfigDecoder.Load(full);
+            try
+            {
+                document = KubeconfigYaml.Load(full);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && ex is not K8sOperationException { Kind: K8sErrorKind.FileSystem })
+            {
+                // e.g. a key written twice (two kubeconfigs concatenated): kubectl reads the last, the editor cannot keep both.
+                throw MergeRefused(full, "the editor cannot represent it (duplicate keys or YAML it does not parse)");
+            }
         }
         else
         {
@@ -83,8 +94,94 @@ public static class KubeconfigWriter
             document.SetCurrentContext(contextName);
         }
 
-        return new KubeconfigPlan(full, document.Serialize(), contextName, userName);
+        string content = document.Serialize();
+        if (before is not null)
+        {
+            var wanted = KubeconfigYaml.CreateEmpty();
+            wanted.Upsert("clusters", "cluster", spec.Cluster.Name, clusterBody, true, full);
+            wanted.Upsert("users", "user", userName, userBody, true, full);
+            wanted.Upsert("contexts", "context", contextName, contextBody, true, full);
+            CheckMerge(full, before, content, wanted.Serialize(), (spec.Cluster.Name, userName, contextName));
+        }
+
+        return new KubeconfigPlan(full, content, contextName, userName);
     }
+
+    /// <summary>
+    /// The YAML tree the merge edits is YamlDotNet's; what counts is kubectl's reading. So the merged text is read
+    /// back the way kubectl reads it and compared with kubectl's reading of the file before: every other entry and
+    /// top-level field unchanged, the three written entries exactly as planned, the current context kept or set.
+    /// Anything else (anchors or merge keys the editor could not keep, a name kubectl reads differently) refuses the
+    /// merge and leaves the file as it was.
+    /// </summary>
+    private static void CheckMerge(string full, KubeconfigDocument before, string content, string wantedText, (string Cluster, string User, string Context) names)
+    {
+        KubeconfigDocument after;
+        KubeconfigDocument wanted;
+        try
+        {
+            after = KubeconfigDecoder.Decode(content, full);
+            wanted = KubeconfigDecoder.Decode(wantedText, full);
+        }
+        catch (K8sOperationException)
+        {
+            throw MergeRefused(full, "kubectl would not read the merged file");
+        }
+
+        var oldRoot = before.Json as System.Text.Json.Nodes.JsonObject ?? new System.Text.Json.Nodes.JsonObject();
+        var newRoot = (System.Text.Json.Nodes.JsonObject)after.Json!;
+        var wantedRoot = (System.Text.Json.Nodes.JsonObject)wanted.Json!;
+        foreach (var (section, name) in new[] { ("clusters", names.Cluster), ("users", names.User), ("contexts", names.Context) })
+        {
+            var oldEntries = Named(oldRoot[section]);
+            var newEntries = Named(newRoot[section]);
+            var wantedEntry = Named(wantedRoot[section])[name];
+            foreach (var (entryName, entry) in oldEntries)
+            {
+                if (entryName != name && !(newEntries.TryGetValue(entryName, out var kept) && System.Text.Json.Nodes.JsonNode.DeepEquals(entry, kept)))
+                {
+                    throw MergeRefused(full, $"{section} entry '{entryName}' would not be kept as kubectl reads it");
+                }
+            }
+
+            if (newEntries.Count != oldEntries.Count + (oldEntries.ContainsKey(name) ? 0 : 1)
+                || !newEntries.TryGetValue(name, out var written) || !System.Text.Json.Nodes.JsonNode.DeepEquals(written, wantedEntry))
+            {
+                throw MergeRefused(full, $"the {section} entry '{name}' would not read back as written");
+            }
+        }
+
+        foreach (var (key, value) in oldRoot)
+        {
+            if (key is not ("clusters" or "users" or "contexts" or "current-context" or "apiVersion" or "kind")
+                && !(newRoot.TryGetPropertyValue(key, out var kept) && System.Text.Json.Nodes.JsonNode.DeepEquals(value, kept)))
+            {
+                throw MergeRefused(full, $"the top-level field '{key}' would not be kept as kubectl reads it");
+            }
+        }
+
+        if (after.CurrentContext != (before.CurrentContext.Length > 0 ? before.CurrentContext : names.Context))
+        {
+            throw MergeRefused(full, "the current context would not read back as planned");
+        }
+    }
+
+    private static Dictionary<string, System.Text.Json.Nodes.JsonNode?> Named(System.Text.Json.Nodes.JsonNode? section)
+    {
+        var result = new Dictionary<string, System.Text.Json.Nodes.JsonNode?>(StringComparer.Ordinal);
+        foreach (var item in section as System.Text.Json.Nodes.JsonArray ?? new System.Text.Json.Nodes.JsonArray())
+        {
+            string name = item is System.Text.Json.Nodes.JsonObject o && KubeconfigDecoder.IsString(o["name"], out string? n) ? n! : string.Empty;
+            result[name] = item;
+        }
+
+        return result;
+    }
+
+    private static K8sOperationException MergeRefused(string full, string why) => new(
+        K8sErrorKind.Configuration,
+        $"Cannot merge into the kubeconfig '{full}': {why} (the file uses YAML the editor cannot keep, such as anchors, aliases or merge keys). The file was not changed; merge into a plain kubeconfig, or edit the file with kubectl config.",
+        full);
 
     public static KubeconfigUser Write(string path, KubeconfigSpec spec, bool merge, bool force, EngineLog? log = null)
     {

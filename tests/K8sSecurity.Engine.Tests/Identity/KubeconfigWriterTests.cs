@@ -102,5 +102,72 @@ public sealed class KubeconfigWriterTests : IDisposable
         Assert.False(File.Exists(Path.Combine(directory, "x")));
     }
 
+    private static KubeconfigSpec DevSpec() => new()
+    {
+        Cluster = new KubeconfigClusterSpec { Name = "dev", Server = "https://dev.example.com" },
+        UserName = "dev-user",
+        Token = Secure("dev-token"),
+    };
+
+    /// <summary>The merge reads the existing file as kubectl does: YAML 1.1 values keep kubectl's meaning after the merge.</summary>
+    [Fact]
+    public void MergeIntoYamlOneOneSpellingsKeepsWhatKubectlReads()
+    {
+        string path = Path.Combine(directory, "yaml11");
+        File.WriteAllText(path, "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: https://prod.example.com, insecure-skip-tls-verify: yes}\nusers:\n- name: ops\n  user: {token: keep-me}\ncontexts:\n- name: prod\n  context: {cluster: prod, user: ops}\ncurrent-context: prod\n");
+        KubeconfigWriter.Write(path, DevSpec(), merge: true, force: false);
+
+        var document = K8sSecurity.Engine.Connection.KubeconfigDecoder.Load(path);
+        Assert.True(Assert.Single(document.Clusters, c => c.Name == "prod").InsecureSkipTlsVerify);
+        Assert.Equal("keep-me", Assert.Single(document.Users, u => u.Name == "ops").Token);
+        Assert.Equal("prod", document.CurrentContext);
+        Assert.Contains(document.Contexts, c => c.Name == "dev-user@dev");
+        var (exit, stdout, stderr) = Run("kubectl", "config", "view", "--raw", "--kubeconfig", path, "-o",
+            "jsonpath={.clusters[?(@.name==\"prod\")].cluster.insecure-skip-tls-verify}|{.users[?(@.name==\"ops\")].user.token}|{.current-context}");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("true|keep-me|prod", stdout);
+    }
+
+    /// <summary>Files kubectl refuses, and files the editor cannot keep as kubectl reads them, are not merged into.</summary>
+    [Theory]
+    [InlineData("quoted-bool", "clusters:\n- name: prod\n  cluster: {server: https://p, insecure-skip-tls-verify: \"true\"}\n", "cannot unmarshal string")]
+    [InlineData("duplicate-name", "clusters:\n- name: prod\n  cluster: {server: https://p}\n- name: prod\n  cluster: {server: https://q}\n", "duplicate name")]
+    [InlineData("concatenated", "current-context: a\nclusters: []\ncurrent-context: b\nclusters: []\n", "Cannot merge")]
+    public void MergeRefusesFilesItCannotReadOrKeepAsKubectlDoes(string name, string text, string reason)
+    {
+        string path = Path.Combine(directory, name);
+        File.WriteAllText(path, text);
+        var ex = Assert.Throws<K8sOperationException>(() => KubeconfigWriter.Write(path, DevSpec(), merge: true, force: false));
+        Assert.Equal(K8sErrorKind.Configuration, ex.Kind);
+        Assert.Contains(reason, ex.Message);
+        Assert.Contains(path, ex.Message);
+        Assert.Equal(text, File.ReadAllText(path));
+    }
+
+    /// <summary>Anchors and merge keys: the merged file must read, with kubectl's rules, as before plus the new entries.</summary>
+    [Fact]
+    public void MergeIntoAnchorsEitherKeepsKubectlsReadingOrRefuses()
+    {
+        string path = Path.Combine(directory, "anchors");
+        string text = "base: &b {server: https://base, insecure-skip-tls-verify: yes}\nclusters:\n- name: prod\n  cluster:\n    <<: *b\n    server: https://prod\ncurrent-context: prod\n";
+        File.WriteAllText(path, text);
+        var before = K8sSecurity.Engine.Connection.KubeconfigDecoder.Load(path);
+        try
+        {
+            KubeconfigWriter.Write(path, DevSpec(), merge: true, force: false);
+        }
+        catch (K8sOperationException ex) when (ex.Message.StartsWith("Cannot merge", StringComparison.Ordinal))
+        {
+            Assert.Equal(text, File.ReadAllText(path));
+            return;
+        }
+
+        var after = K8sSecurity.Engine.Connection.KubeconfigDecoder.Load(path);
+        var prod = Assert.Single(after.Clusters, c => c.Name == "prod");
+        Assert.True(prod.InsecureSkipTlsVerify);
+        Assert.Equal("https://prod", prod.Server);
+        Assert.Equal(before.CurrentContext, after.CurrentContext);
+    }
+
     public void Dispose() => Directory.Delete(directory, recursive: true);
 }
