@@ -68,6 +68,7 @@ internal static class YamlDocumentDecoder
     {
         documentLine = firstLine;
         RefuseLeadingEndMarker(documentText, firstLine);
+        RefuseTabsAfterIndicators(documentText, firstLine);
         var parser = new Parser(new StringReader(documentText));
         try
         {
@@ -107,6 +108,125 @@ internal static class YamlDocumentDecoder
             // flow collection) this way.
             throw new ManifestDecodeException(firstLine, "yaml: " + ex.Message) { FromParser = true };
         }
+    }
+
+    // libyaml (go-yaml v2, kubectl) skips tabs between tokens only where no simple key may start: in flow collections
+    // and after a key's ':'. After a block "-", an explicit "?" and the ':' of an explicit key, a tab (after any spaces)
+    // cannot start a token and the file is refused; YamlDotNet reads on. Checked only when the text has a tab.
+    private static void RefuseTabsAfterIndicators(string documentText, int firstLine)
+    {
+        if (!documentText.Contains('\t', StringComparison.Ordinal))
+        {
+            return;
+        }
+
+        var scanner = new Scanner(new StringReader(documentText), skipComments: true);
+        int flowLevel = 0;
+        try
+        {
+            while (scanner.MoveNext())
+            {
+                var token = scanner.Current!;
+                switch (token)
+                {
+                    case YamlDotNet.Core.Tokens.FlowSequenceStart or YamlDotNet.Core.Tokens.FlowMappingStart:
+                        flowLevel++;
+                        break;
+                    case YamlDotNet.Core.Tokens.FlowSequenceEnd or YamlDotNet.Core.Tokens.FlowMappingEnd:
+                        flowLevel = Math.Max(0, flowLevel - 1);
+                        break;
+                    case YamlDotNet.Core.Tokens.BlockEntry when flowLevel == 0:
+                    case YamlDotNet.Core.Tokens.Key when flowLevel == 0 && token.End.Index > token.Start.Index: // "?", not an implied key
+                    case YamlDotNet.Core.Tokens.Value when flowLevel == 0 && StartsItsLine(documentText, (int)token.Start.Index): // an explicit key's ":"
+                        int at = (int)token.End.Index;
+                        while (at < documentText.Length && documentText[at] == ' ')
+                        {
+                            at++;
+                        }
+
+                        if (at < documentText.Length && documentText[at] == '\t')
+                        {
+                            throw new ManifestDecodeException(
+                                firstLine + (int)token.Start.Line - 1,
+                                $"yaml: found character that cannot start any token (a tab after '{documentText[(int)token.Start.Index]}')")
+                            { FromParser = false };
+                        }
+
+                        break;
+                    case YamlDotNet.Core.Tokens.Scalar { Style: ScalarStyle.Literal or ScalarStyle.Folded }:
+                        RefuseTabIndentedBlockScalar(documentText, firstLine, token);
+                        break;
+                }
+            }
+        }
+        catch (YamlException)
+        {
+            // Malformed elsewhere: the parser reports it.
+        }
+    }
+
+    // In a block scalar whose indentation is detected (no indentation digit after | or >), libyaml refuses a tab where
+    // an indentation space is expected: after the leading spaces of a line, before the indentation is known or while a
+    // line has fewer spaces than it ("found a tab character where an indentation space is expected").
+    private static void RefuseTabIndentedBlockScalar(string text, int firstLine, YamlDotNet.Core.Tokens.Token token)
+    {
+        int header = (int)token.Start.Index;
+        int lineEnd = text.IndexOf('\n', header);
+        if (lineEnd < 0)
+        {
+            return;
+        }
+
+        for (int i = header + 1; i < lineEnd && text[i] is not (' ' or '#' or '\r' or '\t'); i++)
+        {
+            if (char.IsAsciiDigit(text[i]))
+            {
+                return; // explicit indentation: not checked
+            }
+        }
+
+        int end = Math.Min(text.Length, (int)token.End.Index);
+        int indent = 0;
+        int lineNumber = (int)token.Start.Line;
+        for (int start = lineEnd + 1; start < end; start = lineEnd + 1)
+        {
+            lineNumber++;
+            lineEnd = text.IndexOf('\n', start);
+            if (lineEnd < 0)
+            {
+                lineEnd = text.Length;
+            }
+
+            int spaces = 0;
+            while (start + spaces < lineEnd && text[start + spaces] == ' ')
+            {
+                spaces++;
+            }
+
+            if ((indent == 0 || spaces < indent) && start + spaces < lineEnd && text[start + spaces] == '\t')
+            {
+                throw new ManifestDecodeException(firstLine + lineNumber - 1, "yaml: found a tab character where an indentation space is expected");
+            }
+
+            bool blank = start + spaces >= lineEnd || text[start + spaces] == '\r';
+            if (indent == 0 && !blank)
+            {
+                indent = spaces;
+            }
+        }
+    }
+
+    private static bool StartsItsLine(string text, int index)
+    {
+        for (int i = index - 1; i >= 0 && text[i] != '\n'; i--)
+        {
+            if (text[i] != ' ')
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     // libyaml (unlike YamlDotNet) does not skip a "..." marker before an implicit document: it expects a node there.

@@ -101,6 +101,22 @@ public sealed class KubectlEdgeCaseTests
 
         // The ends of int64: -2^63 - 1 is a float to go-yaml whose shortest form (-9223372036854776000) is past int64.
         Head + "spec:\n  a: [9223372036854775807, -9223372036854775808, 9223372036854775808, -9223372036854775809, -9223372036854775808.0, 9223372036854775807.0, 18446744073709551616, 1e19, -1e19]\n",
+        // Tabs: libyaml skips them between tokens only in flow collections and after a key's ":" (kubectl refuses the rest).
+        Head + "spec:\n  containers:\n  -\tname: a\n    image: nginx\n",
+        Head + "spec:\n  containers:\n  - name: a\n    args:\n    -  \ta\n",
+        Head + "spec:\n  x:\n  - - \tx\n",
+        Head + "spec:\n  ?\tcontainers\n  : [{name: a}]\n",
+        Head + "spec:\n  ? containers\n  :\t[{name: a}]\n",
+        Head + "spec:\n  x: [\ta, {b:\tc}]\n",
+        Head + "spec:\t\n  x: 1\t\n",
+        Head + "spec:\n  x: 1\n\t\n",
+        Head + "spec:\n  x: |\n    \tliteral tab\n  y: \"a\tb\"\n",
+        Head + "spec:\n  x: &a\n  - \t1\n",
+        Head + "spec:\n  x: |\n    first\n    \tindented by tab after the indentation\n  \t\n  y: 1\n",
+        Head + "spec:\n  x: >-\n\n    \tafter a blank line\n",
+        Head + "spec:\n  x: |2\n    \ttab under an explicit indentation\n",
+        Head + "spec:\n  x: |\n      six\n    \tfewer spaces then a tab\n",
+        Head + "spec:\n  x: 1\n---\t\n" + Head,
     };
 
     public static TheoryData<string> JsonCases() => new()
