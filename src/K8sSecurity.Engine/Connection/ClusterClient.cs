@@ -85,6 +85,16 @@ public sealed class ClusterClient : IDisposable
                 }
             }
 
+            // client-go reads tokenFile for the user it connects as (an unreadable file is an error) and prefers its
+            // trimmed content to an inline token; KubernetesClient has no such field.
+            if (user?.UserCredentials is { } credentials && set.TokenFileOf(user.Name) is { } tokenFile)
+            {
+                string token = BoundedFile.ReadAllText(tokenFile).Trim();
+                credentials.Token = token.Length > 0
+                    ? token
+                    : throw new InvalidOperationException($"token file '{tokenFile}' is empty.");
+            }
+
             configuration = KubernetesClientConfiguration.BuildConfigFromConfigObject(set.Merged, context.Name);
 
             // KubernetesClient keeps only the first certificate of certificate-authority-data, and none at all

@@ -175,6 +175,23 @@ public sealed class KubeconfigSet
     public string? ProxyUrlOf(string? clusterName) =>
         clusterName is not null && clusters.TryGetValue(clusterName, out var cluster) && cluster.ProxyUrl.Length > 0 ? cluster.ProxyUrl : null;
 
+    /// <summary>
+    /// A user's <c>tokenFile</c>, absolute against the kubeconfig that defines the user (KubernetesClient's model does not
+    /// read it); null when the user names none.
+    /// </summary>
+    public string? TokenFileOf(string? userName)
+    {
+        if (userName is null || !users.TryGetValue(userName, out var user) || user.TokenFile.Length == 0)
+        {
+            return null;
+        }
+
+        string? source = userSource.GetValueOrDefault(userName);
+        return Path.IsPathRooted(user.TokenFile) || source is null
+            ? user.TokenFile
+            : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source) ?? ".", user.TokenFile));
+    }
+
     /// <summary>A user's <c>exec.interactiveMode</c> (KubernetesClient's model does not read it).</summary>
     public string? InteractiveModeOf(string? userName) =>
         userName is not null && users.TryGetValue(userName, out var user) && user.Exec?.InteractiveMode is { Length: > 0 } mode ? mode : null;

@@ -190,6 +190,43 @@ public sealed class KubeconfigDecodingCmdletTests : IAsyncLifetime
         Assert.Single(certificates);
     }
 
+    [Fact]
+    public void ATokenFileIsReadRelativeToTheKubeconfigAndWinsOverAnInlineToken()
+    {
+        // client-go reads tokenFile (trimmed) for the user it connects as and prefers it to an inline token.
+        string token = server.AddToken("robot", "system:masters");
+        File.WriteAllText(Path.Combine(directory, "robot.token"), token + "\n");
+        string ca = "certificate-authority-data: " + Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(server.CaCertificatePem));
+        string file = Write("token-file", Config(ca, server.BaseAddress.ToString().TrimEnd('/'), Canary).Replace(
+            "    token: " + Canary + "\n", "    token: " + Canary + "\n    tokenFile: robot.token\n", StringComparison.Ordinal));
+
+        var result = session.Invoke("Connect-K8sCluster -Kubeconfig $args[0]", file).AssertNoErrors();
+
+        var connection = Assert.Single(result.Output);
+        Assert.Equal("robot", P(connection, "UserName")); // the file's token, not the inline canary
+        Assert.DoesNotContain(Canary, result.AllText(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("missing.token", null)]
+    [InlineData("empty.token", "  \n")]
+    public void AnUnreadableOrEmptyTokenFileIsAConfigurationError(string name, string? content)
+    {
+        if (content is not null)
+        {
+            File.WriteAllText(Path.Combine(directory, name), content);
+        }
+
+        string file = Write("bad-token-file", Config(null, server.BaseAddress.ToString().TrimEnd('/'), Canary).Replace(
+            "    token: " + Canary + "\n", "    tokenFile: " + name + "\n", StringComparison.Ordinal));
+
+        var result = session.Invoke("Connect-K8sCluster -Kubeconfig $args[0]", file);
+
+        Assert.StartsWith("K8sConfiguration,", result.TerminatingError!.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains(name, result.TerminatingError.Exception.Message, StringComparison.Ordinal);
+        Assert.Empty(server.Requests);
+    }
+
     private static object? P(PSObject o, string name) => o.Properties[name]?.Value;
 
     private string Write(string name, string text)
