@@ -14,6 +14,7 @@ public sealed class KubeconfigSet
     private readonly Dictionary<string, string> userSource = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KubeconfigClusterEntry> clusters = new(StringComparer.Ordinal);
     private readonly Dictionary<string, KubeconfigAuthInfo> users = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> tokenFiles = new(StringComparer.Ordinal); // user → absolute tokenFile
 
     private KubeconfigSet(K8SConfiguration merged, IReadOnlyList<string> paths)
     {
@@ -93,6 +94,11 @@ public sealed class KubeconfigSet
                 if (set.users.TryAdd(user.Name, user))
                 {
                     set.userSource[user.Name] = path;
+                    if (file.Resolve(user.TokenFile) is { } tokenFile)
+                    {
+                        set.tokenFiles[user.Name] = tokenFile;
+                    }
+
                     ((List<User>)merged.Users).Add(ToModel(user, file));
                 }
             }
@@ -179,18 +185,7 @@ public sealed class KubeconfigSet
     /// A user's <c>tokenFile</c>, absolute against the kubeconfig that defines the user (KubernetesClient's model does not
     /// read it); null when the user names none.
     /// </summary>
-    public string? TokenFileOf(string? userName)
-    {
-        if (userName is null || !users.TryGetValue(userName, out var user) || user.TokenFile.Length == 0)
-        {
-            return null;
-        }
-
-        string? source = userSource.GetValueOrDefault(userName);
-        return Path.IsPathRooted(user.TokenFile) || source is null
-            ? user.TokenFile
-            : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source) ?? ".", user.TokenFile));
-    }
+    public string? TokenFileOf(string? userName) => userName is null ? null : tokenFiles.GetValueOrDefault(userName);
 
     /// <summary>A user's <c>exec.interactiveMode</c> (KubernetesClient's model does not read it).</summary>
     public string? InteractiveModeOf(string? userName) =>

@@ -112,18 +112,9 @@ public sealed class AssertK8sPodSecurityCommand : PodSecurityScanCmdlet
             }
         }
 
-        var exception = new K8sOperationException(K8sErrorKind.Invalid, message.ToString(), "Assert-K8sPodSecurity");
         bool inputsFailed = failures.Count > 0 || duplicates.Count > 0 || nothing;
-        // A failed gate ends the script, as `throw` and Pester's Should do. ThrowTerminatingError would only end this
-        // statement: a gate script without $ErrorActionPreference = 'Stop' would go on, and `pwsh -File` exit 0.
-        // try/catch and trap still catch it; $_ is this record, with the id a cmdlet error has ("id,command type").
-        var record = new ErrorRecord(
-            exception,
-            (inputsFailed ? "K8sPodSecurityInputFailed," : "K8sPodSecurityViolation,") + typeof(AssertK8sPodSecurityCommand).FullName,
-            inputsFailed ? ErrorCategory.InvalidData : ErrorCategory.SecurityError,
+        ThrowGateFailure("PodSecurity", message.ToString(), inputsFailed,
             blocking.Count > 0 ? blocking.Select(b => $"{b.Kind}/{b.Namespace}/{b.Name}").Distinct().ToArray() : failures.ToArray());
-        record.CategoryInfo.Activity = MyInvocation.MyCommand.Name;
-        throw new RuntimeException(exception.Message, exception, record) { WasThrownFromThrowStatement = true };
     }
 
     private static void AppendList(StringBuilder message, IReadOnlyList<string> items)

@@ -271,14 +271,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             return;
         }
 
-        var exception = new K8sOperationException(K8sErrorKind.Invalid, gate.Message(), "Invoke-K8sSecurityAudit");
-        var record = new ErrorRecord(
-            exception,
-            (gate.InputsFailed ? "K8sAuditInputFailed," : "K8sAuditViolation,") + typeof(InvokeK8sSecurityAuditCommand).FullName,
-            gate.InputsFailed ? ErrorCategory.InvalidData : ErrorCategory.SecurityError,
-            gate.Reasons.ToArray());
-        record.CategoryInfo.Activity = MyInvocation.MyCommand.Name;
-        throw new RuntimeException(exception.Message, exception, record) { WasThrownFromThrowStatement = true };
+        ThrowGateFailure("Audit", gate.Message(), gate.InputsFailed, gate.Reasons.ToArray());
     }
 
     /// <summary>One audit: a failure is a non-terminating error, as before, and is kept for the gate.</summary>

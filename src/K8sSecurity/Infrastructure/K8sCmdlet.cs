@@ -112,6 +112,24 @@ public abstract class K8sCmdlet : PSCmdlet, IDisposable
 
     protected void WriteEngineError(K8sOperationException exception) => WriteError(ErrorRecordFactory.Create(exception));
 
+    /// <summary>
+    /// A failed CI gate (Assert-K8sPodSecurity, Invoke-K8sSecurityAudit -FailOn) ends the script, as `throw` and Pester's
+    /// Should do. ThrowTerminatingError would end only this statement: a gate script without $ErrorActionPreference =
+    /// 'Stop' would go on and `pwsh -File` exit 0. try/catch and trap still catch it; $_ carries the id a cmdlet error has
+    /// ("K8s&lt;Gate&gt;InputFailed,command type" when an input could not be judged, "K8s&lt;Gate&gt;Violation,…" otherwise).
+    /// </summary>
+    protected void ThrowGateFailure(string gate, string message, bool inputsFailed, object targets)
+    {
+        var exception = new K8sOperationException(K8sErrorKind.Invalid, message, MyInvocation.MyCommand.Name);
+        var record = new ErrorRecord(
+            exception,
+            $"K8s{gate}{(inputsFailed ? "InputFailed" : "Violation")},{GetType().FullName}",
+            inputsFailed ? ErrorCategory.InvalidData : ErrorCategory.SecurityError,
+            targets);
+        record.CategoryInfo.Activity = MyInvocation.MyCommand.Name;
+        throw new RuntimeException(exception.Message, exception, record) { WasThrownFromThrowStatement = true };
+    }
+
     protected void FlushLog()
     {
         while (Log.TryTake(out var entry))
