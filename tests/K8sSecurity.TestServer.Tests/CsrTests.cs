@@ -102,13 +102,19 @@ public sealed class CsrTests(ServerFixture f) : IClassFixture<ServerFixture>
     [Fact]
     public async Task Signer_delay_signs_in_the_background_and_disabled_signer_never_signs()
     {
-        await using var slow = await KubeApiTestServer.StartAsync(new KubeApiTestServerOptions { SignerDelay = TimeSpan.FromMilliseconds(200) });
+        // The signer is held until the "not signed yet" state has been looked at: a timer alone races a loaded machine.
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var slow = await KubeApiTestServer.StartAsync(new KubeApiTestServerOptions { SignerDelay = TimeSpan.FromMilliseconds(200), BackgroundControllersReleased = release.Task });
         using var admin = Admin(slow);
         var (csrPem, _) = NewCsr("late");
         var (_, created, _) = await admin.KPost("/apis/certificates.k8s.io/v1/certificatesigningrequests", Csr("late", csrPem));
-        await admin.KPut("/apis/certificates.k8s.io/v1/certificatesigningrequests/late/approval", WithCondition(created!, "Approved"));
+        var (approvedStatus, approved, _) = await admin.KPut("/apis/certificates.k8s.io/v1/certificatesigningrequests/late/approval", WithCondition(created!, "Approved"));
+        Assert.Equal(200, approvedStatus);
+        Assert.Null(approved!["status"]!["certificate"]);
+        await Task.Delay(400);
         Assert.Null(slow.Store.Get("certificates.k8s.io/v1", "CertificateSigningRequest", null, "late")!["status"]!["certificate"]);
-        var deadline = DateTime.UtcNow.AddSeconds(10);
+        release.SetResult();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
         while (slow.Store.Get("certificates.k8s.io/v1", "CertificateSigningRequest", null, "late")!["status"]!["certificate"] is null && DateTime.UtcNow < deadline)
         {
             await Task.Delay(50);

@@ -228,7 +228,9 @@ public sealed class StrictSemanticsTests(ServerFixture f) : IClassFixture<Server
     [Fact]
     public async Task A_deleted_namespace_terminates_refuses_new_content_and_is_removed_by_its_controller()
     {
-        await using var server = await KubeApiTestServer.StartAsync(new KubeApiTestServerOptions { NamespaceFinalizationDelay = TimeSpan.FromMilliseconds(300) });
+        // The namespace controller is held until the Terminating state has been looked at (a timer alone races a loaded machine).
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var server = await KubeApiTestServer.StartAsync(new KubeApiTestServerOptions { NamespaceFinalizationDelay = TimeSpan.FromMilliseconds(300), BackgroundControllersReleased = release.Task });
         using var admin = Admin(server);
         Assert.Equal(201, (await admin.KPost("/api/v1/namespaces", J("""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"going"}}"""))).Status);
         Assert.Equal(201, (await admin.KPost("/api/v1/namespaces/going/configmaps", ConfigMap("old"))).Status);
@@ -247,7 +249,8 @@ public sealed class StrictSemanticsTests(ServerFixture f) : IClassFixture<Server
         Assert.Equal(got["metadata"]!["resourceVersion"]!.GetValue<string>(), again!["metadata"]!["resourceVersion"]!.GetValue<string>());
 
         // The namespace controller empties the namespace, then removes it.
-        for (var i = 0; i < 100 && server.Store.Get("v1", "Namespace", null, "going") is not null; i++)
+        release.SetResult();
+        for (var i = 0; i < 1200 && server.Store.Get("v1", "Namespace", null, "going") is not null; i++)
         {
             await Task.Delay(50);
         }

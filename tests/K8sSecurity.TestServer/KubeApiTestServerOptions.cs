@@ -17,6 +17,12 @@ public sealed class KubeApiTestServerOptions
     public TimeSpan SignerDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>
+    /// Background controller work (the delayed signer, the delayed namespace finalization) waits for this task as well
+    /// as its delay. Tests hold it open to look at the state in between without racing a timer on a loaded machine.
+    /// </summary>
+    public Task BackgroundControllersReleased { get; set; } = Task.CompletedTask;
+
+    /// <summary>
     /// The serving certificate, issued by the server's CA (the one kubeconfigs pin). Null: the usual one for
     /// 127.0.0.1, localhost and the kubernetes.default names. Tests of client-side TLS checks set other names or usages.
     /// </summary>

@@ -68,7 +68,8 @@ public sealed class NamespaceLifecycle : IAdmissionPlugin
         if (options.NamespaceController)
         {
             var uid = existing.Str("metadata", "uid");
-            if (options.NamespaceFinalizationDelay <= TimeSpan.Zero)
+            var released = options.BackgroundControllersReleased;
+            if (options.NamespaceFinalizationDelay <= TimeSpan.Zero && released.IsCompleted)
             {
                 Finalize(store, rc.Name, uid);
             }
@@ -77,6 +78,7 @@ public sealed class NamespaceLifecycle : IAdmissionPlugin
                 _ = Task.Run(async () =>
                 {
                     await Task.Delay(options.NamespaceFinalizationDelay).ConfigureAwait(false);
+                    await released.ConfigureAwait(false);
                     lock (store.SyncRoot)
                     {
                         Finalize(store, rc.Name, uid);

@@ -110,10 +110,12 @@ internal static class Csr
         return false;
     }
 
-    /// <summary>SignerDelay zero: sign right after the approval is stored (still inside this request); else later.</summary>
+    /// <summary>SignerDelay zero and no held controllers: sign right after the approval is stored (still inside this
+    /// request); else later.</summary>
     private static void ScheduleSigning(ServerContext server, string name)
     {
-        if (server.Options.SignerDelay <= TimeSpan.Zero)
+        var released = server.Options.BackgroundControllersReleased;
+        if (server.Options.SignerDelay <= TimeSpan.Zero && released.IsCompleted)
         {
             Sign(server, name);
             return;
@@ -122,6 +124,7 @@ internal static class Csr
         _ = Task.Run(async () =>
         {
             await Task.Delay(server.Options.SignerDelay).ConfigureAwait(false);
+            await released.ConfigureAwait(false);
             lock (server.Store.SyncRoot)
             {
                 Sign(server, name);
