@@ -85,6 +85,9 @@ public sealed class KubeApiTestServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+
+            // Go's server takes header values as bytes (an impersonated user or group may be any UTF-8 text).
+            k.RequestHeaderEncodingSelector = _ => Encoding.UTF8;
             k.Listen(IPAddress.Loopback, 0, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1;

@@ -120,6 +120,30 @@ public static class StatusResponses
 
     public static ApiException Unauthorized() => new(401, "Unauthorized", "Unauthorized");
 
+    /// <summary>
+    /// responsewriters.Forbidden as the authorization and impersonation filters call it (golden 24, 44):
+    /// NewForbidden(group resource, name, forbiddenMessage) with the message's &amp;, &lt; and &gt; HTML-escaped and
+    /// strings quoted with Go's %q.
+    /// </summary>
+    public static ApiException Forbidden(AuthzAttributes a)
+    {
+        string user = GoSyntax.Quote(a.User.Name);
+        if (!a.IsResourceRequest)
+        {
+            return new ApiException(403, "Forbidden", $"forbidden: {SanitizeHtml($"User {user} cannot {a.Verb} path {GoSyntax.Quote(a.Path)}")}", new JsonObject());
+        }
+
+        var resource = a.Subresource.Length > 0 ? a.Resource + "/" + a.Subresource : a.Resource;
+        var scope = a.Namespace.Length > 0 ? $"in the namespace {GoSyntax.Quote(a.Namespace)}" : "at the cluster scope";
+        var reason = SanitizeHtml($"User {user} cannot {a.Verb} resource {GoSyntax.Quote(resource)} in API group {GoSyntax.Quote(a.ApiGroup)} {scope}");
+        var qualified = QualifiedResource(a.Resource, a.ApiGroup);
+        var message = a.Name.Length > 0 ? $"{qualified} {GoSyntax.Quote(a.Name)} is forbidden: {reason}" : $"{qualified} is forbidden: {reason}";
+        return new ApiException(403, "Forbidden", message, Details(a.Name, a.ApiGroup, a.Resource));
+    }
+
+    private static string SanitizeHtml(string s) =>
+        s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+
     /// <summary>Admission plugins (LimitRanger, ResourceQuota…) deny with 403 Forbidden naming the object.</summary>
     public static ApiException AdmissionForbidden(ResourceType type, string? name, string reason)
     {

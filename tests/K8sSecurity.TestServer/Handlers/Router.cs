@@ -30,6 +30,8 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         }
 
         UserInfo? user = null;
+        UserInfo? authenticated = null;
+        var impersonationHeaders = Impersonation.Headers(ctx.Request.Headers);
         RequestContext? lastContext = null;
         int status;
         string payload;
@@ -37,13 +39,13 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         var warnings = new List<string>();
         try
         {
-            user = server.Authentication.Authenticate(ctx);
+            user = authenticated = server.Authentication.Authenticate(ctx);
             user = Impersonation.Apply(ctx, user, server.Authorizer);
             var result = Dispatch(ctx, user, body, bytes, out lastContext);
             if (result is WatchResult watch)
             {
                 record(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value?.TrimStart('?') ?? "",
-                    user.Name, user.Groups, 200, body, ctx.Request.ContentType));
+                    user.Name, user.Groups, 200, body, ctx.Request.ContentType, authenticated.Name, impersonationHeaders));
                 await Watch.RunAsync(ctx, watch.Context, stopping).ConfigureAwait(false);
                 return;
             }
@@ -76,7 +78,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         }
 
         record(new RecordedRequest(ctx.Request.Method, ctx.Request.Path.Value ?? "", ctx.Request.QueryString.Value?.TrimStart('?') ?? "",
-            user?.Name ?? "", user?.Groups ?? [], status, body, ctx.Request.ContentType));
+            user?.Name ?? "", user?.Groups ?? [], status, body, ctx.Request.ContentType, authenticated?.Name ?? "", impersonationHeaders));
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = contentType;
         foreach (var w in warnings)
@@ -135,7 +137,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         var decision = server.Authorizer.Authorize(attrs);
         if (!decision.Allowed)
         {
-            throw Forbidden(attrs);
+            throw StatusResponses.Forbidden(attrs);
         }
 
         var type = ResourceCatalog.ByPlural(group, version, resource);
@@ -229,7 +231,7 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         var attrs = new AuthzAttributes(user, method.ToLowerInvariant(), false, Path: path);
         if (!server.Authorizer.Authorize(attrs).Allowed)
         {
-            throw Forbidden(attrs);
+            throw StatusResponses.Forbidden(attrs);
         }
 
         var parts = path.Trim('/').Split('/', StringSplitOptions.RemoveEmptyEntries);
@@ -247,21 +249,5 @@ internal sealed class Router(ServerContext server, Action<RecordedRequest> recor
         return result is null
             ? throw new ApiException(404, "NotFound", "the server could not find the requested resource", new JsonObject())
             : new HandlerResult(200, result);
-    }
-
-    /// <summary>NewForbidden + forbiddenMessage from apiserver's authorization filter (golden 24, 44).</summary>
-    private static ApiException Forbidden(AuthzAttributes a)
-    {
-        if (!a.IsResourceRequest)
-        {
-            return new ApiException(403, "Forbidden", $"forbidden: User \"{a.User.Name}\" cannot {a.Verb} path \"{a.Path}\"", new JsonObject());
-        }
-
-        var resource = a.Subresource.Length > 0 ? a.Resource + "/" + a.Subresource : a.Resource;
-        var scope = a.Namespace.Length > 0 ? $"in the namespace \"{a.Namespace}\"" : "at the cluster scope";
-        var reason = $"User \"{a.User.Name}\" cannot {a.Verb} resource \"{resource}\" in API group \"{a.ApiGroup}\" {scope}";
-        var qualified = StatusResponses.QualifiedResource(a.Resource, a.ApiGroup);
-        var message = a.Name.Length > 0 ? $"{qualified} \"{a.Name}\" is forbidden: {reason}" : $"{qualified} is forbidden: {reason}";
-        return new ApiException(403, "Forbidden", message, StatusResponses.Details(a.Name, a.ApiGroup, a.Resource));
     }
 }
