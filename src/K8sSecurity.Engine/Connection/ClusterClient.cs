@@ -74,8 +74,12 @@ public sealed class ClusterClient : IDisposable
         }
 
         KubernetesClientConfiguration configuration;
+        Impersonation? impersonation;
         try
         {
+            // clientcmd's rules for as/as-uid/as-groups/as-user-extra; KubernetesClient never sends them.
+            impersonation = set.ImpersonationOf(user?.Name);
+
             // KubernetesClient reads the files the kubeconfig names: only regular files of a sane size reach it.
             foreach (string? referenced in new[] { cluster?.ClusterEndpoint?.CertificateAuthority, user?.UserCredentials?.ClientCertificate, user?.UserCredentials?.ClientKey })
             {
@@ -114,7 +118,7 @@ public sealed class ClusterClient : IDisposable
         {
             string ns = request.Namespace ?? info.Namespace ?? "default";
             var authKind = exec is null ? info.AuthKind : K8sAuthKind.Exec;
-            var (api, warnings) = Connect(configuration, request, context.Name, info.Server ?? configuration.Host, set.ProxyUrlOf(cluster?.Name), cluster?.Name, authKind, exec, where);
+            var (api, warnings) = Connect(configuration, request, context.Name, info.Server ?? configuration.Host, set.ProxyUrlOf(cluster?.Name), cluster?.Name, authKind, exec, impersonation, where);
             return new ClusterClient(api, info, ns, warnings);
         }
         catch
@@ -146,7 +150,7 @@ public sealed class ClusterClient : IDisposable
             AuthKind = K8sAuthKind.InCluster,
             IsCurrent = true,
         };
-        var (api, warnings) = Connect(configuration, request, info.Name, configuration.Host, null, null, K8sAuthKind.InCluster, null, "The in-cluster configuration");
+        var (api, warnings) = Connect(configuration, request, info.Name, configuration.Host, null, null, K8sAuthKind.InCluster, null, null, "The in-cluster configuration");
         return new ClusterClient(api, info, request.Namespace ?? configuration.Namespace ?? "default", warnings);
     }
 
@@ -163,6 +167,7 @@ public sealed class ClusterClient : IDisposable
         string? clusterName,
         K8sAuthKind authKind,
         ExecCredentialPlugin? exec,
+        Impersonation? impersonation,
         string where)
     {
         if (request.ConnectTimeout <= TimeSpan.Zero)
@@ -234,6 +239,7 @@ public sealed class ClusterClient : IDisposable
             RequestTimeout = request.RequestTimeout,
             AllowUnencryptedAuthentication = request.AllowUnencryptedAuthentication,
             Exec = exec,
+            Impersonation = impersonation,
         };
 
         // KubernetesClient's own HTTP stack under our handler stays unused: give it nothing to load or verify.

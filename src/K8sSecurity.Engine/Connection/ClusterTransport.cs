@@ -45,19 +45,25 @@ internal sealed record TransportSettings
     public bool AllowUnencryptedAuthentication { get; init; }
 
     public ExecCredentialPlugin? Exec { get; init; }
+
+    /// <summary>The kubeconfig user's as/as-uid/as-groups/as-user-extra: every request carries its headers.</summary>
+    public Impersonation? Impersonation { get; init; }
 }
 
 /// <summary>
 /// The HTTP transport under KubernetesClient (which only contributes the static credentials it reads from the
 /// kubeconfig): verifies the server certificate as kubectl does, sends the client certificate, honours proxy-url,
 /// bounds connecting and whole requests in time, runs exec credential plugins, never sends credentials over plain
-/// HTTP unless allowed, and turns transport failures into <see cref="ClusterTransportException"/>s that name the
-/// context and server. After a request the Authorization header is removed from it, so no error object that keeps
-/// the request can carry the credential.
+/// HTTP unless allowed, adds the impersonation headers of the kubeconfig user to every request (as client-go's
+/// impersonating round tripper does), and turns transport failures into <see cref="ClusterTransportException"/>s that
+/// name the context and server. After a request the Authorization header is removed from it, so no error object that
+/// keeps the request can carry the credential.
 /// </summary>
 internal sealed class ClusterTransport : DelegatingHandler
 {
     private readonly TransportSettings settings;
+    private readonly IReadOnlyList<KeyValuePair<string, string>> impersonationHeaders;
+    private readonly RepeatedHeaderLines? repeatedLines;
     private readonly object sync = new();
     private readonly List<HttpMessageInvoker> retired = new();
     private HttpMessageInvoker? invoker;
@@ -67,6 +73,18 @@ internal sealed class ClusterTransport : DelegatingHandler
     public ClusterTransport(TransportSettings settings)
     {
         this.settings = settings;
+        var headers = (settings.Impersonation?.Headers ?? Array.Empty<KeyValuePair<string, string>>())
+            .GroupBy(h => h.Key, StringComparer.OrdinalIgnoreCase)
+            .Select(g => (Name: g.Key, Values: g.Select(h => h.Value).ToList()))
+            .ToList();
+        if (headers.Any(h => h.Values.Count > 1))
+        {
+            repeatedLines = new RepeatedHeaderLines();
+        }
+
+        impersonationHeaders = headers
+            .Select(h => new KeyValuePair<string, string>(h.Name, repeatedLines?.Join(h.Name, h.Values) ?? h.Values[0]))
+            .ToList();
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -74,6 +92,7 @@ internal sealed class ClusterTransport : DelegatingHandler
         ExecCredential? credential = null;
         try
         {
+            Impersonate(request);
             if (settings.Exec is not null && request.Headers.Authorization is null)
             {
                 credential = await settings.Exec.GetAsync(cancellationToken).ConfigureAwait(false);
@@ -104,6 +123,32 @@ internal sealed class ClusterTransport : DelegatingHandler
         finally
         {
             request.Headers.Authorization = null;
+        }
+    }
+
+    /// <summary>
+    /// client-go's impersonatingRoundTripper: a request that names no user to impersonate yet gets
+    /// Impersonate-User, Impersonate-Uid, one Impersonate-Group line per group and one Impersonate-Extra-&lt;key&gt;
+    /// line per value. Repeated lines go out over HTTP/1.1 (see <see cref="RepeatedHeaderLines"/>).
+    /// </summary>
+    private void Impersonate(HttpRequestMessage request)
+    {
+        if (impersonationHeaders.Count == 0
+            || (request.Headers.TryGetValues(Impersonation.UserHeader, out var named) && named.FirstOrDefault() is { Length: > 0 }))
+        {
+            return;
+        }
+
+        foreach (var (name, value) in impersonationHeaders)
+        {
+            request.Headers.Remove(name);
+            request.Headers.TryAddWithoutValidation(name, value);
+        }
+
+        if (repeatedLines is not null)
+        {
+            request.Version = HttpVersion.Version11;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
         }
     }
 
@@ -193,6 +238,14 @@ internal sealed class ClusterTransport : DelegatingHandler
             {
                 handler.UseProxy = true;
                 handler.Proxy = settings.Proxy;
+            }
+
+            // Impersonated names and groups may be any UTF-8 text: sent as bytes, like Go does.
+            handler.RequestHeaderEncodingSelector = (name, _) =>
+                name.StartsWith("Impersonate-", StringComparison.OrdinalIgnoreCase) ? System.Text.Encoding.UTF8 : null;
+            if (repeatedLines is { } lines)
+            {
+                handler.PlaintextStreamFilter = (context, _) => ValueTask.FromResult(lines.Filter(context.PlaintextStream));
             }
 
             handler.SslOptions.RemoteCertificateValidationCallback = ValidateServerCertificate;

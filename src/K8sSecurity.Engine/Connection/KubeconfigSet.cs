@@ -151,8 +151,6 @@ public sealed class KubeconfigSet
             ClientKeyData = user.ClientKeyData is { Length: > 0 } key ? Convert.ToBase64String(key) : null,
             ClientKey = file.Resolve(user.ClientKey),
             Token = string.IsNullOrEmpty(user.Token) ? null : user.Token,
-            Impersonate = string.IsNullOrEmpty(user.Impersonate) ? null : user.Impersonate,
-            ImpersonateGroups = user.ImpersonateGroups?.ToList(),
             UserName = string.IsNullOrEmpty(user.Username) ? null : user.Username,
             Password = string.IsNullOrEmpty(user.Password) ? null : user.Password,
             AuthProvider = user.AuthProvider is { } provider
@@ -187,6 +185,17 @@ public sealed class KubeconfigSet
     /// </summary>
     public string? TokenFileOf(string? userName) => userName is null ? null : tokenFiles.GetValueOrDefault(userName);
 
+    /// <summary>
+    /// Who requests as a user act as: its <c>as</c>, <c>as-uid</c>, <c>as-groups</c> and <c>as-user-extra</c> read
+    /// by clientcmd's rules (KubernetesClient's model keeps them but never sends them); null when it impersonates
+    /// nobody or is not defined.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A combination kubectl refuses (uid, groups or extra without as).</exception>
+    internal Impersonation? ImpersonationOf(string? userName) =>
+        userName is not null && users.TryGetValue(userName, out var user)
+            ? Impersonation.FromKubeconfigUser(user.Name, user.Impersonate, user.ImpersonateUid, user.ImpersonateGroups, user.ImpersonateUserExtra)
+            : null;
+
     /// <summary>A user's <c>exec.interactiveMode</c> (KubernetesClient's model does not read it).</summary>
     public string? InteractiveModeOf(string? userName) =>
         userName is not null && users.TryGetValue(userName, out var user) && user.Exec?.InteractiveMode is { Length: > 0 } mode ? mode : null;
@@ -218,6 +227,7 @@ public sealed class KubeconfigSet
         {
             var cluster = FindCluster(context.ContextDetails?.Cluster);
             var user = FindUser(context.ContextDetails?.User);
+            var entry = user is not null ? users.GetValueOrDefault(user.Name) : null;
             yield return new K8sContextInfo
             {
                 Name = context.Name,
@@ -225,14 +235,24 @@ public sealed class KubeconfigSet
                 Server = ServerAddress.Redact(cluster?.ClusterEndpoint?.Server),
                 User = context.ContextDetails?.User,
                 Namespace = string.IsNullOrEmpty(context.ContextDetails?.Namespace) ? null : context.ContextDetails.Namespace,
-                AuthKind = user is not null && users.TryGetValue(user.Name, out var entry) ? entry.AuthKind : K8sAuthKind.None,
+                AuthKind = entry?.AuthKind ?? K8sAuthKind.None,
                 ExecCommand = user?.UserCredentials?.ExternalExecution?.Command,
                 IsCurrent = context.Name == Merged.CurrentContext,
                 InsecureSkipTlsVerify = cluster?.ClusterEndpoint?.SkipTlsVerify ?? false,
                 KubeconfigPath = SourceOf(context.Name),
+                ImpersonateUser = entry is { Impersonate.Length: > 0 } ? entry.Impersonate : null,
+                ImpersonateUid = entry is { ImpersonateUid.Length: > 0 } ? entry.ImpersonateUid : null,
+                ImpersonateGroups = entry?.ImpersonateGroups ?? Array.Empty<string>(),
+                ImpersonateUserExtra = ImpersonateExtraList(entry?.ImpersonateUserExtra),
             };
         }
     }
+
+    /// <summary><c>as-user-extra</c> for display: one "key=value" per value, keys sorted.</summary>
+    internal static IReadOnlyList<string> ImpersonateExtraList(IReadOnlyDictionary<string, IReadOnlyList<string>>? extra) =>
+        extra is null
+            ? Array.Empty<string>()
+            : extra.OrderBy(e => e.Key, StringComparer.Ordinal).SelectMany(e => e.Value.Select(v => $"{e.Key}={v}")).ToArray();
 
     public static K8sAuthKind AuthKindOf(UserCredentials? credentials)
     {
