@@ -22,6 +22,22 @@ public sealed class K8sContextInfo
 
     public bool InsecureSkipTlsVerify { get; init; }
 
+    /// <summary>
+    /// The user every request acts as (the kubeconfig user's <c>as</c>, like kubectl --as): the server authenticates
+    /// <see cref="User"/>'s credentials, checks that they may impersonate, then answers as this user. Null when the
+    /// context impersonates nobody.
+    /// </summary>
+    public string? ImpersonateUser { get; init; }
+
+    /// <summary>The kubeconfig user's <c>as-uid</c> (kubectl --as-uid).</summary>
+    public string? ImpersonateUid { get; init; }
+
+    /// <summary>The kubeconfig user's <c>as-groups</c> (kubectl --as-group): the impersonated user's groups.</summary>
+    public IReadOnlyList<string> ImpersonateGroups { get; init; } = Array.Empty<string>();
+
+    /// <summary>The kubeconfig user's <c>as-user-extra</c>, one "key=value" per value.</summary>
+    public IReadOnlyList<string> ImpersonateUserExtra { get; init; } = Array.Empty<string>();
+
     /// <summary>The kubeconfig file that defines this context.</summary>
     public string? KubeconfigPath { get; init; }
 

@@ -36,6 +36,10 @@ public static class KubeconfigInspector
                 IsCurrent = document.CurrentContext.Length > 0 && using_.Any(c => c.Name == document.CurrentContext),
                 AuthKind = kind,
                 ExecCommand = entry.Exec?.Command,
+                ImpersonateUser = entry.Impersonate.Length > 0 ? entry.Impersonate : null,
+                ImpersonateUid = entry.ImpersonateUid.Length > 0 ? entry.ImpersonateUid : null,
+                ImpersonateGroups = entry.ImpersonateGroups ?? Array.Empty<string>(),
+                ImpersonateUserExtra = KubeconfigSet.ImpersonateExtraList(entry.ImpersonateUserExtra),
             };
             result.Add(kind == K8sAuthKind.ClientCertificate ? WithCertificate(user, entry, document) : user);
         }
@@ -152,6 +156,10 @@ public static class KubeconfigInspector
         IsCurrent = user.IsCurrent,
         AuthKind = user.AuthKind,
         ExecCommand = user.ExecCommand,
+        ImpersonateUser = user.ImpersonateUser,
+        ImpersonateUid = user.ImpersonateUid,
+        ImpersonateGroups = user.ImpersonateGroups,
+        ImpersonateUserExtra = user.ImpersonateUserExtra,
         CertificateSource = source,
         SubjectUser = certificate?.CommonName,
         SubjectGroups = certificate?.Organizations ?? Array.Empty<string>(),

@@ -30,6 +30,21 @@ public sealed class KubeconfigUser
 
     public string? ExecCommand { get; init; }
 
+    /// <summary>
+    /// The user requests made with this entry act as (its <c>as</c>, like kubectl --as): the server authenticates the
+    /// entry's credentials, checks that they may impersonate, then answers as this user. Null when it impersonates nobody.
+    /// </summary>
+    public string? ImpersonateUser { get; init; }
+
+    /// <summary>The entry's <c>as-uid</c> (kubectl --as-uid).</summary>
+    public string? ImpersonateUid { get; init; }
+
+    /// <summary>The entry's <c>as-groups</c> (kubectl --as-group).</summary>
+    public IReadOnlyList<string> ImpersonateGroups { get; init; } = Array.Empty<string>();
+
+    /// <summary>The entry's <c>as-user-extra</c>, one "key=value" per value.</summary>
+    public IReadOnlyList<string> ImpersonateUserExtra { get; init; } = Array.Empty<string>();
+
     /// <summary>"embedded" for client-certificate-data, else the certificate file path.</summary>
     public string? CertificateSource { get; init; }
 

@@ -63,6 +63,35 @@ public sealed class SecretsInErrorsTests : IAsyncLifetime
     }
 
     [Fact]
+    public void BearerTokenIsNotInTheRecordOfARefusedImpersonation()
+    {
+        string token = server.AddToken("robot", "ci");
+        string kubeconfig = server.WriteTokenKubeconfig(Path.Combine(directory, "robot-as-sammy"), token);
+        File.AppendAllText(kubeconfig, "    as: sammy\n    as-groups: [developers]\n");
+
+        // robot may not impersonate: the impersonation filter answers 403 before the request is authorized.
+        var (errors, found) = RunAndWalk("Test-K8sAccess get pods -Kubeconfig $args[0] -Verbose", new object?[] { kubeconfig }, token);
+
+        Assert.Contains(errors, e => e.StartsWith("K8sForbidden,", StringComparison.Ordinal) && e.Contains("cannot impersonate", StringComparison.Ordinal));
+        Assert.Empty(found);
+    }
+
+    [Fact]
+    public void BearerTokenIsNotInTheRecordOfAnImpersonationKubectlRefuses()
+    {
+        string token = "canary-token-" + Guid.NewGuid().ToString("N");
+        string kubeconfig = server.WriteTokenKubeconfig(Path.Combine(directory, "groups-without-user"), token);
+        File.AppendAllText(kubeconfig, "    as-groups: [developers]\n");
+        server.ClearRequests();
+
+        var (errors, found) = RunAndWalk("Connect-K8sCluster -Kubeconfig $args[0] -Verbose", new object?[] { kubeconfig }, token);
+
+        Assert.Contains(errors, e => e.StartsWith("K8sConfiguration,", StringComparison.Ordinal) && e.Contains("without impersonating a user", StringComparison.Ordinal));
+        Assert.Empty(server.Requests);
+        Assert.Empty(found);
+    }
+
+    [Fact]
     public void RegistryPasswordIsNotInTheErrorRecordOfARejectedSecret()
     {
         string token = server.AddToken("admin-robot", "system:masters");
