@@ -15,12 +15,13 @@ namespace K8sSecurity.Engine.Connection;
 /// </summary>
 public sealed class ClusterClient : IDisposable
 {
-    internal ClusterClient(IKubernetes api, K8sContextInfo context, string defaultNamespace, IReadOnlyList<string>? warnings = null)
+    internal ClusterClient(IKubernetes api, K8sContextInfo context, string defaultNamespace, IReadOnlyList<string>? warnings = null, string? impersonatedUser = null)
     {
         Api = api;
         Context = context;
         DefaultNamespace = defaultNamespace;
         Warnings = warnings ?? Array.Empty<string>();
+        ImpersonatedUser = impersonatedUser;
     }
 
     /// <summary>The KubernetesClient API surface. Internal to the engine: users never see k8s.Models types.</summary>
@@ -32,6 +33,9 @@ public sealed class ClusterClient : IDisposable
 
     /// <summary>The server URL (a password in it shown as ***).</summary>
     public string Server => Context.Server ?? string.Empty;
+
+    /// <summary>The user every request acts as (kubeconfig <c>as</c> or -As), or null when nobody is impersonated.</summary>
+    public string? ImpersonatedUser { get; }
 
     /// <summary>Settings that weaken the connection (skipped TLS verification, credentials in clear text): cmdlets show them as warnings.</summary>
     public IReadOnlyList<string> Warnings { get; }
@@ -51,7 +55,8 @@ public sealed class ClusterClient : IDisposable
         var context = set.GetContext(request.Context);
         var info = set.Describe().First(c => c.Name == context.Name);
         var cluster = set.FindCluster(context.ContextDetails?.Cluster);
-        var user = set.FindUser(context.ContextDetails?.User);
+        string? userEntry = context.ContextDetails?.User;
+        var user = set.FindUser(userEntry);
         string where = $"Context '{context.Name}' in {info.KubeconfigPath}";
 
         // The module runs exec plugins itself (bounded, killed on timeout): KubernetesClient must not see them.
@@ -78,7 +83,7 @@ public sealed class ClusterClient : IDisposable
         try
         {
             // clientcmd's rules for as/as-uid/as-groups/as-user-extra; KubernetesClient never sends them.
-            impersonation = set.ImpersonationOf(user?.Name);
+            impersonation = set.ImpersonationOf(userEntry, request);
 
             // KubernetesClient reads the files the kubeconfig names: only regular files of a sane size reach it.
             foreach (string? referenced in new[] { cluster?.ClusterEndpoint?.CertificateAuthority, user?.UserCredentials?.ClientCertificate, user?.UserCredentials?.ClientKey })
@@ -119,7 +124,7 @@ public sealed class ClusterClient : IDisposable
             string ns = request.Namespace ?? info.Namespace ?? "default";
             var authKind = exec is null ? info.AuthKind : K8sAuthKind.Exec;
             var (api, warnings) = Connect(configuration, request, context.Name, info.Server ?? configuration.Host, set.ProxyUrlOf(cluster?.Name), cluster?.Name, authKind, exec, impersonation, where);
-            return new ClusterClient(api, info, ns, warnings);
+            return new ClusterClient(api, info, ns, warnings, impersonation?.UserName);
         }
         catch
         {
@@ -131,9 +136,11 @@ public sealed class ClusterClient : IDisposable
     private static ClusterClient CreateInCluster(ConnectionRequest request)
     {
         KubernetesClientConfiguration configuration;
+        Impersonation? impersonation;
         try
         {
             configuration = KubernetesClientConfiguration.InClusterConfig();
+            impersonation = Impersonation.FromKubeconfigUser("service-account", request.ImpersonateUser, request.ImpersonateUid, request.ImpersonateGroups, null);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -150,8 +157,8 @@ public sealed class ClusterClient : IDisposable
             AuthKind = K8sAuthKind.InCluster,
             IsCurrent = true,
         };
-        var (api, warnings) = Connect(configuration, request, info.Name, configuration.Host, null, null, K8sAuthKind.InCluster, null, null, "The in-cluster configuration");
-        return new ClusterClient(api, info, request.Namespace ?? configuration.Namespace ?? "default", warnings);
+        var (api, warnings) = Connect(configuration, request, info.Name, configuration.Host, null, null, K8sAuthKind.InCluster, null, impersonation, "The in-cluster configuration");
+        return new ClusterClient(api, info, request.Namespace ?? configuration.Namespace ?? "default", warnings, impersonation?.UserName);
     }
 
     /// <summary>

@@ -29,4 +29,16 @@ public sealed record ConnectionRequest
 
     /// <summary>Send tokens and passwords to an http:// server (in clear text). Off: such a context is refused.</summary>
     public bool AllowUnencryptedAuthentication { get; init; }
+
+    /// <summary>
+    /// Like kubectl --as: the user every request acts as, in place of the kubeconfig user's <c>as</c> (its groups,
+    /// uid and extra stay unless overridden too). Null or empty keeps the kubeconfig's.
+    /// </summary>
+    public string? ImpersonateUser { get; init; }
+
+    /// <summary>Like kubectl --as-group: replaces the kubeconfig user's <c>as-groups</c> when not empty.</summary>
+    public IReadOnlyList<string>? ImpersonateGroups { get; init; }
+
+    /// <summary>Like kubectl --as-uid: replaces the kubeconfig user's <c>as-uid</c> when not empty.</summary>
+    public string? ImpersonateUid { get; init; }
 }

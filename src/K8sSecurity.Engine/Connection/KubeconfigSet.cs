@@ -187,14 +187,21 @@ public sealed class KubeconfigSet
 
     /// <summary>
     /// Who requests as a user act as: its <c>as</c>, <c>as-uid</c>, <c>as-groups</c> and <c>as-user-extra</c> read
-    /// by clientcmd's rules (KubernetesClient's model keeps them but never sends them); null when it impersonates
-    /// nobody or is not defined.
+    /// by clientcmd's rules (KubernetesClient's model keeps them but never sends them), with kubectl's --as,
+    /// --as-group and --as-uid from <paramref name="overrides"/> merged over them as clientcmd merges its overrides
+    /// (a value given replaces the kubeconfig's, a list as a whole); null when nobody is impersonated.
     /// </summary>
     /// <exception cref="InvalidOperationException">A combination kubectl refuses (uid, groups or extra without as).</exception>
-    internal Impersonation? ImpersonationOf(string? userName) =>
-        userName is not null && users.TryGetValue(userName, out var user)
-            ? Impersonation.FromKubeconfigUser(user.Name, user.Impersonate, user.ImpersonateUid, user.ImpersonateGroups, user.ImpersonateUserExtra)
-            : null;
+    internal Impersonation? ImpersonationOf(string? userName, ConnectionRequest? overrides = null)
+    {
+        var user = userName is not null ? users.GetValueOrDefault(userName) : null;
+        return Impersonation.FromKubeconfigUser(
+            userName ?? string.Empty,
+            overrides?.ImpersonateUser is { Length: > 0 } asUser ? asUser : user?.Impersonate,
+            overrides?.ImpersonateUid is { Length: > 0 } asUid ? asUid : user?.ImpersonateUid,
+            overrides?.ImpersonateGroups is { Count: > 0 } asGroups ? asGroups : user?.ImpersonateGroups,
+            user?.ImpersonateUserExtra);
+    }
 
     /// <summary>A user's <c>exec.interactiveMode</c> (KubernetesClient's model does not read it).</summary>
     public string? InteractiveModeOf(string? userName) =>

@@ -41,6 +41,21 @@ public sealed class ConnectK8sClusterCommand : K8sCmdlet
     [Parameter]
     public SwitchParameter AllowUnencryptedAuthentication { get; set; }
 
+    /// <summary>Like kubectl --as: the user every request of the connection acts as (replaces the kubeconfig user's as).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? As { get; set; }
+
+    /// <summary>Like kubectl --as-group: the groups the impersonated user has (replace the kubeconfig user's as-groups).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? AsGroup { get; set; }
+
+    /// <summary>Like kubectl --as-uid: the impersonated user's uid (replaces the kubeconfig user's as-uid).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? AsUid { get; set; }
+
     protected override void ProcessRecord()
     {
         var request = new ConnectionRequest
@@ -51,6 +66,9 @@ public sealed class ConnectK8sClusterCommand : K8sCmdlet
             ConnectTimeout = TimeSpan.FromSeconds(ConnectTimeout),
             RequestTimeout = RequestTimeout == 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromSeconds(RequestTimeout),
             AllowUnencryptedAuthentication = AllowUnencryptedAuthentication,
+            ImpersonateUser = As,
+            ImpersonateGroups = AsGroup,
+            ImpersonateUid = AsUid,
         };
 
         ClusterClient? client = null;
@@ -63,7 +81,8 @@ public sealed class ConnectK8sClusterCommand : K8sCmdlet
                 WriteWarning(warning);
             }
 
-            WriteVerbose($"Connecting to {client.Server} with context '{client.Context.Name}' ({client.Context.AuthKind}).");
+            WriteVerbose($"Connecting to {client.Server} with context '{client.Context.Name}' ({client.Context.AuthKind})"
+                + (client.ImpersonatedUser is { } impersonated ? $", impersonating user '{impersonated}'." : "."));
             var connection = Run(client.VerifyAsync);
             SessionConnections.Set(new SessionConnection(request, client, connection));
             client = null;

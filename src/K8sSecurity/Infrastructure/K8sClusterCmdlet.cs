@@ -76,12 +76,16 @@ public abstract class K8sClusterCmdlet : K8sCmdlet
             return (session.Client, false);
         }
 
-        // Another context or kubeconfig keeps the session's transport settings (timeouts, -AllowUnencryptedAuthentication).
+        // Another context or kubeconfig keeps the session's transport settings (timeouts, -AllowUnencryptedAuthentication),
+        // but not Connect-K8sCluster's -As/-AsGroup/-AsUid: that context acts as its own kubeconfig says.
         var request = (session?.Request ?? new ConnectionRequest()) with
         {
             KubeconfigPath = Kubeconfig is null ? session?.Request.KubeconfigPath : GetUnresolvedProviderPathFromPSPath(Kubeconfig),
             Context = Context ?? (Kubeconfig is null ? session?.Request.Context : null),
             Namespace = null,
+            ImpersonateUser = null,
+            ImpersonateGroups = null,
+            ImpersonateUid = null,
         };
         return (ClusterClient.Create(request), true);
     }

@@ -83,6 +83,20 @@ public sealed class ImpersonationTests : IDisposable
     /// <summary>Every user has this token (kubectl sends none over http://; the module is allowed to): it must never show in an error.</summary>
     private const string Token = "canary-impersonation-token-91c2";
 
+    private const string ImpersonatingUser = "    as: bob\n    as-uid: uid-bob\n    as-groups: [x, z]\n    as-user-extra: {scopes: [view]}\n";
+
+    /// <summary>kubectl's --as/--as-group/--as-uid over a kubeconfig (or none), and the same as a ConnectionRequest.</summary>
+    public static TheoryData<string, string[], string?, string[]?, string?> Overrides => new()
+    {
+        { ImpersonatingUser, new[] { "--as", "jane" }, "jane", null, null },
+        { ImpersonatingUser, new[] { "--as-group", "y" }, null, new[] { "y" }, null },
+        { ImpersonatingUser, new[] { "--as-uid", "u2" }, null, null, "u2" },
+        { ImpersonatingUser, new[] { "--as", "jane", "--as-group", "y", "--as-group", "w" }, "jane", new[] { "y", "w" }, null },
+        { string.Empty, new[] { "--as", "jane", "--as-uid", "u1" }, "jane", null, "u1" },
+        { string.Empty, new[] { "--as-group", "y" }, null, new[] { "y" }, null },
+        { string.Empty, new[] { "--as-uid", "u1" }, null, null, "u1" },
+    };
+
     private readonly string directory = Directory.CreateTempSubdirectory("k8ssec-impersonation").FullName;
 
     public void Dispose() => Directory.Delete(directory, recursive: true);
@@ -172,6 +186,39 @@ public sealed class ImpersonationTests : IDisposable
             name.Contains("without-user", StringComparison.Ordinal) ? "requesting uid, groups or user-extra for u without impersonating a user" : "net/http: invalid header field value for \"Impersonate-",
             error,
             StringComparison.Ordinal);
+    }
+
+    [KubectlTheory]
+    [MemberData(nameof(Overrides))]
+    public async Task FlagsOverrideTheKubeconfigAsKubectlsFlagsDo(string userBody, string[] kubectlFlags, string? asUser, string[]? asGroups, string? asUid)
+    {
+        using var kubectlWire = new WireRecorder();
+        string kubectlError = RunKubectl(Kubeconfig(kubectlWire.Server, userBody, "overrides-kubectl"), kubectlFlags);
+        using var moduleWire = new WireRecorder();
+        var request = new ConnectionRequest
+        {
+            KubeconfigPath = Kubeconfig(moduleWire.Server, userBody),
+            AllowUnencryptedAuthentication = true,
+            ImpersonateUser = asUser,
+            ImpersonateGroups = asGroups,
+            ImpersonateUid = asUid,
+        };
+
+        if (kubectlWire.Heads.Count == 0)
+        {
+            Assert.Contains("requesting uid, groups or user-extra for u without impersonating a user", kubectlError, StringComparison.Ordinal);
+            var error = Assert.Throws<K8sOperationException>(() => ClusterClient.Create(request));
+            Assert.EndsWith("requesting uid, groups or user-extra for u without impersonating a user", error.Message, StringComparison.Ordinal);
+            Assert.Empty(moduleWire.Heads);
+            return;
+        }
+
+        var expected = WireRecorder.ImpersonationLines(kubectlWire.Heads[^1]);
+        Assert.NotEmpty(expected);
+        using var client = ClusterClient.Create(request);
+        Assert.Equal(asUser ?? (userBody.Length > 0 ? "bob" : null), client.ImpersonatedUser);
+        await Assert.ThrowsAsync<K8sOperationException>(() => client.VerifyAsync(CancellationToken.None));
+        Assert.Equal(Sorted(expected), Sorted(WireRecorder.ImpersonationLines(Assert.Single(moduleWire.Heads))));
     }
 
     [Theory]
@@ -265,7 +312,7 @@ public sealed class ImpersonationTests : IDisposable
     }
 
     /// <summary>`kubectl get --raw /api`; returns what it printed on standard error.</summary>
-    private static string RunKubectl(string kubeconfig)
+    private static string RunKubectl(string kubeconfig, params string[] flags)
     {
         var start = new ProcessStartInfo(Kubectl.Path ?? throw new InvalidOperationException(Kubectl.UnavailableReason))
         {
@@ -274,7 +321,7 @@ public sealed class ImpersonationTests : IDisposable
             UseShellExecute = false,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (string argument in new[] { "--kubeconfig", kubeconfig, "get", "--raw", "/api" })
+        foreach (string argument in new[] { "--kubeconfig", kubeconfig, "get", "--raw", "/api" }.Concat(flags))
         {
             start.ArgumentList.Add(argument);
         }

@@ -212,6 +212,55 @@ public sealed class ImpersonationCmdletTests : IDisposable
         Assert.Contains("(as gina)", users, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ConnectAsMakesTheSessionActAsThatUserAndOnlyTheSession()
+    {
+        var result = cluster.Invoke("Connect-K8sCluster -Kubeconfig $args[0] -As sammy -Verbose", cluster.Kubeconfig).AssertNoErrors();
+        Assert.Equal("sammy", Assert.Single(result.Output).Properties["UserName"].Value);
+        Assert.Contains(result.Verbose, v => v.Contains("impersonating user 'sammy'", StringComparison.Ordinal));
+
+        var session = Assert.Single(cluster.Invoke("Test-K8sAccess list secrets -Namespace team-a").AssertNoErrors().Output);
+        Assert.False((bool)session.Properties["Allowed"].Value);
+        var review = cluster.Server.Requests.Last(r => r.Path.EndsWith("/selfsubjectaccessreviews", StringComparison.Ordinal));
+        Assert.Equal(("sammy", "admin"), (review.User, review.AuthenticatedUser));
+
+        // Another -Kubeconfig or -Context is another connection: it acts as its kubeconfig says.
+        Assert.True(Allowed("Test-K8sAccess list secrets -Namespace team-a -Kubeconfig $args[0]", cluster.Kubeconfig));
+    }
+
+    [Fact]
+    public void AsAsGroupAndAsUidOverrideTheKubeconfigLikeKubectlFlags()
+    {
+        string kubeconfig = AdminAs("gina", "    as: gina\n    as-groups: [auditors]\n    as-uid: u-7\n");
+
+        // --as keeps the kubeconfig's groups and uid; --as-group replaces the groups; --as-uid the uid.
+        var asSammy = Assert.Single(cluster.Invoke("Connect-K8sCluster -Kubeconfig $args[0] -As sammy", kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("sammy", asSammy.Properties["UserName"].Value);
+        Assert.Equal(new[] { "auditors", "system:authenticated" }, (IEnumerable<string>)asSammy.Properties["Groups"].Value);
+        cluster.Server.ClearRequests();
+        var regrouped = Assert.Single(cluster.Invoke("Connect-K8sCluster -Kubeconfig $args[0] -AsGroup devs, ops -AsUid u-9", kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("gina", regrouped.Properties["UserName"].Value);
+        Assert.Equal(new[] { "devs", "ops", "system:authenticated" }, (IEnumerable<string>)regrouped.Properties["Groups"].Value);
+        Assert.All(cluster.Server.Requests, r => Assert.Equal(
+            new[] { "Impersonate-User: gina", "Impersonate-Uid: u-9", "Impersonate-Group: devs", "Impersonate-Group: ops" },
+            Lines(r)));
+    }
+
+    [Theory]
+    [InlineData("-AsGroup devs")]
+    [InlineData("-AsUid u-1")]
+    public void AsGroupOrAsUidWithoutAUserToImpersonateIsRefusedBeforeAnyRequest(string parameters)
+    {
+        cluster.Server.ClearRequests();
+
+        var result = cluster.Invoke($"Connect-K8sCluster -Kubeconfig $args[0] {parameters}", cluster.Kubeconfig);
+
+        Assert.NotNull(result.TerminatingError);
+        Assert.StartsWith("K8sConfiguration", result.TerminatingError!.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("requesting uid, groups or user-extra for admin without impersonating a user", result.TerminatingError.ToString(), StringComparison.Ordinal);
+        Assert.Empty(cluster.Server.Requests);
+    }
+
     /// <summary>The admin kubeconfig (system:masters client certificate) with impersonation fields added to its user.</summary>
     private string AdminAs(string name, string fields)
     {
