@@ -26,8 +26,35 @@ public sealed class InClusterAuditTests
     public async Task AuditsWithTheMountedServiceAccountTokenWhenNoKubeconfigExists()
     {
         await using var server = await KubeApiTestServer.StartAsync();
-        string mount = TestPaths.NewTempDirectory();
         string token = server.AddToken(Auditor, "system:serviceaccounts", "system:masters");
+        var result = InvokeInCluster(server, token, "Invoke-K8sSecurityAudit -Category Namespaces, ServerVersion -Summary");
+
+        var summary = Assert.Single(result.Output);
+        Assert.Equal("in-cluster", summary.Properties["Cluster"].Value);
+        Assert.Equal(server.ServerGitVersion, summary.Properties["ServerVersion"].Value);
+        Assert.NotEmpty(server.Requests);
+        Assert.All(server.Requests, r => Assert.Equal(Auditor, r.User));
+        Assert.DoesNotContain(token, result.AllText(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConnectAsImpersonatesWithTheMountedServiceAccountToken()
+    {
+        await using var server = await KubeApiTestServer.StartAsync();
+        string token = server.AddToken(Auditor, "system:serviceaccounts", "system:masters");
+        var result = InvokeInCluster(server, token, "Connect-K8sCluster -As sammy -AsGroup auditors");
+
+        var connection = Assert.Single(result.Output);
+        Assert.Equal("sammy", connection.Properties["UserName"].Value);
+        Assert.Equal(new[] { "auditors", "system:authenticated" }, (IEnumerable<string>)connection.Properties["Groups"].Value);
+        Assert.NotEmpty(server.Requests);
+        Assert.All(server.Requests, r => Assert.Equal(("sammy", Auditor), (r.User, r.AuthenticatedUser)));
+    }
+
+    /// <summary>Runs <paramref name="script"/> as in a pod: no kubeconfig, the service-account mount pointing at the test server.</summary>
+    private static PsResult InvokeInCluster(KubeApiTestServer server, string token, string script)
+    {
+        string mount = TestPaths.NewTempDirectory();
         File.WriteAllText(Path.Combine(mount, "token"), token);
         File.WriteAllText(Path.Combine(mount, "ca.crt"), server.CaCertificatePem);
         File.WriteAllText(Path.Combine(mount, "namespace"), "k8s-security");
@@ -58,22 +85,16 @@ public sealed class InClusterAuditTests
                 $old = $member.GetValue($null)
                 $member.SetValue($null, $args[0])
                 try {
-                    Invoke-K8sSecurityAudit -Category Namespaces, ServerVersion -Summary
+                    & ([scriptblock]::Create($args[2]))
                 } finally {
                     $member.SetValue($null, $old)
                 }
                 """,
                 mount,
-                KubeconfigFiles.WriteSample(TestPaths.NewTempDirectory()));
+                KubeconfigFiles.WriteSample(TestPaths.NewTempDirectory()),
+                script);
             Assert.True(result.TerminatingError is null, result.TerminatingError?.InvocationInfo?.PositionMessage + result.TerminatingError?.ScriptStackTrace);
-            result.AssertNoErrors();
-
-            var summary = Assert.Single(result.Output);
-            Assert.Equal("in-cluster", summary.Properties["Cluster"].Value);
-            Assert.Equal(server.ServerGitVersion, summary.Properties["ServerVersion"].Value);
-            Assert.NotEmpty(server.Requests);
-            Assert.All(server.Requests, r => Assert.Equal(Auditor, r.User));
-            Assert.DoesNotContain(token, result.AllText(), StringComparison.Ordinal);
+            return result.AssertNoErrors();
         }
         finally
         {
