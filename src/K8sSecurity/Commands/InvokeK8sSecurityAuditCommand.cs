@@ -132,6 +132,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
 
     protected override void BeginProcessing()
     {
+        if (FailOn is not null)
+        {
+            ActAsGate("Audit", $"Security audit gate failed (-FailOn {Threshold}):", "The audit");
+        }
+
         var options = Options();
         try
         {
@@ -194,7 +199,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
                 {
                     if (issue.IsError)
                     {
-                        WriteEngineError(ManifestScan.ParseError(issue));
+                        WriteInputError(ManifestScan.ParseError(issue));
                     }
                     else
                     {
@@ -232,7 +237,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             {
                 if (outcome.Error is not null)
                 {
-                    WriteEngineError(outcome.Error);
+                    WriteInputError(outcome.Error);
                     failures.Add(new AuditFailure(outcome.Context, outcome.Error.Message));
                     continue;
                 }
@@ -242,6 +247,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             }
         }
 
+        var unwritten = new List<string>();
         if (outputFullPath is not null && results.Count > 0 && ShouldProcess(outputFullPath, "Write audit results (JSON)"))
         {
             var report = new AuditReport
@@ -249,14 +255,25 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
                 Summaries = results.Select(r => r.Summary).ToList(),
                 Findings = results.SelectMany(r => r.Findings).ToList(),
             };
-            TryInvoke(() => SecureFile.WriteAllText(outputFullPath, report.ToJson(), Force, privateFile: true));
+            try
+            {
+                // Atomic: a temporary file renamed over the target, removed again when the write fails.
+                SecureFile.WriteAllText(outputFullPath, report.ToJson(), Force, privateFile: true);
+            }
+            catch (K8sOperationException ex)
+            {
+                unwritten.Add(ex.Message);
+                WriteInputError(ex);
+            }
         }
 
         if (FailOn is not null)
         {
-            Gate(AuditGate.Evaluate(Enum.Parse<FindingSeverity>(FailOn, ignoreCase: true), options.Categories, results, failures));
+            Gate(AuditGate.Evaluate(Threshold, options.Categories, results, failures, unwritten));
         }
     }
+
+    private FindingSeverity Threshold => Enum.Parse<FindingSeverity>(FailOn!, ignoreCase: true);
 
     /// <summary>
     /// The -FailOn gate's verdict, after all output: verbose when it passes, else one error that ends the script (like
@@ -286,7 +303,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         {
             failures.Add(new AuditFailure(target, ex.Message));
             result = null!;
-            WriteEngineError(ex);
+            WriteInputError(ex);
             return false;
         }
     }
