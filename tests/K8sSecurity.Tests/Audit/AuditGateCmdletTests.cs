@@ -234,9 +234,14 @@ public sealed class AuditGateCmdletTests : IClassFixture<AuditServer>, IDisposab
         Assert.DoesNotContain(canary, result.AllText(), StringComparison.Ordinal);
         Assert.DoesNotContain(garbage, result.AllText(), StringComparison.Ordinal);
 
-        // Without -FailOn the summary says so and nothing fails.
+        // Without -FailOn the summary says so and nothing fails; the category table's Note shows it, and which
+        // categories had nothing to check.
         var plain = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -Summary", file).AssertNoErrors();
         Assert.NotEmpty((IEnumerable<string>)Categories(Assert.Single(plain.Output)).Single(c => S(c, "Category") == "Certificates").Properties["ReadFailures"].Value);
+        string table = session.Render("(Invoke-K8sSecurityAudit -Path $args[0] -Summary).Categories", file);
+        Assert.Contains("could not read 1: secret team/web-tls key tls.crt", table, StringComparison.Ordinal);
+        Assert.Contains("nothing to check: no Namespace was found in the input", table, StringComparison.Ordinal);
+        Assert.DoesNotContain(canary, table, StringComparison.Ordinal);
     }
 
     [Fact]
