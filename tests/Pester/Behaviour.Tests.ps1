@@ -125,7 +125,7 @@ Assert-K8sPodSecurity -Path $Path -Level Baseline -Severity High | Out-Null
 
     # Issue 11: what a real kube-apiserver denies at Baseline, and inputs that are no evidence of compliance, all fail the
     # gate, in a script without $ErrorActionPreference = 'Stop' too (a failed gate ends the script, like throw). Expect
-    # is a pattern: under Stop the error for an unreadable file ends the script before the gate's summary.
+    # is a pattern; under Stop an unreadable file is a warning and the gate's one error lists it.
     It 'exits 1 for <Case>' -ForEach @(
         @{ Case = 'privileged: yes (YAML 1.1 true, denied at baseline)'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec:`n  containers:`n  - name: c`n    image: registry.example.com/c:1`n    securityContext: {privileged: yes}`n"; Expect = 'PSS-BASELINE-PRIVILEGED' }
         @{ Case = 'hostNetwork: on'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec:`n  hostNetwork: on`n  containers: [{name: c, image: registry.example.com/c:1}]`n"; Expect = 'PSS-BASELINE-HOSTNAMESPACES' }

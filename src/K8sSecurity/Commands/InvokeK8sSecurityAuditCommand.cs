@@ -123,8 +123,9 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
 
     /// <summary>
     /// CI gate: after every output is written, one terminating error when a finding is at or above this severity, or
-    /// when anything asked for could not be audited (fails closed; the rule is AuditGate's). A string, not the engine
-    /// enum, for the same reason as -PodSecurityLevel.
+    /// when anything asked for could not be audited or the results file was not written (fails closed; the rule is
+    /// AuditGate's). An audit that cannot start is the gate's error too. A string, not the engine enum, for the same
+    /// reason as -PodSecurityLevel.
     /// </summary>
     [Parameter]
     [ValidateSet("Info", "Low", "Medium", "High", "Critical")]
@@ -193,8 +194,9 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             string? kubeconfig = Kubeconfig is null ? null : GetUnresolvedProviderPathFromPSPath(Kubeconfig);
             if (TryAudit(ct => auditor.AuditOfflineAsync(paths, options, kubeconfig, Log, ct), string.Join(", ", paths), failures, out var offline))
             {
-                // Inputs not read are errors (so -ErrorAction Stop, $? and runbooks' -ErrorVariable fail the run) and
-                // are listed in the summary's InputProblems; duplicate keys and empty files are warnings.
+                // Inputs not read are errors (so -ErrorAction Stop, $? and runbooks' -ErrorVariable fail the run; with
+                // -FailOn under Stop, warnings the gate's error lists) and are listed in the summary's InputProblems;
+                // duplicate keys and empty files are warnings.
                 foreach (var issue in offline.InputIssues)
                 {
                     if (issue.IsError)
