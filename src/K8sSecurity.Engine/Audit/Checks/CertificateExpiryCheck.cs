@@ -33,7 +33,7 @@ public sealed class CertificateExpiryCheck : IAuditCheck
 
         foreach (var entry in context.KubeconfigCertificates)
         {
-            var certificates = Loadable(Encoding.ASCII.GetBytes(entry.Pem));
+            var certificates = CertificateFiles.ParseLoadable(Encoding.ASCII.GetBytes(entry.Pem));
             if (certificates.Count == 0)
             {
                 // kubectl refuses such a kubeconfig too (client-go loads the CA and client certificate from PEM).
@@ -68,7 +68,7 @@ public sealed class CertificateExpiryCheck : IAuditCheck
 
             // The leaf is what clients see; the chain's CAs are usually renewed elsewhere.
             evaluated++;
-            var leaf = Loadable(Convert.FromBase64String(secret.Body.Str("data", "tls.crt")!))[0];
+            var leaf = CertificateFiles.ParseLoadable(Convert.FromBase64String(secret.Body.Str("data", "tls.crt")!))[0];
             var model = K8sCertificate.From(leaf, id, CertificateSourceKind.Secret, $"secret {id} (tls.crt)");
             Evaluate(context, findings, model, options, "Secret", secret.Name ?? string.Empty, secret.Namespace, secret.Line > 0 ? secret.Location : null, $"TLS secret '{id}'");
         }
@@ -140,52 +140,9 @@ public sealed class CertificateExpiryCheck : IAuditCheck
 
         return bytes.Length == 0
             ? "the value is empty: there is no certificate to check"
-            : Loadable(bytes).Count == 0
+            : CertificateFiles.ParseLoadable(bytes).Count == 0
                 ? "it holds no certificate openssl x509 could load (no PEM CERTIFICATE block or DER certificate that parses)"
                 : null;
-    }
-
-    /// <summary>
-    /// The certificates `openssl x509 -in` (OpenSSL 3) and client-go's CA loading would read from the bytes, in order:
-    /// each PEM CERTIFICATE block that decodes and parses (blocks that do not are skipped, as they skip them), or the
-    /// bytes as one DER certificate when there is no PEM block.
-    /// </summary>
-    internal static IReadOnlyList<X509Certificate2> Loadable(ReadOnlySpan<byte> bytes)
-    {
-        var result = new List<X509Certificate2>();
-        string text = Encoding.ASCII.GetString(bytes);
-        if (text.Contains("-----BEGIN", StringComparison.Ordinal))
-        {
-            var remaining = text.AsSpan();
-            while (PemEncoding.TryFind(remaining, out var fields))
-            {
-                if (remaining[fields.Label].SequenceEqual("CERTIFICATE"))
-                {
-                    try
-                    {
-                        result.Add(new X509Certificate2(Convert.FromBase64String(remaining[fields.Base64Data].ToString())));
-                    }
-                    catch (Exception ex) when (ex is CryptographicException or FormatException)
-                    {
-                        // Skipped, as openssl skips a block it cannot load and reads the next one.
-                    }
-                }
-
-                remaining = remaining[fields.Location.End..];
-            }
-
-            return result;
-        }
-
-        try
-        {
-            result.Add(new X509Certificate2(bytes.ToArray()));
-        }
-        catch (CryptographicException)
-        {
-        }
-
-        return result;
     }
 
     private static void Evaluate(
