@@ -10,69 +10,49 @@ namespace K8sSecurity.Engine.Identity;
 /// <summary>Reads certificates from PEM bundles or DER, and a CA's certificate + key pair.</summary>
 public static class CertificateFiles
 {
-    /// <summary>Every certificate in PEM text (a bundle may hold several) or a single DER certificate.</summary>
-    public static IReadOnlyList<X509Certificate2> Parse(ReadOnlySpan<byte> content)
-    {
-        var result = new List<X509Certificate2>();
-        string text = Encoding.ASCII.GetString(content);
-        if (text.Contains("-----BEGIN", StringComparison.Ordinal))
-        {
-            var remaining = text.AsSpan();
-            while (PemEncoding.TryFind(remaining, out var fields))
-            {
-                if (remaining[fields.Label].SequenceEqual("CERTIFICATE"))
-                {
-                    result.Add(new X509Certificate2(Convert.FromBase64String(remaining[fields.Base64Data].ToString())));
-                }
-
-                remaining = remaining[fields.Location.End..];
-            }
-
-            return result;
-        }
-
-        result.Add(new X509Certificate2(content.ToArray()));
-        return result;
-    }
+    /// <summary>Every certificate in PEM text (a bundle may hold several) or a single DER certificate; a block or DER
+    /// that does not parse throws.</summary>
+    public static IReadOnlyList<X509Certificate2> Parse(ReadOnlySpan<byte> content) => Read(content, skipUnloadable: false);
 
     /// <summary>
     /// The certificates `openssl x509 -in` (OpenSSL 3) and client-go's CA loading would read from data stored in a
     /// cluster, in order: each PEM CERTIFICATE block that decodes and parses (blocks that do not are skipped, as they
     /// skip them), or the bytes as one DER certificate when there is no PEM block. Empty when nothing loads.
     /// </summary>
-    public static IReadOnlyList<X509Certificate2> ParseLoadable(ReadOnlySpan<byte> content)
+    public static IReadOnlyList<X509Certificate2> ParseLoadable(ReadOnlySpan<byte> content) => Read(content, skipUnloadable: true);
+
+    private static IReadOnlyList<X509Certificate2> Read(ReadOnlySpan<byte> content, bool skipUnloadable)
     {
         var result = new List<X509Certificate2>();
         string text = Encoding.ASCII.GetString(content);
-        if (text.Contains("-----BEGIN", StringComparison.Ordinal))
+        bool pem = text.Contains("-----BEGIN", StringComparison.Ordinal);
+        var remaining = pem ? text.AsSpan() : ReadOnlySpan<char>.Empty;
+        while (PemEncoding.TryFind(remaining, out var fields))
         {
-            var remaining = text.AsSpan();
-            while (PemEncoding.TryFind(remaining, out var fields))
+            if (remaining[fields.Label].SequenceEqual("CERTIFICATE"))
             {
-                if (remaining[fields.Label].SequenceEqual("CERTIFICATE"))
+                try
                 {
-                    try
-                    {
-                        result.Add(new X509Certificate2(Convert.FromBase64String(remaining[fields.Base64Data].ToString())));
-                    }
-                    catch (Exception ex) when (ex is CryptographicException or FormatException)
-                    {
-                        // Skipped, as openssl skips a block it cannot load and reads the next one.
-                    }
+                    result.Add(new X509Certificate2(Convert.FromBase64String(remaining[fields.Base64Data].ToString())));
                 }
-
-                remaining = remaining[fields.Location.End..];
+                catch (Exception ex) when (skipUnloadable && ex is CryptographicException or FormatException)
+                {
+                    // Skipped, as openssl skips a block it cannot load and reads the next one.
+                }
             }
 
-            return result;
+            remaining = remaining[fields.Location.End..];
         }
 
-        try
+        if (!pem)
         {
-            result.Add(new X509Certificate2(content.ToArray()));
-        }
-        catch (CryptographicException)
-        {
+            try
+            {
+                result.Add(new X509Certificate2(content.ToArray()));
+            }
+            catch (CryptographicException) when (skipUnloadable)
+            {
+            }
         }
 
         return result;
