@@ -142,6 +142,27 @@ public sealed class ServiceAccountTests : IDisposable
     }
 
     [Fact]
+    public void ATokenPipesIntoNewK8sKubeconfig()
+    {
+        // The token's Token and Namespace bind by property name: a kubeconfig that authenticates as the account, in its
+        // namespace. Before, the pipe failed ("The input object cannot be bound to any parameters").
+        cluster.Invoke("New-K8sServiceAccount builder -Namespace team-a").AssertNoErrors();
+        string path = Path.Combine(cluster.Directory, "piped.kubeconfig");
+        var user = Assert.Single(cluster.Invoke("New-K8sServiceAccountToken builder -Namespace team-a | New-K8sKubeconfig -Path $args[0] -UserName builder -Kubeconfig $args[1]", path, cluster.Kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("builder", user.Properties["Name"].Value);
+        Assert.Equal("Token", user.Properties["AuthKind"].Value.ToString());
+        Assert.Equal("team-a", user.Properties["Namespace"].Value);
+
+        // A token without -UserName still binds (the user entry is then "user"); -Namespace on the command line wins.
+        var other = Assert.Single(cluster.Invoke("New-K8sServiceAccountToken builder -Namespace team-a | New-K8sKubeconfig -Path $args[0] -Namespace default -Kubeconfig $args[1]", path + ".2", cluster.Kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("default", other.Properties["Namespace"].Value);
+
+        cluster.Server.ClearRequests();
+        cluster.Invoke("Test-K8sAccess get pods -Namespace team-a -Kubeconfig $args[0]", path).AssertNoErrors();
+        Assert.Contains(cluster.Server.Requests, r => r.User == "system:serviceaccount:team-a:builder");
+    }
+
+    [Fact]
     public void RegistrySecretIsDockerConfigJsonLinkedToServiceAccountsAndNeverLeaksThePassword()
     {
         cluster.Invoke("New-K8sServiceAccount puller -Namespace team-a").AssertNoErrors();
