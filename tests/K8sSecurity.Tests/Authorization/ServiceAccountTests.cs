@@ -197,5 +197,21 @@ public sealed class ServiceAccountTests : IDisposable
         Assert.DoesNotContain(Canary, text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void RegistrySecretForAMissingServiceAccountWritesNothing()
+    {
+        // Before, the Secret was created and then linking failed: a credential left behind that nothing pulls with.
+        cluster.Invoke("New-K8sServiceAccount puller -Namespace team-a").AssertNoErrors();
+        cluster.Server.ClearRequests();
+        var result = cluster.Invoke(MakeCredential + "\nNew-K8sRegistrySecret regcred registry.example.com -Credential $credential -ServiceAccount puller, ghost -Namespace team-a", Canary);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("K8sNotFound", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("'team-a:ghost'", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Canary, result.AllText(), StringComparison.Ordinal);
+        Assert.Empty(cluster.Writes());
+        Assert.Null(cluster.Get("v1", "Secret", "team-a", "regcred"));
+        Assert.Null(cluster.Get("v1", "ServiceAccount", "team-a", "puller")!["imagePullSecrets"]);
+    }
+
     public void Dispose() => cluster.Dispose();
 }
