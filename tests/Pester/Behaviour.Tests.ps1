@@ -125,7 +125,7 @@ Assert-K8sPodSecurity -Path $Path -Level Baseline -Severity High | Out-Null
 
     # Issue 11: what a real kube-apiserver denies at Baseline, and inputs that are no evidence of compliance, all fail the
     # gate, in a script without $ErrorActionPreference = 'Stop' too (a failed gate ends the script, like throw). Expect
-    # is a pattern: under Stop the error for an unreadable file ends the script before the gate's summary.
+    # is a pattern; under Stop an unreadable file is a warning and the gate's one error lists it.
     It 'exits 1 for <Case>' -ForEach @(
         @{ Case = 'privileged: yes (YAML 1.1 true, denied at baseline)'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec:`n  containers:`n  - name: c`n    image: registry.example.com/c:1`n    securityContext: {privileged: yes}`n"; Expect = 'PSS-BASELINE-PRIVILEGED' }
         @{ Case = 'hostNetwork: on'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: p, namespace: team}`nspec:`n  hostNetwork: on`n  containers: [{name: c, image: registry.example.com/c:1}]`n"; Expect = 'PSS-BASELINE-HOSTNAMESPACES' }
@@ -142,6 +142,16 @@ Assert-K8sPodSecurity -Path $Path -Level Baseline -Severity High | Out-Null
             $run.Output | Should -Not -Match 'gate passed'
             $run.Errors | Should -Match $Expect
         }
+    }
+
+    It 'exits 1 when the cluster it should scan cannot be reached, without $ErrorActionPreference = ''Stop'' too' {
+        $down = Join-Path $work 'assert-down-config'
+        (Get-Content -Raw $kubeconfig) -replace 'server: *"?https://127\.0\.0\.1:\d+"?', 'server: "https://127.0.0.1:1"' | Set-Content $down
+        $live = "param([string] `$Kubeconfig)`nAssert-K8sPodSecurity -Kubeconfig `$Kubeconfig -AllNamespaces | Out-Null`n'gate passed'"
+        $run = Invoke-Script $live $down
+        $run.ExitCode | Should -Be 1 -Because ($run.Output + $run.Errors)
+        $run.Output | Should -Not -Match 'gate passed'
+        (($run.Errors -join "`n") -replace '\s*\n\s*\|?\s*', ' ') | Should -Match 'Pod Security gate failed: The scan could not be completed'
     }
 
     It 'gates Test-K8sPodSecurity results piped into it, and exits 1 when one of them violates' {
@@ -203,6 +213,9 @@ Invoke-K8sSecurityAudit -Path $Path -FailOn High | Out-Null
         @{ Case = 'a file that cannot be parsed'; Text = "apiVersion: v1`nkind: Pod`nmetadata: {name: [unclosed`n"; Expect = 'manifest\.yaml' }
         @{ Case = 'a privileged Pod and a Deployment concatenated without ---'; Text = "apiVersion: v1`nkind: Pod`nmetadata:`n  name: root-shell`n  namespace: team`nspec:`n  containers:`n  - name: shell`n    image: busybox:1.36`n    securityContext: {privileged: true}`napiVersion: apps/v1`nkind: Deployment`nmetadata:`n  name: web`n  namespace: team`nspec:`n  template:`n    spec:`n      containers:`n      - name: web`n        image: registry.example.com/web:1.0`n"; Expect = 'duplicate key' }
         @{ Case = 'an empty file'; Text = ''; Expect = 'no Kubernetes object' }
+        # The API server stores it (type kubernetes.io/tls only needs the keys); openssl x509 cannot load the certificate.
+        @{ Case = 'a TLS Secret whose certificate cannot be read'; Text = "apiVersion: v1`nkind: Secret`nmetadata: {name: web-tls, namespace: team}`ntype: kubernetes.io/tls`ndata:`n  tls.crt: $([Convert]::ToBase64String([Text.Encoding]::ASCII.GetBytes("-----BEGIN CERTIFICATE-----`nQ0FOQVJZ`n-----END CERTIFICATE-----`n")))`n  tls.key: `"`"`n"; Expect = 'Certificates could not read secret team/web-tls key tls\.crt .*no certificate openssl x509 could load' }
+        @{ Case = 'a TLS Secret with an empty tls.crt'; Text = "apiVersion: v1`nkind: Secret`nmetadata: {name: web-tls, namespace: team}`ntype: kubernetes.io/tls`ndata: {tls.crt: `"`", tls.key: `"`"}`n"; Expect = 'secret team/web-tls key tls\.crt .*the value is empty' }
     ) {
         $file = Join-Path (New-TestDirectory) 'manifest.yaml'
         Set-Content -LiteralPath $file -Value $Text -NoNewline
@@ -213,6 +226,51 @@ Invoke-K8sSecurityAudit -Path $Path -FailOn High | Out-Null
             # The console's error view wraps the message: compare it as one line.
             (($run.Errors -join "`n") -replace '\s*\n\s*\|?\s*', ' ') | Should -Match $Expect
         }
+    }
+
+    It 'exits 1 when a category named in -Category had nothing to check, and 0 when it was not named' {
+        $file = Join-Path $manifests 'secure-deployment.yaml'
+        foreach ($script in $strict, $plain) {
+            $named = Invoke-Script ($script -replace '-FailOn High', '-FailOn High -Category PodSecurity, Certificates') $file
+            $named.ExitCode | Should -Be 1 -Because ($named.Output + $named.Errors)
+            $named.Output | Should -Not -Match 'gate passed'
+            (($named.Errors -join "`n") -replace '\s*\n\s*\|?\s*', ' ') | Should -Match 'Certificates was asked for \(-Category\) but had nothing to check: no client certificate'
+        }
+    }
+
+    It 'exits 1 when the results file cannot be written: refused before the audit, or failing at the end' {
+        $dir = New-TestDirectory
+        $blocker = Join-Path $dir 'blocker'
+        Set-Content -LiteralPath $blocker -Value 'a file where a folder should be'
+        $file = Join-Path $manifests 'secure-deployment.yaml'
+        $withOutput = "param([string[]] `$Path, [string] `$Out)`nInvoke-K8sSecurityAudit -Path `$Path -FailOn High -Summary -OutputPath `$Out | Out-Null`n'gate passed'"
+        $refused = Invoke-Script $withOutput @($file, (Join-Path $blocker 'audit.json'))
+        $refused.ExitCode | Should -Be 1 -Because ($refused.Output + $refused.Errors)
+        $refused.Output | Should -Not -Match 'gate passed'
+        (($refused.Errors -join "`n") -replace '\s*\n\s*\|?\s*', ' ') | Should -Match 'Security audit gate failed .*is a file, not a folder'
+
+        # A folder takes the file's place while the audit runs: the write at the end fails, and so does the gate.
+        $target = Join-Path $dir 'audit.json'
+        $racing = "param([string] `$Path, [string] `$Out, [string] `$Kubeconfig)`n& { [pscustomobject]@{ Kubeconfig = `$Kubeconfig }; New-Item -ItemType Directory -Path `$Out | Out-Null } | Invoke-K8sSecurityAudit -Path `$Path -OutputPath `$Out -Category PodSecurity -FailOn High | Out-Null`n'gate passed'"
+        $late = Invoke-Script $racing @($file, $target, $kubeconfig)
+        $late.ExitCode | Should -Be 1 -Because ($late.Output + $late.Errors)
+        $late.Output | Should -Not -Match 'gate passed'
+        (($late.Errors -join "`n") -replace '\s*\n\s*\|?\s*', ' ') | Should -Match 'the results file \(-OutputPath\) was not written'
+        @(Get-ChildItem -LiteralPath $dir -Force).Name | Sort-Object | Should -Be @('audit.json', 'blocker')
+    }
+
+    It 'under Stop, an unreadable input still leaves the results file, and the gate error lists it' {
+        $dir = New-TestDirectory
+        Copy-Item (Join-Path $manifests 'secure-deployment.yaml') $dir
+        Set-Content -LiteralPath (Join-Path $dir 'broken.yaml') -Value "apiVersion: v1`nkind: Pod`nmetadata: {name: [unclosed`n"
+        $json = Join-Path (New-TestDirectory) 'audit.json'
+        $script = "param([string[]] `$Path, [string] `$Out)`n`$ErrorActionPreference = 'Stop'`nInvoke-K8sSecurityAudit -Path `$Path -FailOn High -OutputPath `$Out | Out-Null`n'gate passed'"
+        $run = Invoke-Script $script @($dir, $json)
+        $run.ExitCode | Should -Be 1 -Because ($run.Output + $run.Errors)
+        $run.Output | Should -Not -Match 'gate passed'
+        (($run.Errors -join "`n") -replace '\s*\n\s*\|?\s*', ' ') | Should -Match 'Security audit gate failed \(-FailOn High\): 1 input\(s\) could not be read.*broken\.yaml'
+        $json | Should -Exist
+        (Get-Content -Raw $json | ConvertFrom-Json).summaries[0].inputProblems | Should -Match 'broken\.yaml'
     }
 
     It 'the Deployment kubectl keeps of the duplicate-key file passes on its own: the keys it drops are what fails the gate' {

@@ -43,6 +43,27 @@ Describe 'Get-Help <Name> -Full' -ForEach $cmdlets {
         ($help.relatedLinks.navigationLink | Where-Object uri).uri | Should -Contain $command.HelpUri
     }
 
+    # Get-Help does not show a parameter's valid values; the markdown help does ("Accepted values:" in each parameter's
+    # block) and must not drift from what the command accepts: the enum's names or the ValidateSet, in their order.
+    It 'lists the accepted values of every enum and ValidateSet parameter exactly as the command accepts them' {
+        $markdown = Get-Content -Raw -LiteralPath (Join-Path (Get-RepoRoot) 'docs' 'en-US' "$Name.md")
+        $sections = @{}
+        foreach ($section in [regex]::Matches($markdown, '(?ms)^### -(?<name>\S+)\s*$(?<body>.*?)(?=^##)')) {
+            $sections[$section.Groups['name'].Value] = $section.Groups['body'].Value
+        }
+        foreach ($parameter in $command.Parameters.Values | Where-Object { $_.Name -notin $common }) {
+            $type = $parameter.ParameterType
+            if ($type.IsArray) { $type = $type.GetElementType() }
+            if ([Nullable]::GetUnderlyingType($type)) { $type = [Nullable]::GetUnderlyingType($type) }
+            $set = $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] } | Select-Object -First 1
+            $expected = if ($set) { @($set.ValidValues) } elseif ($type.IsEnum) { @([enum]::GetNames($type)) } else { continue }
+            $sections.ContainsKey($parameter.Name) | Should -BeTrue -Because "-$($parameter.Name) needs a section in $Name.md"
+            $line = [regex]::Match($sections[$parameter.Name], '(?m)^Accepted values:[ \t]*(?<values>.*?)\s*$')
+            $line.Success | Should -BeTrue -Because "-$($parameter.Name) accepts only $($expected -join ', '): its block in $Name.md needs an 'Accepted values:' line"
+            @($line.Groups['values'].Value -split ',\s*' | Where-Object { $_ }) | Should -Be $expected -Because "-$($parameter.Name)'s 'Accepted values:' in $Name.md"
+        }
+    }
+
     It 'renders at 80 columns without raw markdown' {
         $text | Should -Not -Match '\|\s*---'
         $text | Should -Not -Match '```'

@@ -20,9 +20,12 @@ public sealed record AuditFailure(string Target, string Message);
 /// <item>a cluster that could not be audited (connection, authentication, a list it may not read), or no audit at all;</item>
 /// <item>a category that could not read part or all of its data (<see cref="AuditCategoryScore.ReadFailures"/>, e.g. a
 /// PKI file or the kubeconfig of -Kubeconfig that cannot be read);</item>
-/// <item>a category named in -Category that was skipped (<see cref="AuditCategoryScore.SkippedReason"/>): the user asked
-/// for it and it was not done. A category of the default set that does not apply (ServerVersion offline,
-/// NodeConfiguration without -NodePath) is skipped without failing the gate.</item>
+/// <item>a category named in -Category that was skipped (<see cref="AuditCategoryScore.SkippedReason"/>) or had nothing
+/// to check (<see cref="AuditCategoryScore.NothingToCheck"/>: Certificates without a kubeconfig certificate, TLS Secret
+/// or PKI file; Namespaces without a Namespace object): the user asked for it and it was not done. A category of the
+/// default set that does not apply (ServerVersion offline, NodeConfiguration without -NodePath) or finds nothing to
+/// check does not fail the gate;</item>
+/// <item>a results file (-OutputPath) that could not be written: the report the pipeline relies on is missing.</item>
 /// </list>
 /// </summary>
 public static class AuditGate
@@ -34,11 +37,13 @@ public static class AuditGate
     /// <param name="namedCategories">The categories the user named (-Category); empty when the default set ran.</param>
     /// <param name="results">Every audit result written.</param>
     /// <param name="failures">Audits that produced no result (fleet members, the session's cluster, the offline input).</param>
+    /// <param name="unwrittenOutputs">Results files that could not be written, each with why.</param>
     public static AuditGateResult Evaluate(
         FindingSeverity threshold,
         IReadOnlyCollection<AuditCategory> namedCategories,
         IReadOnlyList<AuditResult> results,
-        IReadOnlyList<AuditFailure> failures)
+        IReadOnlyList<AuditFailure> failures,
+        IReadOnlyList<string>? unwrittenOutputs = null)
     {
         ArgumentNullException.ThrowIfNull(namedCategories);
         ArgumentNullException.ThrowIfNull(results);
@@ -68,9 +73,18 @@ public static class AuditGate
                     categories.Add($"{result.Summary.Cluster}: {category.Category} could not read {failure}");
                 }
 
-                if (category.SkippedReason is { } reason && category.ReadFailures.Count == 0 && named.Contains(category.Category))
+                if (category.ReadFailures.Count > 0 || !named.Contains(category.Category))
+                {
+                    continue;
+                }
+
+                if (category.SkippedReason is { } reason)
                 {
                     categories.Add($"{result.Summary.Cluster}: {category.Category} was asked for (-Category) but skipped: {reason}");
+                }
+                else if (category.NothingToCheck is { } nothing)
+                {
+                    categories.Add($"{result.Summary.Cluster}: {category.Category} was asked for (-Category) but had nothing to check: {nothing}");
                 }
             }
         }
@@ -87,6 +101,7 @@ public static class AuditGate
             FailedAudits = failures.Select(f => $"{f.Target}: {f.Message}").ToList(),
             NothingAudited = nothingAudited,
             IncompleteCategories = categories,
+            UnwrittenOutputs = unwrittenOutputs ?? Array.Empty<string>(),
         };
     }
 }
@@ -120,13 +135,22 @@ public sealed class AuditGateResult
     /// <summary>No audit produced a result.</summary>
     public required bool NothingAudited { get; init; }
 
-    /// <summary>Categories that could not read their data, and categories named in -Category that were skipped.</summary>
+    /// <summary>
+    /// Categories that could not read their data, and categories named in -Category that were skipped or had nothing
+    /// to check.
+    /// </summary>
     public required IReadOnlyList<string> IncompleteCategories { get; init; }
 
-    /// <summary>True when an input, a cluster or a category could not be read: the results are no evidence either way.</summary>
+    /// <summary>Results files (-OutputPath) that could not be written, each with why.</summary>
+    public IReadOnlyList<string> UnwrittenOutputs { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// True when an input, a cluster or a category could not be read, or the results file was not written: the run is
+    /// no evidence either way.
+    /// </summary>
     public bool InputsFailed =>
         UnreadableInputs.Count > 0 || DuplicateKeys.Count > 0 || EmptyInputs.Count > 0 || NoObjects
-        || FailedAudits.Count > 0 || NothingAudited || IncompleteCategories.Count > 0;
+        || FailedAudits.Count > 0 || NothingAudited || IncompleteCategories.Count > 0 || UnwrittenOutputs.Count > 0;
 
     public bool Passed => !InputsFailed && Blocking.Count == 0;
 
@@ -173,7 +197,12 @@ public sealed class AuditGateResult
 
             if (IncompleteCategories.Count > 0)
             {
-                reasons.Add(Inv($"{IncompleteCategories.Count} category problem(s): data could not be read, or a category asked for was skipped"));
+                reasons.Add(Inv($"{IncompleteCategories.Count} category problem(s): data could not be read, or a category asked for was skipped or had nothing to check"));
+            }
+
+            if (UnwrittenOutputs.Count > 0)
+            {
+                reasons.Add("the results file (-OutputPath) was not written");
             }
 
             return reasons;
@@ -216,6 +245,11 @@ public sealed class AuditGateResult
         if (IncompleteCategories.Count > 0)
         {
             Section(message, Inv($"{IncompleteCategories.Count} category problem(s); what they cover was not fully audited:"), IncompleteCategories);
+        }
+
+        if (UnwrittenOutputs.Count > 0)
+        {
+            Section(message, "the results file (-OutputPath) was not written, so the report this run should leave is missing:", UnwrittenOutputs);
         }
 
         if (Blocking.Count > 0)

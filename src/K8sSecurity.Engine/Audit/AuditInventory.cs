@@ -173,11 +173,32 @@ public sealed class AuditInventory
 
         if (kind == AuditKind.Secret)
         {
-            string? certificate = body.Str("data", "tls.crt");
+            // The API server merges stringData into data (a stringData value wins) before it validates and stores a
+            // Secret, so a manifest's stringData tls.crt is the certificate, base64 like every data value. Whatever
+            // else tls.crt holds (not a string, not base64) is kept so the Certificates category reports it as
+            // unreadable instead of passing over it.
             string? type = body.Str("type");
+            JsonNode? certificate = null;
+            bool hasCertificate = false;
+            if (type == "kubernetes.io/tls")
+            {
+                if (body["stringData"] is JsonObject stringData && stringData.TryGetPropertyValue("tls.crt", out var text))
+                {
+                    certificate = text is JsonValue value && value.TryGetValue<string>(out string? plain)
+                        ? Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(plain))
+                        : text?.DeepClone();
+                    hasCertificate = true;
+                }
+                else if (body["data"] is JsonObject data && data.TryGetPropertyValue("tls.crt", out var encoded))
+                {
+                    certificate = encoded?.DeepClone();
+                    hasCertificate = true;
+                }
+            }
+
             body.Remove("data");
             body.Remove("stringData");
-            if (type == "kubernetes.io/tls" && certificate is not null)
+            if (hasCertificate)
             {
                 body["data"] = new JsonObject { ["tls.crt"] = certificate };
             }

@@ -64,7 +64,7 @@ public static class AuditScoring
     };
 
     internal static AuditCategoryScore Summarize(
-        AuditCategory category, IReadOnlyCollection<AuditFinding> findings, int evaluated, string? skippedReason, IReadOnlyList<string>? readFailures = null)
+        AuditCategory category, IReadOnlyCollection<AuditFinding> findings, int evaluated, string? skippedReason, IReadOnlyList<string>? readFailures = null, string? nothingToCheck = null)
     {
         readFailures ??= Array.Empty<string>();
         if (skippedReason is not null)
@@ -85,6 +85,7 @@ public static class AuditScoring
             Low = findings.Count(f => f.Severity == FindingSeverity.Low),
             Info = findings.Count(f => f.Severity == FindingSeverity.Info),
             ReadFailures = readFailures,
+            NothingToCheck = nothingToCheck,
         };
     }
 }

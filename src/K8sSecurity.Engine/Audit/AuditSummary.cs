@@ -37,6 +37,13 @@ public sealed class AuditCategoryScore
     /// </summary>
     public IReadOnlyList<string> ReadFailures { get; init; } = Array.Empty<string>();
 
+    /// <summary>
+    /// Why the category had nothing to evaluate (no object of the kinds it reads, no certificate source), else null.
+    /// Its score of 100 then means "nothing found", not "checked and clean"; a category named in -Category with
+    /// nothing to check fails the -FailOn gate.
+    /// </summary>
+    public string? NothingToCheck { get; init; }
+
     public override string ToString() => $"{Category}: {(Score is null ? "skipped" : Score.Value.ToString(System.Globalization.CultureInfo.InvariantCulture))}";
 }
 

@@ -18,6 +18,14 @@ public interface IAuditCheck
     /// <summary>Kinds the check reads from the inventory.</summary>
     IReadOnlyCollection<AuditKind> RequiredKinds { get; }
 
+    /// <summary>
+    /// The kinds whose objects the check evaluates (the denominator of its score); <see cref="RequiredKinds"/> unless
+    /// the check reads other kinds only as context (Namespaces evaluates Namespace objects and reads quotas, limit
+    /// ranges, policies and workloads about them). A check that evaluated nothing when the inventory holds none of
+    /// these had nothing to check (<see cref="AuditCategoryScore.NothingToCheck"/>).
+    /// </summary>
+    IReadOnlyCollection<AuditKind> EvaluatedKinds => RequiredKinds;
+
     Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken);
 }
 
@@ -38,6 +46,14 @@ public sealed class AuditCheckResult
     /// category that does not apply.
     /// </summary>
     public IReadOnlyList<string> ReadFailures { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// Why the check found nothing at all to look at (no object of the kinds it reads; for Certificates no kubeconfig
+    /// certificate, TLS Secret or PKI file), else null. The audit fills it in for a check that evaluated nothing when
+    /// the inventory holds none of its <see cref="IAuditCheck.EvaluatedKinds"/>. A category named in -Category with
+    /// nothing to check fails the -FailOn gate.
+    /// </summary>
+    public string? NothingToCheck { get; init; }
 
     /// <summary>Objects Kubernetes created by itself that the check did not evaluate (they are not findings and do not count in the score).</summary>
     public IReadOnlyList<string> ExcludedDefaults { get; init; } = Array.Empty<string>();

@@ -258,7 +258,7 @@ public sealed class SecurityAuditor
                 .ToList();
             findings.AddRange(ordered);
             excluded.AddRange(result.ExcludedDefaults.Where(e => !excluded.Contains(e, StringComparer.Ordinal)));
-            scores.Add(AuditScoring.Summarize(check.Category, ordered, result.Evaluated, result.SkippedReason, result.ReadFailures));
+            scores.Add(AuditScoring.Summarize(check.Category, ordered, result.Evaluated, result.SkippedReason, result.ReadFailures, NothingToCheck(check, result, context)));
             context.Log.Verbose(result.SkippedReason is null
                 ? $"{check.Category}: {ordered.Count} finding(s) over {result.Evaluated} evaluated."
                 : $"{check.Category}: skipped ({result.SkippedReason}).");
@@ -288,6 +288,29 @@ public sealed class SecurityAuditor
             InputProblems = context.InputIssues.Where(i => i.Kind != ManifestIssueKind.NoObjects).Select(i => i.ToString()).ToList(),
         };
         return new AuditResult { Summary = summary, Findings = findings, InputIssues = context.InputIssues, ObjectsRead = objectsRead };
+    }
+
+    /// <summary>
+    /// Why a check that ran had nothing to look at: its own reason, else — when it evaluated nothing, found nothing and
+    /// read everything — the kinds it evaluates when the inventory holds none of them. Objects the check looked at and
+    /// passed over (system namespaces, Kubernetes' own defaults) are something to check: they are listed as excluded.
+    /// </summary>
+    private static string? NothingToCheck(IAuditCheck check, AuditCheckResult result, AuditContext context)
+    {
+        if (result.SkippedReason is not null || result.ReadFailures.Count > 0)
+        {
+            return null;
+        }
+
+        var kinds = check.EvaluatedKinds;
+        if (result.NothingToCheck is not null || result.Evaluated > 0 || result.Findings.Count > 0 || kinds.Count == 0)
+        {
+            return result.NothingToCheck;
+        }
+
+        return kinds.All(k => context.Inventory.Of(k).Count == 0)
+            ? $"no {string.Join(", ", kinds.Select(k => k.ToString()).Order(StringComparer.Ordinal))} was found in {(context.Cluster is null ? "the input" : "the cluster")}"
+            : null;
     }
 
     // A workload the API server would refuse (a field of the wrong type) is an input problem, as for Test-K8sPodSecurity:

@@ -35,6 +35,49 @@ public static class CertificateFiles
         return result;
     }
 
+    /// <summary>
+    /// The certificates `openssl x509 -in` (OpenSSL 3) and client-go's CA loading would read from data stored in a
+    /// cluster, in order: each PEM CERTIFICATE block that decodes and parses (blocks that do not are skipped, as they
+    /// skip them), or the bytes as one DER certificate when there is no PEM block. Empty when nothing loads.
+    /// </summary>
+    public static IReadOnlyList<X509Certificate2> ParseLoadable(ReadOnlySpan<byte> content)
+    {
+        var result = new List<X509Certificate2>();
+        string text = Encoding.ASCII.GetString(content);
+        if (text.Contains("-----BEGIN", StringComparison.Ordinal))
+        {
+            var remaining = text.AsSpan();
+            while (PemEncoding.TryFind(remaining, out var fields))
+            {
+                if (remaining[fields.Label].SequenceEqual("CERTIFICATE"))
+                {
+                    try
+                    {
+                        result.Add(new X509Certificate2(Convert.FromBase64String(remaining[fields.Base64Data].ToString())));
+                    }
+                    catch (Exception ex) when (ex is CryptographicException or FormatException)
+                    {
+                        // Skipped, as openssl skips a block it cannot load and reads the next one.
+                    }
+                }
+
+                remaining = remaining[fields.Location.End..];
+            }
+
+            return result;
+        }
+
+        try
+        {
+            result.Add(new X509Certificate2(content.ToArray()));
+        }
+        catch (CryptographicException)
+        {
+        }
+
+        return result;
+    }
+
     /// <summary>The first certificate of a file; a clear error when there is none.</summary>
     public static X509Certificate2 ReadSingle(string path, string parameterName)
     {

@@ -76,8 +76,12 @@ public static class CertificateInventory
         }
     }
 
-    /// <summary>Certificates in kubernetes.io/tls Secrets: tls.crt (leaf and chain) and ca.crt when present. tls.key is never read out.</summary>
-    public static async Task<IReadOnlyList<K8sCertificate>> FromSecretsAsync(
+    /// <summary>
+    /// Certificates in kubernetes.io/tls Secrets: tls.crt (leaf and chain) and ca.crt when present. tls.key is never read
+    /// out. A tls.crt that is missing or empty, or a tls.crt/ca.crt holding no certificate openssl could load, is in
+    /// <see cref="SecretCertificates.Unreadable"/> (never passed over: the API server stores such values as given).
+    /// </summary>
+    public static async Task<SecretCertificates> FromSecretsAsync(
         ClusterClient cluster, string? namespaceName, string? secretName, CancellationToken cancellationToken)
     {
         const string selector = "type=kubernetes.io/tls";
@@ -116,23 +120,25 @@ public static class CertificateInventory
         }
 
         var result = new List<K8sCertificate>();
+        var unreadable = new List<K8sOperationException>();
         foreach (var secret in secrets.OrderBy(s => s.Metadata.NamespaceProperty, StringComparer.Ordinal).ThenBy(s => s.Metadata.Name, StringComparer.Ordinal))
         {
             string id = $"{secret.Metadata.NamespaceProperty}/{secret.Metadata.Name}";
             foreach (string dataKey in new[] { "tls.crt", "ca.crt" })
             {
-                if (secret.Data is null || !secret.Data.TryGetValue(dataKey, out var bytes) || bytes is null || bytes.Length == 0)
+                byte[]? bytes = secret.Data is not null && secret.Data.TryGetValue(dataKey, out var value) ? value : null;
+                if (dataKey == "ca.crt" && bytes is null)
                 {
-                    continue;
+                    continue; // optional
                 }
 
-                IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> certificates;
-                try
+                var certificates = bytes is { Length: > 0 } ? CertificateFiles.ParseLoadable(bytes) : Array.Empty<System.Security.Cryptography.X509Certificates.X509Certificate2>();
+                if (certificates.Count == 0)
                 {
-                    certificates = CertificateFiles.Parse(bytes);
-                }
-                catch (Exception ex) when (ex is CryptographicException or FormatException)
-                {
+                    string why = bytes is null
+                        ? "the key is missing"
+                        : bytes.Length == 0 ? "the value is empty" : "it holds no certificate openssl x509 could load";
+                    unreadable.Add(new K8sOperationException(K8sErrorKind.Invalid, $"Cannot read the certificate in secret '{id}' key {dataKey}: {why}.", id));
                     continue;
                 }
 
@@ -144,7 +150,7 @@ public static class CertificateInventory
             }
         }
 
-        return result;
+        return new SecretCertificates(result, unreadable);
     }
 
     internal static bool LooksLikeKubeconfig(string text) =>
@@ -163,3 +169,6 @@ public static class CertificateInventory
         return withoutExtension.Replace('\\', '/');
     }
 }
+
+/// <summary>What the kubernetes.io/tls Secrets held: the certificates read, and one error per key that holds none.</summary>
+public sealed record SecretCertificates(IReadOnlyList<K8sCertificate> Certificates, IReadOnlyList<K8sOperationException> Unreadable);

@@ -45,6 +45,10 @@ public sealed class AssertK8sPodSecurityCommand : PodSecurityScanCmdlet
 
     protected override void BeginProcessing()
     {
+        // A scan that cannot start or finish (no cluster, a list refused, conflicting parameters) fails the gate and ends
+        // the script; under -ErrorAction Stop an unreadable input does not end it before the gate lists every reason.
+        ActAsGate("PodSecurity", "Pod Security gate failed:", "The scan");
+
         // Errors Test-K8sPodSecurity writes upstream in this pipeline land in $Error after this point.
         lastErrorBefore = ErrorList() is { Count: > 0 } errors ? errors[0] : null;
         base.BeginProcessing();

@@ -50,7 +50,13 @@ public sealed class GetK8sCertificateCommand : K8sClusterCmdlet
                 }
 
                 string? ns = AllNamespaces ? null : ResolveNamespace(Namespace);
-                WriteObject(RunOrThrow(ct => CertificateInventory.FromSecretsAsync(Cluster, ns, Name, ct)), enumerateCollection: true);
+                var read = RunOrThrow(ct => CertificateInventory.FromSecretsAsync(Cluster, ns, Name, ct));
+                WriteObject(read.Certificates, enumerateCollection: true);
+                foreach (var unreadable in read.Unreadable)
+                {
+                    WriteEngineError(unreadable);
+                }
+
                 break;
             case KubeconfigSet:
                 IReadOnlyList<string> files;

@@ -123,8 +123,9 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
 
     /// <summary>
     /// CI gate: after every output is written, one terminating error when a finding is at or above this severity, or
-    /// when anything asked for could not be audited (fails closed; the rule is AuditGate's). A string, not the engine
-    /// enum, for the same reason as -PodSecurityLevel.
+    /// when anything asked for could not be audited or the results file was not written (fails closed; the rule is
+    /// AuditGate's). An audit that cannot start is the gate's error too. A string, not the engine enum, for the same
+    /// reason as -PodSecurityLevel.
     /// </summary>
     [Parameter]
     [ValidateSet("Info", "Low", "Medium", "High", "Critical")]
@@ -132,6 +133,11 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
 
     protected override void BeginProcessing()
     {
+        if (FailOn is not null)
+        {
+            ActAsGate("Audit", $"Security audit gate failed (-FailOn {Threshold}):", "The audit");
+        }
+
         var options = Options();
         try
         {
@@ -188,13 +194,14 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             string? kubeconfig = Kubeconfig is null ? null : GetUnresolvedProviderPathFromPSPath(Kubeconfig);
             if (TryAudit(ct => auditor.AuditOfflineAsync(paths, options, kubeconfig, Log, ct), string.Join(", ", paths), failures, out var offline))
             {
-                // Inputs not read are errors (so -ErrorAction Stop, $? and runbooks' -ErrorVariable fail the run) and
-                // are listed in the summary's InputProblems; duplicate keys and empty files are warnings.
+                // Inputs not read are errors (so -ErrorAction Stop, $? and runbooks' -ErrorVariable fail the run; with
+                // -FailOn under Stop, warnings the gate's error lists) and are listed in the summary's InputProblems;
+                // duplicate keys and empty files are warnings.
                 foreach (var issue in offline.InputIssues)
                 {
                     if (issue.IsError)
                     {
-                        WriteEngineError(ManifestScan.ParseError(issue));
+                        WriteInputError(ManifestScan.ParseError(issue));
                     }
                     else
                     {
@@ -232,7 +239,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             {
                 if (outcome.Error is not null)
                 {
-                    WriteEngineError(outcome.Error);
+                    WriteInputError(outcome.Error);
                     failures.Add(new AuditFailure(outcome.Context, outcome.Error.Message));
                     continue;
                 }
@@ -242,6 +249,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
             }
         }
 
+        var unwritten = new List<string>();
         if (outputFullPath is not null && results.Count > 0 && ShouldProcess(outputFullPath, "Write audit results (JSON)"))
         {
             var report = new AuditReport
@@ -249,14 +257,25 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
                 Summaries = results.Select(r => r.Summary).ToList(),
                 Findings = results.SelectMany(r => r.Findings).ToList(),
             };
-            TryInvoke(() => SecureFile.WriteAllText(outputFullPath, report.ToJson(), Force, privateFile: true));
+            try
+            {
+                // Atomic: a temporary file renamed over the target, removed again when the write fails.
+                SecureFile.WriteAllText(outputFullPath, report.ToJson(), Force, privateFile: true);
+            }
+            catch (K8sOperationException ex)
+            {
+                unwritten.Add(ex.Message);
+                WriteInputError(ex);
+            }
         }
 
         if (FailOn is not null)
         {
-            Gate(AuditGate.Evaluate(Enum.Parse<FindingSeverity>(FailOn, ignoreCase: true), options.Categories, results, failures));
+            Gate(AuditGate.Evaluate(Threshold, options.Categories, results, failures, unwritten));
         }
     }
+
+    private FindingSeverity Threshold => Enum.Parse<FindingSeverity>(FailOn!, ignoreCase: true);
 
     /// <summary>
     /// The -FailOn gate's verdict, after all output: verbose when it passes, else one error that ends the script (like
@@ -286,7 +305,7 @@ public sealed class InvokeK8sSecurityAuditCommand : K8sCmdlet
         {
             failures.Add(new AuditFailure(target, ex.Message));
             result = null!;
-            WriteEngineError(ex);
+            WriteInputError(ex);
             return false;
         }
     }

@@ -13,6 +13,7 @@ public abstract class K8sCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource cancellation = new();
     private bool disposed;
+    private (string Name, string Heading, string Subject)? gate;
 
     protected CancellationToken CancellationToken => cancellation.Token;
 
@@ -103,14 +104,65 @@ public abstract class K8sCmdlet : PSCmdlet, IDisposable
         }
         catch (K8sOperationException ex)
         {
-            ThrowTerminatingError(ErrorRecordFactory.Create(ex));
-            throw; // unreachable: ThrowTerminatingError always throws
+            ThrowTerminating(ex);
+            throw; // unreachable: ThrowTerminating always throws
         }
     }
 
-    protected void ThrowTerminating(K8sOperationException exception) => ThrowTerminatingError(ErrorRecordFactory.Create(exception));
+    /// <summary>
+    /// A setup failure ends the command with one terminating ErrorRecord. In a CI gate (<see cref="ActAsGate"/>) it is
+    /// the gate's failure instead, which ends the script: a gate that could not run must not let `pwsh -File` of a script
+    /// without $ErrorActionPreference = 'Stop' go on and exit 0.
+    /// </summary>
+    protected void ThrowTerminating(K8sOperationException exception)
+    {
+        if (gate is { } active)
+        {
+            ThrowGateFailure(active.Name, $"{active.Heading}\n{active.Subject} could not be completed, so it proves nothing: {exception.Message}", inputsFailed: true,
+                exception.Target ?? MyInvocation.MyCommand.Name);
+        }
+
+        ThrowTerminatingError(ErrorRecordFactory.Create(exception));
+    }
 
     protected void WriteEngineError(K8sOperationException exception) => WriteError(ErrorRecordFactory.Create(exception));
+
+    /// <summary>True when this command is a CI gate (see <see cref="ActAsGate"/>).</summary>
+    protected bool IsGate => gate is not null;
+
+    /// <summary>
+    /// Makes this invocation a CI gate (Assert-K8sPodSecurity; Invoke-K8sSecurityAudit -FailOn): setup failures end the
+    /// script as the gate's failure (<see cref="ThrowTerminating"/>), and <see cref="WriteInputError"/> keeps
+    /// $ErrorActionPreference = 'Stop' from ending the run before the gate has judged and written everything.
+    /// </summary>
+    /// <param name="name">The gate's part of the error ids: K8s&lt;name&gt;InputFailed.</param>
+    /// <param name="heading">The first line of the gate's error message.</param>
+    /// <param name="subject">What the gate judges, for "… could not be completed" ("The audit").</param>
+    protected void ActAsGate(string name, string heading, string subject) => gate = (name, heading, subject);
+
+    /// <summary>
+    /// An input the command could not read or audit. Normally a non-terminating error (so $?, -ErrorVariable and
+    /// -ErrorAction Stop see it). In a gate under -ErrorAction Stop / $ErrorActionPreference = 'Stop' that error would end
+    /// the command at once, before the rest is read and every output written: there it is a warning, and the caller
+    /// must list it in the gate's one terminating error, which then carries every reason.
+    /// </summary>
+    protected void WriteInputError(K8sOperationException exception)
+    {
+        if (IsGate && ErrorsStop())
+        {
+            WriteWarning(exception.Message);
+            return;
+        }
+
+        WriteEngineError(exception);
+    }
+
+    /// <summary>Whether a non-terminating error written now would stop the command: -ErrorAction, else $ErrorActionPreference.</summary>
+    private bool ErrorsStop()
+    {
+        object? preference = MyInvocation.BoundParameters.TryGetValue("ErrorAction", out object? bound) ? bound : GetVariableValue("ErrorActionPreference");
+        return LanguagePrimitives.TryConvertTo(preference, out ActionPreference action) && action == ActionPreference.Stop;
+    }
 
     /// <summary>
     /// A failed CI gate (Assert-K8sPodSecurity, Invoke-K8sSecurityAudit -FailOn) ends the script, as `throw` and Pester's

@@ -171,7 +171,7 @@ public abstract class PodSecurityScanCmdlet : K8sClusterCmdlet
     private void ReadFailed(K8sOperationException error)
     {
         ReadFailures.Add(error.Message);
-        WriteEngineError(error);
+        WriteInputError(error);
     }
 
     private void ReadWarning(ManifestParseError issue)

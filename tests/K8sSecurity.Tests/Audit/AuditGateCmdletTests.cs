@@ -76,8 +76,10 @@ public sealed class AuditGateCmdletTests : IClassFixture<AuditServer>, IDisposab
         Assert.Equal(Violation, summary.TerminatingError?.FullyQualifiedErrorId);
         Assert.Single(summary.Output);
 
-        // A threshold above every finding passes; without -FailOn nothing fails, as before.
-        session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -FailOn Critical -Category Namespaces", file).AssertNoErrors();
+        // A threshold above every finding passes (a category named must have something to check: the Namespace is
+        // given); without -FailOn nothing fails, as before.
+        string ns = Write("high-ns/team.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: team}\n");
+        session.Invoke("Invoke-K8sSecurityAudit -Path $args[0], $args[1] -FailOn Critical -Category Namespaces", file, ns).AssertNoErrors();
         Assert.Null(session.Invoke("Invoke-K8sSecurityAudit -Path $args[0]", file).AssertNoErrors().TerminatingError);
     }
 
@@ -216,6 +218,115 @@ public sealed class AuditGateCmdletTests : IClassFixture<AuditServer>, IDisposab
         Assert.Equal(2, Summaries(connected).Count());
         Assert.Equal(Violation, connected.TerminatingError?.FullyQualifiedErrorId);
         Assert.Contains("finding(s) at or above Medium", connected.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ATlsSecretWhoseCertificateCannotBeReadFailsTheGateWithoutItsData()
+    {
+        const string canary = "CANARY-audit-gate-tls";
+        string garbage = Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"-----BEGIN CERTIFICATE-----\n{canary}\n-----END CERTIFICATE-----\n"));
+        string file = Write("tls/secret.yaml", $"apiVersion: v1\nkind: Secret\nmetadata: {{name: web-tls, namespace: team}}\ntype: kubernetes.io/tls\ndata:\n  tls.crt: {garbage}\n  tls.key: \"\"\n");
+        var result = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -FailOn Critical -Summary -Verbose", file);
+        Assert.Equal(InputFailed, result.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Contains($"offline: Certificates could not read secret team/web-tls key tls.crt ({file}:1): it holds no certificate openssl x509 could load", result.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+        var certificates = Categories(Assert.Single(result.Output)).Single(c => S(c, "Category") == "Certificates");
+        Assert.Single((IEnumerable<string>)certificates.Properties["ReadFailures"].Value);
+        Assert.DoesNotContain(canary, result.AllText(), StringComparison.Ordinal);
+        Assert.DoesNotContain(garbage, result.AllText(), StringComparison.Ordinal);
+
+        // Without -FailOn the summary says so and nothing fails; the category table's Note shows it, and which
+        // categories had nothing to check.
+        var plain = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -Summary", file).AssertNoErrors();
+        Assert.NotEmpty((IEnumerable<string>)Categories(Assert.Single(plain.Output)).Single(c => S(c, "Category") == "Certificates").Properties["ReadFailures"].Value);
+        string table = session.Render("(Invoke-K8sSecurityAudit -Path $args[0] -Summary).Categories", file);
+        Assert.Contains("could not read 1: secret team/web-tls key tls.crt", table, StringComparison.Ordinal);
+        Assert.Contains("nothing to check: no Namespace was found in the input", table, StringComparison.Ordinal);
+        Assert.DoesNotContain(canary, table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACategoryAskedForThatHadNothingToCheckFailsAndOneNotAskedForDoesNot()
+    {
+        string file = Write("nothing/web.yaml", CleanDeployment);
+        var byDefault = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -FailOn High -Summary", file).AssertNoErrors();
+        Assert.Equal(
+            "no client certificate or CA in a kubeconfig; no kubernetes.io/tls Secret; no -PkiPath",
+            S(Categories(Assert.Single(byDefault.Output)).Single(c => S(c, "Category") == "Certificates"), "NothingToCheck"));
+
+        var named = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -Category PodSecurity, Certificates, Namespaces -FailOn High -Summary", file);
+        Assert.Equal(InputFailed, named.TerminatingError?.FullyQualifiedErrorId);
+        string message = named.TerminatingError!.Exception.Message;
+        Assert.Contains("offline: Certificates was asked for (-Category) but had nothing to check: no client certificate or CA in a kubeconfig; no kubernetes.io/tls Secret; no -PkiPath", message, StringComparison.Ordinal);
+        Assert.Contains("offline: Namespaces was asked for (-Category) but had nothing to check: no Namespace was found in the input", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PodSecurity was asked for", message, StringComparison.Ordinal);
+        Assert.Single(named.Output);
+    }
+
+    [Fact]
+    public void AResultsFileThatCannotBeWrittenFailsTheGate()
+    {
+        string file = Write("out/web.yaml", CleanDeployment);
+
+        // Refused before anything is read (a file where the folder should be): with -FailOn the gate's error.
+        string blocked = Write("out/blocker", "a file, not a folder");
+        var refused = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -OutputPath $args[1] -FailOn High", file, Path.Combine(blocked, "audit.json"));
+        Assert.Equal(InputFailed, refused.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Contains("Security audit gate failed (-FailOn High):\nThe audit could not be completed, so it proves nothing: Cannot write '", refused.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+        Assert.Contains("is a file, not a folder", refused.TerminatingError.Exception.Message, StringComparison.Ordinal);
+        Assert.Empty(refused.Output);
+        var ordinary = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -OutputPath $args[1]", file, Path.Combine(blocked, "audit.json"));
+        Assert.StartsWith("K8sFileSystem", ordinary.TerminatingError?.FullyQualifiedErrorId, StringComparison.Ordinal);
+
+        // Fails at the end (a folder appears where the file goes while the audit runs): the results are written, the
+        // write fails as an error, and the gate fails on it; no temporary file is left behind.
+        string reports = Path.Combine(directory, "reports");
+        Directory.CreateDirectory(reports);
+        string target = Path.Combine(reports, "audit.json");
+        const string Racing = "$target = $args[1]; $kubeconfig = $args[2]; & { [pscustomobject]@{ Kubeconfig = $kubeconfig }; New-Item -ItemType Directory -Path $target | Out-Null } | Invoke-K8sSecurityAudit -Path $args[0] -OutputPath $target -Category PodSecurity";
+        var failed = session.Invoke(Racing + " -FailOn Critical", file, target, fixture.Kubeconfig);
+        Assert.Equal(InputFailed, failed.TerminatingError?.FullyQualifiedErrorId);
+        Assert.StartsWith("K8sFileSystem", Assert.Single(failed.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
+        string message = failed.TerminatingError!.Exception.Message;
+        Assert.Contains("the results file (-OutputPath) was not written, so the report this run should leave is missing:\n  Cannot write '" + target + "': it is a folder.", message, StringComparison.Ordinal);
+        Assert.Single(Summaries(failed));
+        Assert.True(Directory.Exists(target));
+        Assert.Equal(new[] { target }, Directory.EnumerateFileSystemEntries(reports));
+
+        // Without -FailOn it stays an ordinary error.
+        Directory.Delete(target);
+        var plain = session.Invoke(Racing, file, target, fixture.Kubeconfig);
+        Assert.Null(plain.TerminatingError);
+        Assert.StartsWith("K8sFileSystem", Assert.Single(plain.Errors).FullyQualifiedErrorId, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("$ErrorActionPreference = 'Stop'; ")]
+    [InlineData("")]
+    public void UnderStopAnUnreadableInputDoesNotEndTheGateBeforeTheReportIsWritten(string preference)
+    {
+        Write("stop/good.yaml", CleanDeployment);
+        string bad = Write("stop/bad.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: [unclosed\n");
+        string json = Path.Combine(directory, $"stop-{preference.Length}.json");
+        string stop = preference.Length == 0 ? " -ErrorAction Stop" : string.Empty;
+        var result = session.Invoke($"{preference}Invoke-K8sSecurityAudit -Path $args[0] -FailOn Critical -OutputPath $args[1]{stop}; 'not reached'", Path.Combine(directory, "stop"), json);
+
+        // One terminating error, the gate's, listing the file; the read error was a warning; everything was written.
+        Assert.Equal(InputFailed, result.TerminatingError?.FullyQualifiedErrorId);
+        Assert.Contains("1 input(s) could not be read, or the API server would refuse them; they were not audited:\n  " + bad, result.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+        Assert.Empty(result.Errors);
+        Assert.Contains(result.Warnings, w => w.Contains(bad, StringComparison.Ordinal));
+        Assert.Single(Summaries(result));
+        Assert.NotEmpty(Findings(result));
+        Assert.DoesNotContain(result.Output, o => o.BaseObject is "not reached");
+        var report = JsonNode.Parse(File.ReadAllText(json))!;
+        Assert.Contains(report["summaries"]![0]!["inputProblems"]!.AsArray(), p => p!.GetValue<string>().Contains(bad, StringComparison.Ordinal));
+
+        // Without -FailOn, Stop keeps its meaning: the first error ends the command, before any report.
+        string ungated = Path.Combine(directory, $"ungated-{preference.Length}.json");
+        var plain = session.Invoke($"{preference}Invoke-K8sSecurityAudit -Path $args[0] -OutputPath $args[1]{stop}", Path.Combine(directory, "stop"), ungated);
+        Assert.NotNull(plain.TerminatingError);
+        Assert.DoesNotContain("K8sAudit", plain.TerminatingError!.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.False(File.Exists(ungated));
     }
 
     public void Dispose()

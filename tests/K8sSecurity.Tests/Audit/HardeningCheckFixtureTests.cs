@@ -95,6 +95,33 @@ public sealed class HardeningCheckFixtureTests : IDisposable
         Assert.Contains("v1.99", result.TerminatingError.ToString(), StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The successor named is one the target version serves, as the Deprecated API Migration Guide says: flowcontrol
+    /// v1beta1 (gone in v1.26) → "v1beta3, available since v1.26"; v1beta2 (gone in v1.29) → "v1, available since v1.29,
+    /// or v1beta3, available since v1.26"; extensions/v1beta1 Ingress → networking.k8s.io/v1 only from v1.19.
+    /// </summary>
+    [Theory]
+    [InlineData("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", "v1.24", "flowcontrol.apiserver.k8s.io/v1beta2")]
+    [InlineData("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", "v1.26", "flowcontrol.apiserver.k8s.io/v1beta3")]
+    [InlineData("flowcontrol.apiserver.k8s.io/v1beta1", "PriorityLevelConfiguration", "v1.28", "flowcontrol.apiserver.k8s.io/v1beta3")]
+    [InlineData("flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", "v1.29", "flowcontrol.apiserver.k8s.io/v1")]
+    [InlineData("flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema", "v1.27", "flowcontrol.apiserver.k8s.io/v1beta3")]
+    [InlineData("flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema", "v1.32", "flowcontrol.apiserver.k8s.io/v1")]
+    [InlineData("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", "v1.30", "flowcontrol.apiserver.k8s.io/v1")]
+    [InlineData("extensions/v1beta1", "Ingress", "v1.16", "networking.k8s.io/v1beta1")]
+    [InlineData("extensions/v1beta1", "Ingress", "v1.22", "networking.k8s.io/v1")]
+    [InlineData("autoscaling/v2beta2", "HorizontalPodAutoscaler", "v1.25", "autoscaling/v2")]
+    public void TheReplacementNamedIsServedByTheTargetVersion(string apiVersion, string kind, string target, string expected)
+    {
+        string file = Path.Combine(TestPaths.NewTempDirectory(), "old.yaml");
+        File.WriteAllText(file, $"apiVersion: {apiVersion}\nkind: {kind}\nmetadata:\n  name: old\n");
+        var result = session.Invoke("Invoke-K8sSecurityAudit -Path $args[0] -TargetVersion $args[1] -Category DeprecatedApis", file, target);
+        Assert.Null(result.TerminatingError);
+        var finding = Assert.Single(result.Output, o => o.TypeNames.Contains("K8sSecurity.Engine.Audit.AuditFinding"));
+        Assert.EndsWith($"; use {expected}.", S(finding, "Message"), StringComparison.Ordinal);
+        Assert.StartsWith($"Change apiVersion to {expected} ", S(finding, "Remediation"), StringComparison.Ordinal);
+    }
+
     public void Dispose() => session.Dispose();
 
     private static string Fixture(string id, string variant) => Path.Combine(TestPaths.RepoRoot, "tests", "TestData", "hardening", id, variant + ".yaml");

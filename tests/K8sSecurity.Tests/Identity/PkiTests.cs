@@ -168,6 +168,81 @@ public sealed class PkiTests : IClassFixture<IdentityServerFixture>, IDisposable
         Assert.Contains("private key", Assert.Single(key.Errors).Exception.Message);
     }
 
+    /// <summary>
+    /// A kubernetes.io/tls Secret whose tls.crt (or ca.crt) holds no certificate is one non-terminating error naming the
+    /// Secret and key (never its bytes); before, it was passed over and a compliance suite saw nothing. What holds a
+    /// certificate is decided by `openssl x509` on the same bytes (OpenSSL 3 skips a PEM block it cannot load).
+    /// </summary>
+    [Fact]
+    public void SecretsWhoseCertificateCannotBeReadAreErrorsNotSilence()
+    {
+        BuildKubeadmPki();
+        string good = File.ReadAllText(Path.Combine(pki, "apiserver.crt"));
+        string brokenThenGood = "-----BEGIN CERTIFICATE-----\nTUlJQ0FOT1RBQ0VSVA==\n-----END CERTIFICATE-----\n" + good;
+        string garbage = "CANARY-not-a-certificate\n";
+        var values = new[] { ("garbage", garbage), ("broken-then-good", brokenThenGood), ("good", good) };
+        var opensslLoads = values.ToDictionary(v => v.Item1, v =>
+        {
+            string file = Path.Combine(pki, v.Item1 + ".pem");
+            File.WriteAllText(file, v.Item2);
+            return Run("openssl", "x509", "-in", file, "-noout").Exit == 0;
+        });
+        Assert.Equal(new Dictionary<string, bool> { ["garbage"] = false, ["broken-then-good"] = true, ["good"] = true }, opensslLoads);
+
+        string ns = "tlsbad-" + Guid.NewGuid().ToString("N")[..6];
+        fixture.Server.Store.Create(System.Text.Json.Nodes.JsonNode.Parse($$$"""{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"{{{ns}}}"}}""")!.AsObject());
+        string B64(string text) => Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes(text));
+        void Secret(string name, string? crt, string? ca = null)
+        {
+            var data = new System.Text.Json.Nodes.JsonObject { ["tls.key"] = B64("CANARY-KEY") };
+            if (crt is not null)
+            {
+                data["tls.crt"] = crt;
+            }
+
+            if (ca is not null)
+            {
+                data["ca.crt"] = ca;
+            }
+
+            fixture.Server.Store.Create(new System.Text.Json.Nodes.JsonObject
+            {
+                ["apiVersion"] = "v1",
+                ["kind"] = "Secret",
+                ["type"] = "kubernetes.io/tls",
+                ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = name, ["namespace"] = ns },
+                ["data"] = data,
+            });
+        }
+
+        Secret("a-garbage", B64(garbage));
+        Secret("b-empty", string.Empty);
+        Secret("c-broken-then-good", B64(brokenThenGood));
+        Secret("d-bad-ca", B64(good), B64(garbage));
+        Secret("e-good", B64(good));
+
+        var result = session.Invoke("Get-K8sCertificate -Secret -Namespace $args[0] -Kubeconfig $args[1]", ns, fixture.AdminKubeconfig);
+        Assert.Null(result.TerminatingError);
+        Assert.Equal(
+            new[] { $"{ns}/c-broken-then-good", $"{ns}/d-bad-ca", $"{ns}/e-good" },
+            result.Output.Select(c => (string)c.Properties["Name"].Value).ToArray());
+        Assert.Equal(
+            new[]
+            {
+                $"Cannot read the certificate in secret '{ns}/a-garbage' key tls.crt: it holds no certificate openssl x509 could load.",
+                $"Cannot read the certificate in secret '{ns}/b-empty' key tls.crt: the value is empty.",
+                $"Cannot read the certificate in secret '{ns}/d-bad-ca' key ca.crt: it holds no certificate openssl x509 could load.",
+            },
+            result.Errors.Select(e => e.Exception.Message).ToArray());
+        Assert.All(result.Errors, e => Assert.StartsWith("K8sInvalid,", e.FullyQualifiedErrorId, StringComparison.Ordinal));
+        Assert.DoesNotContain("CANARY", result.AllText(), StringComparison.Ordinal);
+
+        // In a compliance suite under Stop, the first unreadable Secret ends the statement instead of a quiet pass.
+        var stopped = session.Invoke("$ErrorActionPreference = 'Stop'; Get-K8sCertificate -Secret -Namespace $args[0] -Kubeconfig $args[1] | Test-K8sCertificate", ns, fixture.AdminKubeconfig);
+        Assert.NotNull(stopped.TerminatingError);
+        Assert.Contains($"'{ns}/a-garbage'", stopped.TerminatingError!.Exception.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void KubeadmFolderCheckFlagsMissingCertificatesAndWrongIssuers()
     {

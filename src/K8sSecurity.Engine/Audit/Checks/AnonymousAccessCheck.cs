@@ -32,6 +32,8 @@ public sealed class AnonymousAccessCheck : IAuditCheck
 
     public IReadOnlyCollection<AuditKind> RequiredKinds { get; } = new[] { AuditKind.Role, AuditKind.ClusterRole, AuditKind.RoleBinding, AuditKind.ClusterRoleBinding };
 
+    public IReadOnlyCollection<AuditKind> EvaluatedKinds { get; } = new[] { AuditKind.RoleBinding, AuditKind.ClusterRoleBinding };
+
     public async Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
         var findings = new List<AuditFinding>();

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json.Nodes;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Identity;
 using K8sSecurity.Engine.Reporting;
@@ -12,6 +14,9 @@ namespace K8sSecurity.Engine.Audit.Checks;
 /// checks of Get-/Test-K8sCertificate): client certificates and CAs in the kubeconfig, `kubernetes.io/tls` Secrets
 /// (the public tls.crt from the shared inventory; no extra API calls) and, when given, a PKI folder such as
 /// /etc/kubernetes/pki. Expired = Critical; expiring within <see cref="AuditOptions.CertificateWarningDays"/> = High.
+/// Certificate data that cannot be read (a tls.crt that is missing, empty, not base64 or holds no certificate openssl
+/// could load; kubeconfig data without one; an unreadable PKI file) is a read failure of the category, never passed
+/// over; no source at all to check is <see cref="AuditCheckResult.NothingToCheck"/>.
 /// </summary>
 public sealed class CertificateExpiryCheck : IAuditCheck
 {
@@ -28,7 +33,15 @@ public sealed class CertificateExpiryCheck : IAuditCheck
 
         foreach (var entry in context.KubeconfigCertificates)
         {
-            foreach (var certificate in Parse(Encoding.ASCII.GetBytes(entry.Pem)))
+            var certificates = CertificateFiles.ParseLoadable(Encoding.ASCII.GetBytes(entry.Pem));
+            if (certificates.Count == 0)
+            {
+                // kubectl refuses such a kubeconfig too (client-go loads the CA and client certificate from PEM).
+                unread.Add($"kubeconfig '{entry.KubeconfigPath}' ({entry.Owner}): the certificate data holds no certificate openssl x509 could load");
+                continue;
+            }
+
+            foreach (var certificate in certificates)
             {
                 evaluated++;
                 var model = K8sCertificate.From(certificate, entry.Owner, CertificateSourceKind.Kubeconfig, $"kubeconfig {entry.KubeconfigPath} ({entry.Owner})", entry.KubeconfigPath);
@@ -36,37 +49,36 @@ public sealed class CertificateExpiryCheck : IAuditCheck
             }
         }
 
+        int tlsSecrets = 0;
         foreach (var secret in context.Inventory.Of(AuditKind.Secret))
         {
-            if (secret.Body.Str("type") != "kubernetes.io/tls" || secret.Body.Str("data", "tls.crt") is not { } data)
+            if (secret.Body.Str("type") != "kubernetes.io/tls")
             {
                 continue;
             }
 
-            byte[] bytes;
-            try
+            tlsSecrets++;
+            string id = $"{secret.Namespace ?? "default"}/{secret.Name}";
+            if (TlsCertificate(secret.Body) is { } problem)
             {
-                bytes = Convert.FromBase64String(data);
-            }
-            catch (FormatException)
-            {
+                // Never the data itself: only the Secret, the key and why.
+                unread.Add($"secret {id} key tls.crt{(secret.Line > 0 ? $" ({secret.Location})" : string.Empty)}: {problem}");
                 continue;
             }
 
             // The leaf is what clients see; the chain's CAs are usually renewed elsewhere.
-            if (Parse(bytes).FirstOrDefault() is { } leaf)
-            {
-                evaluated++;
-                string id = $"{secret.Namespace}/{secret.Name}";
-                var model = K8sCertificate.From(leaf, id, CertificateSourceKind.Secret, $"secret {id} (tls.crt)");
-                Evaluate(context, findings, model, options, "Secret", secret.Name ?? string.Empty, secret.Namespace, secret.Line > 0 ? secret.Location : null, $"TLS secret '{id}'");
-            }
+            evaluated++;
+            var leaf = CertificateFiles.ParseLoadable(Convert.FromBase64String(secret.Body.Str("data", "tls.crt")!))[0];
+            var model = K8sCertificate.From(leaf, id, CertificateSourceKind.Secret, $"secret {id} (tls.crt)");
+            Evaluate(context, findings, model, options, "Secret", secret.Name ?? string.Empty, secret.Namespace, secret.Line > 0 ? secret.Location : null, $"TLS secret '{id}'");
         }
 
+        int pkiFiles = 0;
         if (context.Options.PkiPath is { } pki)
         {
             foreach (var (file, name) in CertificateInventory.Expand(pki))
             {
+                pkiFiles++;
                 IReadOnlyList<K8sCertificate> certificates;
                 try
                 {
@@ -87,19 +99,50 @@ public sealed class CertificateExpiryCheck : IAuditCheck
             }
         }
 
-        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated, ReadFailures = unread });
+        string? nothing = evaluated == 0 && unread.Count == 0
+            ? string.Join("; ", new[]
+            {
+                context.KubeconfigCertificates.Count == 0 ? "no client certificate or CA in a kubeconfig" : null,
+                tlsSecrets == 0 ? "no kubernetes.io/tls Secret" : null,
+                context.Options.PkiPath is { } folder
+                    ? pkiFiles == 0 ? $"no certificate file under -PkiPath '{folder}'" : null
+                    : "no -PkiPath",
+            }.OfType<string>())
+            : null;
+        return Task.FromResult(new AuditCheckResult { Findings = findings, Evaluated = evaluated, ReadFailures = unread, NothingToCheck = nothing });
     }
 
-    private static IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> Parse(byte[] bytes)
+    /// <summary>
+    /// Why a kubernetes.io/tls Secret's tls.crt cannot be checked, or null when it holds a certificate. The API server
+    /// only requires the key to exist for this type (ValidateSecret), so an empty or garbage value is stored as given.
+    /// </summary>
+    internal static string? TlsCertificate(JsonNode body)
     {
+        if (body["data"] is not JsonObject data || !data.TryGetPropertyValue("tls.crt", out var node))
+        {
+            return "the key is missing (the API server requires tls.crt in a Secret of type kubernetes.io/tls)";
+        }
+
+        if (node is not JsonValue value || !value.TryGetValue<string>(out string? text))
+        {
+            return "the value is not a string";
+        }
+
+        byte[] bytes;
         try
         {
-            return CertificateFiles.Parse(bytes);
+            bytes = Convert.FromBase64String(text);
         }
-        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        catch (FormatException)
         {
-            return Array.Empty<System.Security.Cryptography.X509Certificates.X509Certificate2>();
+            return "the value is not base64";
         }
+
+        return bytes.Length == 0
+            ? "the value is empty: there is no certificate to check"
+            : CertificateFiles.ParseLoadable(bytes).Count == 0
+                ? "it holds no certificate openssl x509 could load (no PEM CERTIFICATE block or DER certificate that parses)"
+                : null;
     }
 
     private static void Evaluate(

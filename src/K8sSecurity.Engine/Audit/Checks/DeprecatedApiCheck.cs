@@ -44,7 +44,8 @@ public sealed class DeprecatedApiCheck : IAuditCheck
             }
 
             string who = item.Namespace is null ? $"{item.Kind} '{item.Name}'" : $"{item.Kind} '{item.Namespace}/{item.Name}'";
-            string replacement = entry.Replacement is null ? "no replacement (the API was removed without successor)" : $"use {entry.Replacement}";
+            string? successor = entry.ReplacementAt(target);
+            string replacement = successor is null ? "no replacement (the API was removed without successor)" : $"use {successor}";
             bool removed = entry.RemovedIn <= target;
             var evidence = new Dictionary<string, string>
             {
@@ -61,9 +62,9 @@ public sealed class DeprecatedApiCheck : IAuditCheck
                 removed
                     ? $"{who} {how} {item.ApiVersion}, which Kubernetes stopped serving in v1.{entry.RemovedIn}: v1.{target} refuses it; {replacement}."
                     : $"{who} {how} {item.ApiVersion}, deprecated since v1.{entry.DeprecatedIn} and removed in v1.{entry.RemovedIn}; {replacement}.",
-                entry.Replacement is null
+                successor is null
                     ? $"Remove the {item.Kind} objects and their manifests before upgrading to v1.{entry.RemovedIn}."
-                    : $"Change apiVersion to {entry.Replacement} (check the field changes in the Kubernetes deprecated API migration guide) and re-apply.",
+                    : $"Change apiVersion to {successor} (check the field changes in the Kubernetes deprecated API migration guide) and re-apply.",
                 evidence,
                 item.Source));
         }
@@ -113,7 +114,37 @@ public sealed class DeprecatedApiCheck : IAuditCheck
 }
 
 /// <summary>One served apiVersion of a kind that Kubernetes deprecated and removed.</summary>
-public sealed record DeprecatedApi(string ApiVersion, string Kind, int DeprecatedIn, int RemovedIn, string? Replacement);
+public sealed record DeprecatedApi(string ApiVersion, string Kind, int DeprecatedIn, int RemovedIn, string? Replacement)
+{
+    /// <summary>
+    /// Successors served before <see cref="Replacement"/> was (newest first, with the minor that first served each): the
+    /// guide sends flowcontrol v1beta1 to v1beta3 ("available since v1.26"), as v1 is only served from v1.29.
+    /// </summary>
+    public IReadOnlyList<(int ServedFrom, string ApiVersion)> EarlierReplacements { get; init; } = Array.Empty<(int, string)>();
+
+    /// <summary>The minor that first served <see cref="Replacement"/>; 0 when it was served before this API was deprecated.</summary>
+    public int ReplacementServedFrom { get; init; }
+
+    /// <summary>The successor a cluster at <paramref name="targetMinor"/> serves: the final one once it is served, else the
+    /// newest earlier one that is, else the final one.</summary>
+    public string? ReplacementAt(int targetMinor)
+    {
+        if (Replacement is null || targetMinor >= ReplacementServedFrom)
+        {
+            return Replacement;
+        }
+
+        foreach (var (servedFrom, apiVersion) in EarlierReplacements)
+        {
+            if (targetMinor >= servedFrom)
+            {
+                return apiVersion;
+            }
+        }
+
+        return Replacement;
+    }
+}
 
 /// <summary>
 /// The removals of the upstream Deprecated API Migration Guide (kubernetes.io/docs/reference/using-api/deprecation-guide),
@@ -133,6 +164,18 @@ public static class DeprecatedApis
         void Add(int deprecated, int removed, string? replacement, string apiVersion, params string[] kinds) =>
             list.AddRange(kinds.Select(k => new DeprecatedApi(apiVersion, k, deprecated, removed, replacement)));
 
+        // The replacement was first served after this API's deprecation: name what a cluster of the target version serves.
+        void AddLate(int deprecated, int removed, (int ServedFrom, string ApiVersion) replacement, (int, string)[] earlier, string apiVersion, params string[] kinds) =>
+            list.AddRange(kinds.Select(k => new DeprecatedApi(apiVersion, k, deprecated, removed, replacement.ApiVersion)
+            {
+                ReplacementServedFrom = replacement.ServedFrom,
+                EarlierReplacements = earlier,
+            }));
+
+        (int, string) flowcontrolV1 = (29, "flowcontrol.apiserver.k8s.io/v1");
+        (int, string) flowcontrolV1beta3 = (26, "flowcontrol.apiserver.k8s.io/v1beta3");
+        (int, string) flowcontrolV1beta2 = (23, "flowcontrol.apiserver.k8s.io/v1beta2");
+
         // v1.16
         Add(9, 16, "networking.k8s.io/v1", "extensions/v1beta1", "NetworkPolicy");
         Add(10, 16, "policy/v1beta1", "extensions/v1beta1", "PodSecurityPolicy");
@@ -148,7 +191,7 @@ public static class DeprecatedApis
         Add(19, 22, "authorization.k8s.io/v1", "authorization.k8s.io/v1beta1", "SubjectAccessReview", "LocalSubjectAccessReview", "SelfSubjectAccessReview");
         Add(19, 22, "certificates.k8s.io/v1", "certificates.k8s.io/v1beta1", "CertificateSigningRequest");
         Add(19, 22, "coordination.k8s.io/v1", "coordination.k8s.io/v1beta1", "Lease");
-        Add(14, 22, "networking.k8s.io/v1", "extensions/v1beta1", "Ingress");
+        AddLate(14, 22, (19, "networking.k8s.io/v1"), [(14, "networking.k8s.io/v1beta1")], "extensions/v1beta1", "Ingress");
         Add(19, 22, "networking.k8s.io/v1", "networking.k8s.io/v1beta1", "Ingress", "IngressClass");
         Add(17, 22, "rbac.authorization.k8s.io/v1", "rbac.authorization.k8s.io/v1beta1", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding");
         Add(14, 22, "scheduling.k8s.io/v1", "scheduling.k8s.io/v1beta1", "PriorityClass");
@@ -164,14 +207,14 @@ public static class DeprecatedApis
         Add(20, 25, "node.k8s.io/v1", "node.k8s.io/v1beta1", "RuntimeClass");
 
         // v1.26
-        Add(23, 26, "flowcontrol.apiserver.k8s.io/v1", "flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", "PriorityLevelConfiguration");
+        AddLate(23, 26, flowcontrolV1, [flowcontrolV1beta3, flowcontrolV1beta2], "flowcontrol.apiserver.k8s.io/v1beta1", "FlowSchema", "PriorityLevelConfiguration");
         Add(23, 26, "autoscaling/v2", "autoscaling/v2beta2", "HorizontalPodAutoscaler");
 
         // v1.27
         Add(24, 27, "storage.k8s.io/v1", "storage.k8s.io/v1beta1", "CSIStorageCapacity");
 
         // v1.29
-        Add(26, 29, "flowcontrol.apiserver.k8s.io/v1", "flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema", "PriorityLevelConfiguration");
+        AddLate(26, 29, flowcontrolV1, [flowcontrolV1beta3], "flowcontrol.apiserver.k8s.io/v1beta2", "FlowSchema", "PriorityLevelConfiguration");
 
         // v1.32
         Add(29, 32, "flowcontrol.apiserver.k8s.io/v1", "flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", "PriorityLevelConfiguration");

@@ -18,6 +18,8 @@ public sealed class NamespaceGuardrailsCheck : IAuditCheck
     public IReadOnlyCollection<AuditKind> RequiredKinds { get; } =
         new[] { AuditKind.Namespace, AuditKind.ResourceQuota, AuditKind.LimitRange, AuditKind.NetworkPolicy }.Concat(AuditContext.WorkloadKinds).ToArray();
 
+    public IReadOnlyCollection<AuditKind> EvaluatedKinds { get; } = new[] { AuditKind.Namespace };
+
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
         var inventory = context.Inventory;

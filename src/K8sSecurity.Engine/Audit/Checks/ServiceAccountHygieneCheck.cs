@@ -17,6 +17,8 @@ public sealed class ServiceAccountHygieneCheck : IAuditCheck
     public IReadOnlyCollection<AuditKind> RequiredKinds { get; } =
         new[] { AuditKind.ServiceAccount, AuditKind.Secret, AuditKind.RoleBinding, AuditKind.ClusterRoleBinding }.Concat(AuditContext.WorkloadKinds).ToArray();
 
+    public IReadOnlyCollection<AuditKind> EvaluatedKinds { get; } = new[] { AuditKind.ServiceAccount };
+
     public Task<AuditCheckResult> RunAsync(AuditContext context, CancellationToken cancellationToken)
     {
         var findings = new List<AuditFinding>();
