@@ -308,3 +308,30 @@ Describe 'Parameters every cmdlet shares' {
         Get-Command -Module K8sSecurity | Where-Object { -not $_.HelpUri } | ForEach-Object Name | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Help examples that filter, run as written' {
+    It 'Get-K8sKubeconfig example 1 lists the credentials that expire within 30 days, not tokens and exec plugins' {
+        # DaysRemaining is empty for users without a certificate, and $null -lt 30 is true in PowerShell: the example
+        # used to list every token and exec user as "expiring".
+        $dir = New-TestDirectory
+        $ca = New-K8sCertificateAuthority -OutputDirectory $dir -Name expiry-ca -KeyAlgorithm EcdsaP256 -Force
+        $cluster = @{ Server = 'https://k8s.example.com:6443'; CACertificatePath = $ca.Path }
+        New-K8sUserCertificate -UserName soon -OutputDirectory $dir -CACertificatePath $ca.Path -CAKeyPath $ca.KeyPath -KeyAlgorithm EcdsaP256 `
+            -ValidityDays 10 -KubeconfigPath (Join-Path $dir 'soon.kubeconfig') -Server $cluster.Server -Force | Out-Null
+        New-K8sUserCertificate -UserName later -OutputDirectory $dir -CACertificatePath $ca.Path -CAKeyPath $ca.KeyPath -KeyAlgorithm EcdsaP256 `
+            -ValidityDays 200 -KubeconfigPath (Join-Path $dir 'later.kubeconfig') -Server $cluster.Server -Force | Out-Null
+        New-K8sKubeconfig -Path (Join-Path $dir 'token.kubeconfig') -Token (ConvertTo-SecureString 'not-a-real-token' -AsPlainText -Force) -UserName robot @cluster | Out-Null
+        New-K8sKubeconfig -Path (Join-Path $dir 'oidc.kubeconfig') -OidcIssuerUrl https://login.example.com -OidcClientId kubernetes -UserName oidc @cluster | Out-Null
+
+        $example = ((Get-Help Get-K8sKubeconfig -Examples).examples.example | Select-Object -First 1).code -join "`n"
+        $saved = $env:KUBECONFIG
+        try {
+            $env:KUBECONFIG = @('soon', 'later', 'token', 'oidc' | ForEach-Object { Join-Path $dir "$_.kubeconfig" }) -join [IO.Path]::PathSeparator
+            $listed = @(Invoke-Expression $example)
+        }
+        finally {
+            $env:KUBECONFIG = $saved
+        }
+        $listed.Name | Should -Be @('soon') -Because "example: $example"
+    }
+}

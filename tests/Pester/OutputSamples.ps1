@@ -50,7 +50,8 @@ Get-K8sRoleBinding @cluster -Namespace team-00 | Add-Sample
 Test-K8sAccess @cluster -Verb get -Resource pods -User sammy -Namespace team-00 | Add-Sample
 Find-K8sSubject @cluster -Verb get -Resource secrets -Namespace team-01 | Add-Sample
 Get-K8sEffectivePermission @cluster -User sammy -Namespace team-00 | Add-Sample
-Get-K8sAccessMatrix @cluster -User sammy -Namespace team-00 -Resource pods, secrets, deployments.apps | Add-Sample
+# The default resources: their longest names must not push a verb column out of the table.
+Get-K8sAccessMatrix @cluster -User sammy -Namespace team-00 | Add-Sample
 Find-K8sRbacRisk @cluster | Add-Sample
 New-K8sServiceAccount @cluster -Name reporter -Namespace team-00 -Force | Add-Sample
 Get-K8sServiceAccount @cluster -Namespace team-01 | Add-Sample
@@ -64,7 +65,8 @@ Set-K8sNamespaceQuota @cluster -Namespace team-00 -Pods 20 -RequestsCpu 4 -Reque
 Get-K8sNamespaceQuota @cluster -AllNamespaces | Add-Sample
 Set-K8sLimitRange @cluster -Namespace team-01 -MaxCpu 2 -MaxMemory 4Gi -DefaultRequestCpu 100m -DefaultRequestMemory 128Mi | Add-Sample
 Get-K8sLimitRange @cluster -AllNamespaces | Add-Sample
-Set-K8sNamespacePodSecurity @cluster -Namespace team-02 -Enforce Baseline -Warn Restricted -WarningAction SilentlyContinue | Add-Sample
+# All three modes and the warnings of team-02's pods (host namespaces violate Baseline): every column at 80.
+Set-K8sNamespacePodSecurity @cluster -Namespace team-02 -Enforce Baseline -Audit Restricted -Warn Restricted -WarningAction SilentlyContinue | Add-Sample
 Get-K8sNamespaceSecurity @cluster -AllNamespaces | Add-Sample
 'team-00', 'team-01', 'team-02', 'team-03', 'clean-00' | ForEach-Object { Test-K8sNetworkPolicy @cluster -Unisolated -Namespace $_ } | Add-Sample
 New-K8sNetworkPolicy @cluster -Namespace team-03 -DefaultDeny All -AllowDns | Add-Sample

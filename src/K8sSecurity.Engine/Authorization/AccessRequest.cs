@@ -1,3 +1,4 @@
+using K8sSecurity.Engine.Diagnostics;
 using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Validation;
 
@@ -12,6 +13,12 @@ public sealed class AccessRequest
     public required string Verb { get; init; }
 
     public string? ApiGroup { get; init; }
+
+    /// <summary>
+    /// True when the caller named the API group (-ApiGroup, or "deployments.apps"); false when the resource came
+    /// without one, and <see cref="ResolveApiGroup"/> picks it as kubectl auth can-i does.
+    /// </summary>
+    public bool ApiGroupGiven { get; init; }
 
     public string? Resource { get; init; }
 
@@ -103,6 +110,7 @@ public sealed class AccessRequest
             }
         }
 
+        bool groupGiven = apiGroup is not null;
         int dot = res.IndexOf('.', StringComparison.Ordinal);
         if (dot > 0)
         {
@@ -113,6 +121,7 @@ public sealed class AccessRequest
             }
 
             apiGroup = group;
+            groupGiven = true;
             res = res[..dot];
         }
 
@@ -134,7 +143,59 @@ public sealed class AccessRequest
             ApiGroup = apiGroup ?? string.Empty,
             Name = string.IsNullOrEmpty(name) ? null : name,
             Namespace = string.IsNullOrEmpty(ns) ? null : ns,
+            ApiGroupGiven = groupGiven,
         };
+    }
+
+    /// <summary>
+    /// True when the request names a resource without its API group and the core group does not serve it (in the
+    /// built-in table), so <see cref="ResolveApiGroup"/> has a group to find.
+    /// </summary>
+    public bool NeedsApiGroup =>
+        IsResourceRequest && !ApiGroupGiven && Resource != RbacRuleMatcher.All && !ApiResourceCatalog.BuiltIn.CoreServes(Resource!);
+
+    /// <summary>
+    /// The request with the API group kubectl auth can-i uses for a resource named without one ("deployments" is
+    /// deployments.apps): the core group when it serves the resource, else the one group of <paramref name="catalog"/>
+    /// that does. A resource several other groups serve is an error naming them; a resource no group serves stays in
+    /// the core group with a warning, as kubectl warns ("the server doesn't have a resource type").
+    /// </summary>
+    public AccessRequest ResolveApiGroup(ApiResourceCatalog catalog, EngineLog log)
+    {
+        if (!IsResourceRequest || ApiGroupGiven || Resource == RbacRuleMatcher.All)
+        {
+            return this;
+        }
+
+        var serving = catalog.GroupsServing(Resource!);
+        if (serving.Count == 0)
+        {
+            log.Warning($"No API group serves a resource '{Resource}' ({catalog.Origin}); checked '{this}' in the core group. Give -ApiGroup (or -Resource {Resource}.<group>) for a resource of another group.");
+            return this;
+        }
+
+        if (serving[0].Length == 0)
+        {
+            return this;
+        }
+
+        if (serving.Count > 1)
+        {
+            throw K8sOperationException.InvalidArgument("Resource", Resource, $"several API groups serve '{Resource}' ({catalog.Origin}): {string.Join(", ", serving)}; give -ApiGroup or -Resource {Resource}.<group>.");
+        }
+
+        var resolved = new AccessRequest
+        {
+            Verb = Verb,
+            Resource = Resource,
+            Subresource = Subresource,
+            ApiGroup = serving[0],
+            Name = Name,
+            Namespace = Namespace,
+            ApiGroupGiven = true,
+        };
+        log.Verbose($"'{Resource}' is served by the API group '{serving[0]}' ({catalog.Origin}): checking '{resolved}', as kubectl auth can-i does.");
+        return resolved;
     }
 }
 

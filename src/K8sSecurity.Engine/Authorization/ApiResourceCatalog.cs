@@ -150,6 +150,37 @@ public sealed class ApiResourceCatalog
             : $"{where} serves no resource '{main}' ({Origin}).";
     }
 
+    /// <summary>True when the core group serves <paramref name="resource"/> ("pods", "pods/exec": the part before '/').</summary>
+    public bool CoreServes(string resource) => GroupsServing(resource).FirstOrDefault() is { Length: 0 };
+
+    /// <summary>
+    /// The API groups that serve <paramref name="resource"/> (the part before '/'), the core group first: the groups
+    /// kubectl auth can-i chooses from for a resource named without its group (its REST mapper takes the core group's
+    /// resource over any other).
+    /// </summary>
+    public IReadOnlyList<string> GroupsServing(string resource)
+    {
+        int slash = resource.IndexOf('/', StringComparison.Ordinal);
+        string main = slash < 0 ? resource : resource[..slash];
+        return groups.Where(g => g.Value.ContainsKey(main)).Select(g => g.Key)
+            .OrderBy(g => g.Length == 0 ? 0 : 1).ThenBy(g => g, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Every resource name (without subresource) of the table, for tests.</summary>
+    internal IEnumerable<string> ResourceNames => groups.Values.SelectMany(r => r.Keys).Distinct(StringComparer.Ordinal);
+
+    /// <summary>A table of the given (group, resource) pairs, for tests.</summary>
+    internal static ApiResourceCatalog FromResources(IEnumerable<(string Group, string Resource)> resources, string origin)
+    {
+        var table = new Dictionary<string, Dictionary<string, HashSet<string>>>(StringComparer.Ordinal);
+        foreach (var (group, resource) in resources)
+        {
+            Add(table, group, resource);
+        }
+
+        return new ApiResourceCatalog(table, origin, complete: true);
+    }
+
     /// <summary>Null when <paramref name="verb"/> is a verb the API server knows for this kind of rule; else why not, with the nearest verb.</summary>
     public static string? CheckVerb(string verb, bool nonResource)
     {

@@ -1,4 +1,6 @@
+using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Reporting;
+using K8sSecurity.Engine.Scanning;
 
 namespace K8sSecurity.Engine.Authorization;
 
@@ -143,6 +145,25 @@ public static class RbacRiskAnalyzer
             "List the verbs and resources the subject needs instead of '*'.",
             wildcardRule: true),
     };
+
+    /// <summary>Every id a finding can have: the checks of risky rules, then the rights of anonymous users, all authenticated users and service accounts.</summary>
+    public static IReadOnlyList<string> RuleIds { get; } =
+        Checks.Select(c => c.Id).Concat(new[] { "RBAC-ANONYMOUS", "RBAC-ALL-AUTHENTICATED", "RBAC-DEFAULT-SERVICEACCOUNT" }).ToArray();
+
+    /// <summary>
+    /// Refuses a -RuleId pattern (* and ? wildcards, any case) that matches no check: a misspelt id would otherwise
+    /// filter every finding out and read as "no risk".
+    /// </summary>
+    public static void ValidateRuleIds(IEnumerable<string>? patterns)
+    {
+        foreach (string pattern in patterns ?? Enumerable.Empty<string>())
+        {
+            if (string.IsNullOrWhiteSpace(pattern) || !RuleIds.Any(id => Glob.IsMatch(pattern, id)))
+            {
+                throw K8sOperationException.InvalidArgument("RuleId", pattern, $"no RBAC risk check has this id; the ids are {string.Join(", ", RuleIds)}.");
+            }
+        }
+    }
 
     /// <summary>
     /// Risky grants in <paramref name="policy"/>. When the policy was completed with the default policy

@@ -275,6 +275,26 @@ public static class ServiceAccounts
         }
 
         var core = cluster.Api.CoreV1;
+
+        // Every account to link must exist before the Secret is written: a missing one used to fail only after the
+        // Secret had been created, leaving a credential in the namespace that nothing pulls with.
+        var missing = new List<string>();
+        foreach (string account in serviceAccounts.Distinct(StringComparer.Ordinal))
+        {
+            if (await RbacManagement.GetOrNullAsync(() => core.ReadNamespacedServiceAccountAsync(account, ns, cancellationToken: cancellationToken), $"Reading service account '{ns}:{account}'").ConfigureAwait(false) is null)
+            {
+                missing.Add(account);
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            throw new K8sOperationException(
+                K8sErrorKind.NotFound,
+                $"Service account {string.Join(", ", missing.Select(a => $"'{ns}:{a}'"))} not found: nothing was written. Create it first (New-K8sServiceAccount) or leave it out of -ServiceAccount.",
+                $"{ns}:{missing[0]}");
+        }
+
         string? dry = dryRun ? "All" : null;
         var entry = new JsonObject
         {

@@ -144,6 +144,51 @@ public static partial class KubernetesNames
         return quantity;
     }
 
+    /// <summary>
+    /// A port as a NetworkPolicy, container or Service names it: a number (apimachinery's IsValidPortNum) or a port
+    /// name (IsValidPortName, an IANA_SVC_NAME), with their messages.
+    /// </summary>
+    public static void ValidatePort(string parameter, string? value) => Throw(parameter, value, PortErrors(value));
+
+    public static IReadOnlyList<string> PortErrors(string? value)
+    {
+        value ??= string.Empty;
+        if (value.Length > 0 && value.All(char.IsAsciiDigit))
+        {
+            return int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number) && number is >= 1 and <= 65535
+                ? Array.Empty<string>()
+                : new[] { "must be between 1 and 65535, inclusive" };
+        }
+
+        var errors = new List<string>();
+        if (value.Length > 15)
+        {
+            errors.Add("must be no more than 15 characters");
+        }
+
+        if (value.Length == 0 || !value.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-'))
+        {
+            errors.Add("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)");
+        }
+
+        if (!value.Any(char.IsAsciiLetterLower))
+        {
+            errors.Add("must contain at least one letter (a-z)");
+        }
+
+        if (value.Contains("--", StringComparison.Ordinal))
+        {
+            errors.Add("must not contain consecutive hyphens");
+        }
+
+        if (value.Length > 0 && (value[0] == '-' || value[^1] == '-'))
+        {
+            errors.Add("must not begin or end with a hyphen");
+        }
+
+        return errors;
+    }
+
     /// <summary>Names kept in kubeconfigs (context, cluster, user): kubectl cannot select an empty or space-padded name.</summary>
     public static void ValidateKubeconfigName(string parameter, string? value)
     {

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using K8sSecurity.Engine.Authorization;
+using K8sSecurity.Engine.Errors;
 using K8sSecurity.Engine.Reporting;
 
 using K8sSecurity.Infrastructure;
@@ -31,6 +32,16 @@ public sealed class FindK8sRbacRiskCommand : RbacQueryCmdlet
 
     protected override void EndProcessing()
     {
+        try
+        {
+            RbacRiskAnalyzer.ValidateRuleIds(RuleId);
+        }
+        catch (K8sOperationException ex)
+        {
+            ThrowTerminating(ex);
+            return;
+        }
+
         var policy = LoadPolicy(Path);
         var minimum = Enum.Parse<FindingSeverity>(MinimumSeverity, ignoreCase: true);
         var patterns = RuleId?.Select(p => new WildcardPattern(p, WildcardOptions.IgnoreCase)).ToArray();

@@ -55,7 +55,7 @@ public sealed class FindK8sSubjectCommand : RbacQueryCmdlet
         if (!TryInvoke(() =>
         {
             bool resource = ParameterSetName == "Resource";
-            request = AccessRequest.Create(Verb, resource ? Resource : null, resource ? Subresource : null, resource ? ApiGroup : null, resource ? Name : null, resource ? Namespace : null, resource ? null : NonResourceUrl);
+            request = ResolveApiGroup(AccessRequest.Create(Verb, resource ? Resource : null, resource ? Subresource : null, resource ? ApiGroup : null, resource ? Name : null, resource ? Namespace : null, resource ? null : NonResourceUrl), Path);
         }))
         {
             return;

@@ -50,9 +50,22 @@ public sealed class GetK8sAccessMatrixCommand : RbacQueryCmdlet
 
         var policy = LoadPolicy(Path);
         identity ??= Caller();
-        if (TryInvoke(() => rows = AccessChecks.AccessMatrix(policy, identity, string.IsNullOrEmpty(Namespace) ? null : Namespace, Resource, Verb)))
+        if (TryInvoke(() => rows = AccessChecks.AccessMatrix(policy, identity, string.IsNullOrEmpty(Namespace) ? null : Namespace, Resource?.Select(WithApiGroup).ToList(), Verb)))
         {
             WriteObject(rows, enumerateCollection: true);
         }
+    }
+
+    // "deployments" → "deployments.apps", as kubectl auth can-i resolves a resource named without its group.
+    private string WithApiGroup(string resource)
+    {
+        if (string.IsNullOrWhiteSpace(resource))
+        {
+            return resource;
+        }
+
+        var request = ResolveApiGroup(AccessRequest.Create("get", resource, null, null, null, null, null), Path);
+        string name = string.IsNullOrEmpty(request.ApiGroup) ? request.Resource! : $"{request.Resource}.{request.ApiGroup}";
+        return string.IsNullOrEmpty(request.Subresource) ? name : $"{name}/{request.Subresource}";
     }
 }

@@ -30,7 +30,8 @@ public sealed class NewK8sKubeconfigCommand : K8sCmdlet
     [ValidateNotNullOrEmpty]
     public string? ClientKeyPath { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = TokenSet)]
+    /// <summary>A bearer token; New-K8sServiceAccountToken's output pipes in (Token, ServiceAccount, Namespace).</summary>
+    [Parameter(Mandatory = true, ParameterSetName = TokenSet, ValueFromPipelineByPropertyName = true)]
     public SecureString? Token { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = OidcSet)]
@@ -60,7 +61,14 @@ public sealed class NewK8sKubeconfigCommand : K8sCmdlet
     [ValidateNotNullOrEmpty]
     public string? ClusterName { get; set; }
 
-    [Parameter]
+    /// <summary>
+    /// The context's namespace; a piped service account token brings its account's. Pipeline input only in the token
+    /// set: PowerShell binds a piped object's properties to the default (certificate) set's parameters first, and a
+    /// Namespace bound there would keep the token's Token from binding.
+    /// </summary>
+    [Parameter(ParameterSetName = TokenSet, ValueFromPipelineByPropertyName = true)]
+    [Parameter(ParameterSetName = CertificateSet)]
+    [Parameter(ParameterSetName = OidcSet)]
     [ValidateNotNullOrEmpty]
     public string? Namespace { get; set; }
 

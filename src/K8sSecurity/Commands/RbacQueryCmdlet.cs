@@ -16,6 +16,7 @@ public abstract class RbacQueryCmdlet : K8sClusterCmdlet
 {
     private RbacPolicy? policy;
     private RbacIdentity? caller;
+    private ApiResourceCatalog? catalog;
 
     /// <summary>
     /// Whose default RBAC policy (bootstrap roles and bindings) offline answers include: "v1.32"; the newest the
@@ -110,6 +111,44 @@ public abstract class RbacQueryCmdlet : K8sClusterCmdlet
     /// <summary>Where a bare service account name lives: -Namespace, else the context's namespace (not with -Path).</summary>
     protected string? ServiceAccountNamespace(string? ns, string[]? paths) =>
         !string.IsNullOrEmpty(ns) ? ns : paths is { Length: > 0 } ? null : Cluster.DefaultNamespace;
+
+    /// <summary>
+    /// The request with the API group kubectl auth can-i would use for a resource named without one ("deployments" is
+    /// deployments.apps): from the cluster's discovery (read once, only for a resource the core group does not serve),
+    /// or the built-in API table with -Path or when discovery fails.
+    /// </summary>
+    protected AccessRequest ResolveApiGroup(AccessRequest request, string[]? paths)
+    {
+        if (!request.NeedsApiGroup)
+        {
+            return request;
+        }
+
+        if (catalog is null)
+        {
+            catalog = ApiResourceCatalog.BuiltIn;
+            if (paths is not { Length: > 0 })
+            {
+                try
+                {
+                    catalog = Run(ct => ApiResourceCatalog.DiscoverAsync(Cluster, ct));
+                }
+                catch (K8sOperationException ex)
+                {
+                    WriteWarning($"Finding the API group of '{request.Resource}' in the built-in API table: the discovery of {Cluster.Server} failed ({ex.Message}).");
+                }
+            }
+        }
+
+        try
+        {
+            return request.ResolveApiGroup(catalog, Log);
+        }
+        finally
+        {
+            FlushLog();
+        }
+    }
 
     /// <summary>The caller as the API server authenticates it (SelfSubjectReview), asked once.</summary>
     protected RbacIdentity Caller() => caller ??= RunOrThrow(ct => AccessChecks.WhoAmIAsync(Cluster, ct));

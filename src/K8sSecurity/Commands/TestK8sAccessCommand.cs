@@ -65,7 +65,7 @@ public sealed class TestK8sAccessCommand : RbacQueryCmdlet
         if (!TryInvoke(() =>
         {
             bool resource = ParameterSetName == "Resource";
-            request = AccessRequest.Create(Verb, resource ? Resource : null, resource ? Subresource : null, resource ? ApiGroup : null, resource ? Name : null, resource ? Namespace : null, resource ? null : NonResourceUrl);
+            request = ResolveApiGroup(AccessRequest.Create(Verb, resource ? Resource : null, resource ? Subresource : null, resource ? ApiGroup : null, resource ? Name : null, resource ? Namespace : null, resource ? null : NonResourceUrl), Path);
             identity = SubjectIdentity(User, Group, ServiceAccount, ServiceAccountNamespace(Namespace, Path));
         }))
         {

@@ -68,6 +68,12 @@ public sealed class TestK8sNetworkPolicyCommand : K8sClusterCmdlet
             {
                 KubernetesNames.ValidateNamespace(parameter, value, optional: true);
             }
+
+            if (!Unisolated)
+            {
+                // 99999 or "8080/TCP" is no port any rule names: refused, not answered.
+                KubernetesNames.ValidatePort("Port", Port);
+            }
         }
         catch (K8sOperationException ex)
         {

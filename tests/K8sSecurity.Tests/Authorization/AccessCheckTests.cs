@@ -154,6 +154,40 @@ public sealed class AccessCheckTests : IDisposable
     }
 
     [Fact]
+    public void AResourceNamedWithoutItsGroupIsCheckedInTheGroupThatServesIt()
+    {
+        // `kubectl auth can-i create deployments --as sammy -n team-a` says yes: kubectl's REST mapper resolves
+        // deployments to deployments.apps, which edit grants. Asking about "deployments" of the core group (which serves
+        // none) answered no, and who-can missed sammy.
+        var online = Assert.Single(cluster.Invoke("Test-K8sAccess create deployments -User sammy -Namespace team-a").AssertNoErrors().Output);
+        Assert.True((bool)online.Properties["Allowed"].Value);
+        Assert.Equal("apps", online.Properties["ApiGroup"].Value);
+        var body = cluster.Server.Requests.Last(r => r.Path.EndsWith("/subjectaccessreviews", StringComparison.Ordinal)).RequestBody!;
+        Assert.Contains("\"group\":\"apps\"", body.Replace(" ", string.Empty, StringComparison.Ordinal));
+
+        var offline = Assert.Single(cluster.Invoke("Test-K8sAccess create deployments -User sammy -Namespace team-a -Offline").AssertNoErrors().Output);
+        Assert.True((bool)offline.Properties["Allowed"].Value);
+        Assert.Equal("apps", offline.Properties["ApiGroup"].Value);
+        Assert.Equal("ClusterRole/edit", offline.Properties["Role"].Value);
+        var rbac = Assert.Single(cluster.Invoke("Test-K8sAccess create rolebindings -User sammy -Namespace team-a -Offline").AssertNoErrors().Output);
+        Assert.Equal("rbac.authorization.k8s.io", rbac.Properties["ApiGroup"].Value);
+
+        var who = cluster.Invoke("Find-K8sSubject create deployments -Namespace team-a").AssertNoErrors().Output;
+        Assert.Contains(who, a => (string)a.Properties["SubjectName"].Value == "sammy");
+
+        var row = Assert.Single(cluster.Invoke("Get-K8sAccessMatrix -User sammy -Namespace team-a -Resource deployments/scale").AssertNoErrors().Output);
+        Assert.Equal("apps", row.Properties["ApiGroup"].Value);
+        Assert.True((bool)row.Properties["Update"].Value);
+
+        // A group the caller names is kept: the core group serves no deployments, so nobody but a wildcard may.
+        Assert.False(Bool(cluster.Invoke("Test-K8sAccess create deployments -ApiGroup '' -User sammy -Namespace team-a").AssertNoErrors()));
+
+        // A resource no group serves is asked as given, with kubectl's warning.
+        var unknown = cluster.Invoke("Test-K8sAccess get widgets -User sammy -Namespace team-a");
+        Assert.Contains(unknown.Warnings, w => w.Contains("'widgets'", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void BadRequestsFailBeforeAnythingIsSent()
     {
         cluster.Server.ClearRequests();

@@ -125,5 +125,24 @@ public sealed class RoleAndRiskTests : IDisposable
         Assert.Matches(@"Role\s+:\s+ClusterRole/debugger\s+BindingName\s+:\s+k8ssecurity:clusterrole:debugger", detail);
     }
 
+    [Fact]
+    public void FindRbacRiskRefusesARuleIdNoCheckHas()
+    {
+        // A misspelt id used to filter every finding out: `Find-K8sRbacRisk -RuleId RBAC-WILDCARD-ADMN | Should -BeNullOrEmpty`
+        // passed on a cluster that binds cluster-admin to a group. Like Test-K8sPodSecurity -ExcludeCheck, it is an error.
+        cluster.Invoke("Grant-K8sRole -ClusterRole cluster-admin -Group contractors").AssertNoErrors();
+        cluster.Server.ClearRequests();
+        var typo = cluster.Invoke("Find-K8sRbacRisk -RuleId RBAC-WILDCARD-ADMN");
+        Assert.Empty(typo.Output);
+        Assert.StartsWith("K8sInvalidArgument", typo.TerminatingError!.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("-RuleId 'RBAC-WILDCARD-ADMN'", typo.TerminatingError.ToString(), StringComparison.Ordinal);
+        Assert.Contains("RBAC-WILDCARD-ADMIN", typo.TerminatingError.ToString(), StringComparison.Ordinal);
+        Assert.Empty(cluster.Server.Requests);
+
+        // Wildcards and any case still select, as documented.
+        var admins = cluster.Invoke("Find-K8sRbacRisk -RuleId rbac-wildcard-*").AssertNoErrors().Output;
+        Assert.Contains(admins, f => (string)f.Properties["RuleId"].Value == "RBAC-WILDCARD-ADMIN" && f.Properties["Subject"].Value.ToString() == "Group:contractors");
+    }
+
     public void Dispose() => cluster.Dispose();
 }

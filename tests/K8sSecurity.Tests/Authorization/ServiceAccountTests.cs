@@ -142,6 +142,27 @@ public sealed class ServiceAccountTests : IDisposable
     }
 
     [Fact]
+    public void ATokenPipesIntoNewK8sKubeconfig()
+    {
+        // The token's Token and Namespace bind by property name: a kubeconfig that authenticates as the account, in its
+        // namespace. Before, the pipe failed ("The input object cannot be bound to any parameters").
+        cluster.Invoke("New-K8sServiceAccount builder -Namespace team-a").AssertNoErrors();
+        string path = Path.Combine(cluster.Directory, "piped.kubeconfig");
+        var user = Assert.Single(cluster.Invoke("New-K8sServiceAccountToken builder -Namespace team-a | New-K8sKubeconfig -Path $args[0] -UserName builder -Kubeconfig $args[1]", path, cluster.Kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("builder", user.Properties["Name"].Value);
+        Assert.Equal("Token", user.Properties["AuthKind"].Value.ToString());
+        Assert.Equal("team-a", user.Properties["Namespace"].Value);
+
+        // A token without -UserName still binds (the user entry is then "user"); -Namespace on the command line wins.
+        var other = Assert.Single(cluster.Invoke("New-K8sServiceAccountToken builder -Namespace team-a | New-K8sKubeconfig -Path $args[0] -Namespace default -Kubeconfig $args[1]", path + ".2", cluster.Kubeconfig).AssertNoErrors().Output);
+        Assert.Equal("default", other.Properties["Namespace"].Value);
+
+        cluster.Server.ClearRequests();
+        cluster.Invoke("Test-K8sAccess get pods -Namespace team-a -Kubeconfig $args[0]", path).AssertNoErrors();
+        Assert.Contains(cluster.Server.Requests, r => r.User == "system:serviceaccount:team-a:builder");
+    }
+
+    [Fact]
     public void RegistrySecretIsDockerConfigJsonLinkedToServiceAccountsAndNeverLeaksThePassword()
     {
         cluster.Invoke("New-K8sServiceAccount puller -Namespace team-a").AssertNoErrors();
@@ -174,6 +195,22 @@ public sealed class ServiceAccountTests : IDisposable
         string text = cluster.Session.Render(MakeCredential + "\nNew-K8sRegistrySecret regcred registry.example.com -Credential $credential -Email ops@example.com -ServiceAccount puller -Namespace team-a", Canary);
         Assert.Matches(@"regcred\s+team-a\s+registry\.example\.com\s+Unchanged\s+puller", text);
         Assert.DoesNotContain(Canary, text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RegistrySecretForAMissingServiceAccountWritesNothing()
+    {
+        // Before, the Secret was created and then linking failed: a credential left behind that nothing pulls with.
+        cluster.Invoke("New-K8sServiceAccount puller -Namespace team-a").AssertNoErrors();
+        cluster.Server.ClearRequests();
+        var result = cluster.Invoke(MakeCredential + "\nNew-K8sRegistrySecret regcred registry.example.com -Credential $credential -ServiceAccount puller, ghost -Namespace team-a", Canary);
+        var error = Assert.Single(result.Errors);
+        Assert.StartsWith("K8sNotFound", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+        Assert.Contains("'team-a:ghost'", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(Canary, result.AllText(), StringComparison.Ordinal);
+        Assert.Empty(cluster.Writes());
+        Assert.Null(cluster.Get("v1", "Secret", "team-a", "regcred"));
+        Assert.Null(cluster.Get("v1", "ServiceAccount", "team-a", "puller")!["imagePullSecrets"]);
     }
 
     public void Dispose() => cluster.Dispose();

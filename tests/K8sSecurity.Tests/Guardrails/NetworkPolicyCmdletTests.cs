@@ -95,6 +95,35 @@ public sealed class NetworkPolicyCmdletTests : GuardrailsServerTestBase
     }
 
     [Fact]
+    public void TestRefusesAPortThatCannotExistBeforeAnyRequest()
+    {
+        // apimachinery's IsValidPortNum (1-65535) and IsValidPortName (IANA_SVC_NAME): before, -Port 99999 between two
+        // pods no policy selects answered "allowed", and "8080/TCP" was looked up as a port name.
+        CreateNamespace("open");
+        Server.ClearRequests();
+        foreach (var (port, message) in new[]
+        {
+            ("99999", "must be between 1 and 65535, inclusive"),
+            ("0", "must be between 1 and 65535, inclusive"),
+            ("8080/TCP", "must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)"),
+            ("-http", "must not begin or end with a hyphen"),
+            ("my--port", "must not contain consecutive hyphens"),
+            ("a-very-long-port-name", "must be no more than 15 characters"),
+        })
+        {
+            var result = Session.Invoke("Test-K8sNetworkPolicy -Namespace open -From @{app='a'} -To @{app='b'} -Port $args[0]", port);
+            Assert.Empty(result.Output);
+            Assert.StartsWith("K8sInvalidArgument", result.TerminatingError!.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Contains($"-Port '{port}'", result.TerminatingError.ToString(), StringComparison.Ordinal);
+            Assert.Contains(message, result.TerminatingError.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.Empty(Server.Requests);
+        Assert.True((bool)Prop(Assert.Single(Session.Invoke("Test-K8sNetworkPolicy -Namespace open -From @{app='a'} -To @{app='b'} -Port 65535").AssertNoErrors().Output), "Allowed")!);
+        Assert.True((bool)Prop(Assert.Single(Session.Invoke("Test-K8sNetworkPolicy -Namespace open -From @{app='a'} -To @{app='b'} -Port http-alt").AssertNoErrors().Output), "Allowed")!);
+    }
+
+    [Fact]
     public void TestWorksOfflineOnManifests()
     {
         string file = Path.Combine(Directory, "app.yaml");

@@ -97,6 +97,42 @@ public sealed class CertificateRequestTests : IClassFixture<IdentityServerFixtur
     }
 
     [Fact]
+    public void ARequestHidingSystemMastersInAMultiValuedRdnNeedsForce()
+    {
+        // openssl -multivalue-rdn "/CN=carol/O=devs+O=system:masters": Go's x509 (and so the API server) reads both O
+        // entries of the RDN as groups. Before, the module skipped multi-valued RDNs, showed no group, and approved
+        // without -Force a certificate that authenticates as system:masters.
+        string name = Unique("carol");
+        string key = Path.Combine(directory, "carol.key");
+        string csr = Path.Combine(directory, "carol.csr");
+        OpenSsl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr, "-multivalue-rdn", "-subj", "/CN=carol/O=devs+O=system:masters");
+        fixture.Server.Store.Create(new System.Text.Json.Nodes.JsonObject
+        {
+            ["apiVersion"] = "certificates.k8s.io/v1",
+            ["kind"] = "CertificateSigningRequest",
+            ["metadata"] = new System.Text.Json.Nodes.JsonObject { ["name"] = name },
+            ["spec"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["request"] = Convert.ToBase64String(File.ReadAllBytes(csr)),
+                ["signerName"] = "kubernetes.io/kube-apiserver-client",
+                ["usages"] = new System.Text.Json.Nodes.JsonArray("client auth"),
+                ["username"] = "mallory",
+            },
+        });
+
+        var shown = Assert.Single(session.Invoke("Get-K8sCertificateRequest $args[0]", name).AssertNoErrors().Output);
+        Assert.Equal("carol", shown.Properties["UserName"].Value);
+        Assert.Equal(new[] { "devs", "system:masters" }, (IEnumerable<string>)shown.Properties["Groups"].Value);
+        Assert.Equal(true, shown.Properties["RequestsSystemMasters"].Value);
+
+        var refused = session.Invoke("Get-K8sCertificateRequest $args[0] | Where-Object Groups -notcontains 'system:masters' | Approve-K8sCertificateRequest", name).AssertNoErrors();
+        Assert.Empty(refused.Output);
+        var error = Assert.Single(session.Invoke("Approve-K8sCertificateRequest $args[0]", name).Errors);
+        Assert.StartsWith("K8sInvalidArgument,", error.FullyQualifiedErrorId);
+        Assert.Equal("Pending", Assert.Single(session.Invoke("Get-K8sCertificateRequest $args[0]", name).Output).Properties["Condition"].Value.ToString());
+    }
+
+    [Fact]
     public void ApprovingTwiceChangesNothingAndWhatIfSendsNothing()
     {
         string name = Unique("twice");
