@@ -202,13 +202,20 @@ public sealed class AccessRequest
 /// <summary>Who is asking: the SubjectAccessReview user and groups.</summary>
 public sealed class RbacIdentity
 {
+    private const string AllAuthenticated = "system:authenticated";
+    private const string AllUnauthenticated = "system:unauthenticated";
+    private const string Anonymous = "system:anonymous";
+
     public string? UserName { get; init; }
 
     public IReadOnlyList<string> Groups { get; init; } = Array.Empty<string>();
 
     /// <summary>
-    /// -User/-Group/-ServiceAccount as the issue defines them: a user with exactly the given groups; a group alone;
-    /// a service account with system:serviceaccounts, system:serviceaccounts:&lt;ns&gt; and system:authenticated.
+    /// -User/-Group/-ServiceAccount: a user with the given groups plus the group every request of that user really
+    /// carries (the API server's AuthenticatedGroupAdder, and kubectl --as through impersonation: system:authenticated,
+    /// or system:unauthenticated for system:anonymous, unless either is given); a group alone; a service account with
+    /// system:serviceaccounts, system:serviceaccounts:&lt;ns&gt; and system:authenticated. Without the implied group a
+    /// right granted to all authenticated users would be answered "no" although the user has it.
     /// </summary>
     public static RbacIdentity From(string? user, IEnumerable<string>? groups, RbacSubject? serviceAccount)
     {
@@ -236,7 +243,13 @@ public sealed class RbacIdentity
             throw K8sOperationException.InvalidArgument("User", user, "give -User, -Group or -ServiceAccount (or none of them to check the caller).");
         }
 
-        return new RbacIdentity { UserName = string.IsNullOrWhiteSpace(user) ? null : user.Trim(), Groups = groupList.Distinct(StringComparer.Ordinal).ToList() };
+        string? userName = string.IsNullOrWhiteSpace(user) ? null : user.Trim();
+        if (userName is not null && !groupList.Contains(AllAuthenticated, StringComparer.Ordinal) && !groupList.Contains(AllUnauthenticated, StringComparer.Ordinal))
+        {
+            groupList.Add(userName == Anonymous ? AllUnauthenticated : AllAuthenticated);
+        }
+
+        return new RbacIdentity { UserName = userName, Groups = groupList.Distinct(StringComparer.Ordinal).ToList() };
     }
 
     public override string ToString()

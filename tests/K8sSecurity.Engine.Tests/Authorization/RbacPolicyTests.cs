@@ -107,6 +107,24 @@ public sealed class RbacPolicyTests
 
     private readonly RbacPolicy policy = RbacSource.LoadFromObjects(ManifestReader.ReadText(Manifests, "rbac.yaml", e => throw new InvalidOperationException(e.ToString())), EngineLog.None);
 
+    /// <summary>
+    /// -User gets the group the API server's AuthenticatedGroupAdder (and kubectl --as, through impersonation) adds:
+    /// system:authenticated, system:unauthenticated for system:anonymous, nothing when either is named; -Group alone is
+    /// a group-only question and gets nothing added.
+    /// </summary>
+    [Theory]
+    [InlineData("dora", "", "system:authenticated")]
+    [InlineData("dora", "devs,ops", "devs,ops,system:authenticated")]
+    [InlineData("dora", "devs,system:authenticated", "devs,system:authenticated")]
+    [InlineData("dora", "system:unauthenticated", "system:unauthenticated")]
+    [InlineData("system:anonymous", "", "system:unauthenticated")]
+    [InlineData(null, "devs", "devs")]
+    public void AUserIsCheckedWithTheGroupEveryRequestOfTheUserCarries(string? user, string groups, string expected)
+    {
+        var identity = RbacIdentity.From(user, groups.Split(',', StringSplitOptions.RemoveEmptyEntries), null);
+        Assert.Equal(expected.Split(','), identity.Groups);
+    }
+
     private static RbacIdentity User(string name, params string[] groups) => new() { UserName = name, Groups = groups };
 
     private static AccessRequest Resource(string verb, string resource, string? ns = null, string? name = null, string group = "") =>
@@ -273,6 +291,7 @@ public sealed class RbacPolicyTests
         Assert.Equal("system:serviceaccount:ci:builder", identity.UserName);
         Assert.Equal(new[] { "system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated" }, identity.Groups);
         var user = RbacIdentity.From("alice", new[] { "developers", "ops" }, null);
-        Assert.Equal(new[] { "developers", "ops" }, user.Groups); // exactly the given groups, like a SubjectAccessReview
+        // The given groups plus system:authenticated, as kubectl --as alice --as-group developers --as-group ops sends them.
+        Assert.Equal(new[] { "developers", "ops", "system:authenticated" }, user.Groups);
     }
 }

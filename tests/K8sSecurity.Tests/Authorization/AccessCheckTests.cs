@@ -123,11 +123,18 @@ public sealed class AccessCheckTests : IDisposable
     [Fact]
     public void EffectivePermissionListsRulesWithTheirSource()
     {
+        // Like `kubectl auth can-i --list --as sammy`: sammy's own binding, plus what every authenticated user holds
+        // (the API server adds system:authenticated to each request of sammy; kubectl --as adds it too).
+        const string AllAuthenticated = "Group:system:authenticated";
         var rules = cluster.Invoke("Get-K8sEffectivePermission -User sammy -Namespace team-a").AssertNoErrors().Output;
-        Assert.NotEmpty(rules);
-        Assert.All(rules, r => Assert.Equal("ClusterRole/edit", r.Properties["Role"].Value));
-        Assert.Contains(rules, r => ((IEnumerable<string>)r.Properties["Resources"].Value).Contains("secrets"));
-        Assert.Empty(cluster.Invoke("Get-K8sEffectivePermission -User sammy -Namespace team-b").AssertNoErrors().Output);
+        var own = rules.Where(r => (string)r.Properties["MatchedSubject"].Value != AllAuthenticated).ToList();
+        Assert.NotEmpty(own);
+        Assert.All(own, r => Assert.Equal("ClusterRole/edit", r.Properties["Role"].Value));
+        Assert.Contains(own, r => ((IEnumerable<string>)r.Properties["Resources"].Value).Contains("secrets"));
+        Assert.Contains(rules, r => (string)r.Properties["MatchedSubject"].Value == AllAuthenticated && (string)r.Properties["Role"].Value == "ClusterRole/system:basic-user");
+        var teamB = cluster.Invoke("Get-K8sEffectivePermission -User sammy -Namespace team-b").AssertNoErrors().Output;
+        Assert.NotEmpty(teamB);
+        Assert.All(teamB, r => Assert.Equal(AllAuthenticated, r.Properties["MatchedSubject"].Value));
 
         string text = cluster.Session.Render("Get-K8sEffectivePermission -User sammy -Namespace team-a");
         Assert.Matches(@"Scope\s+Verbs\s+Resources\s+ApiGroups\s+Role", text);
@@ -135,6 +142,36 @@ public sealed class AccessCheckTests : IDisposable
 
         var sa = cluster.Invoke("Get-K8sEffectivePermission -ServiceAccount builder -Namespace team-b").AssertNoErrors().Output;
         Assert.Contains(sa, r => (string)r.Properties["MatchedSubject"].Value == "Group:system:serviceaccounts:team-b");
+    }
+
+    /// <summary>
+    /// A right granted to system:authenticated is a right of every user: the API server adds that group to each of the
+    /// user's requests, and kubectl auth can-i --as adds it through impersonation. -User without it answered "no" to
+    /// "can dora list the secrets of team-b?" while dora could. kubectl and dora's own credentials are the oracle.
+    /// </summary>
+    [Fact]
+    public void AUserHoldsWhatEveryAuthenticatedUserIsGranted()
+    {
+        cluster.Server.Store.Create(System.Text.Json.Nodes.JsonNode.Parse("""{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"secret-reader","namespace":"team-b"},"rules":[{"apiGroups":[""],"resources":["secrets"],"verbs":["list"]}]}""")!.AsObject());
+        cluster.Server.Store.Create(System.Text.Json.Nodes.JsonNode.Parse("""{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"RoleBinding","metadata":{"name":"everyone-reads-secrets","namespace":"team-b"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"secret-reader"},"subjects":[{"kind":"Group","name":"system:authenticated","apiGroup":"rbac.authorization.k8s.io"}]}""")!.AsObject());
+
+        var kubectl = Identity.IdentityTools.Run("kubectl", "--kubeconfig", cluster.Kubeconfig, "auth", "can-i", "list", "secrets", "-n", "team-b", "--as", "dora");
+        Assert.Equal("yes", kubectl.Out.Trim());
+        string dora = cluster.Server.WriteKubeconfig(Path.Combine(cluster.Directory, "dora.kubeconfig"), "dora");
+        Assert.True((bool)Assert.Single(cluster.Invoke("Test-K8sAccess list secrets -Namespace team-b -Kubeconfig $args[0]", dora).AssertNoErrors().Output).Properties["Allowed"].Value);
+
+        var online = Assert.Single(cluster.Invoke("Test-K8sAccess list secrets -User dora -Namespace team-b").AssertNoErrors().Output);
+        Assert.True((bool)online.Properties["Allowed"].Value);
+        var offline = Assert.Single(cluster.Invoke("Test-K8sAccess list secrets -User dora -Namespace team-b -Offline").AssertNoErrors().Output);
+        Assert.True((bool)offline.Properties["Allowed"].Value);
+
+        // system:anonymous is not in system:authenticated: kubectl --as system:anonymous cannot even ask (the default
+        // policy lets only authenticated users create SelfSubjectAccessReviews); the module answers no for both.
+        var anonymous = Identity.IdentityTools.Run("kubectl", "--kubeconfig", cluster.Kubeconfig, "auth", "can-i", "list", "secrets", "-n", "team-b", "--as", "system:anonymous");
+        Assert.Contains("User \"system:anonymous\" cannot create resource \"selfsubjectaccessreviews\"", anonymous.Err, StringComparison.Ordinal);
+        Assert.False((bool)Assert.Single(cluster.Invoke("Test-K8sAccess create selfsubjectaccessreviews -ApiGroup authorization.k8s.io -User system:anonymous").AssertNoErrors().Output).Properties["Allowed"].Value);
+        Assert.True((bool)Assert.Single(cluster.Invoke("Test-K8sAccess create selfsubjectaccessreviews -ApiGroup authorization.k8s.io -User dora").AssertNoErrors().Output).Properties["Allowed"].Value);
+        Assert.False((bool)Assert.Single(cluster.Invoke("Test-K8sAccess list secrets -User system:anonymous -Namespace team-b").AssertNoErrors().Output).Properties["Allowed"].Value);
     }
 
     [Fact]
