@@ -117,6 +117,17 @@ public static class NetworkPolicyService
             }
         }
 
+        // The API server refuses an except that is not a strict subset of its ipBlock's cidr; one inside no allowed
+        // range would be dropped from the policy without a word, leaving the subnet it was meant to exclude allowed.
+        foreach (string except in request.ExceptCidr)
+        {
+            if (!request.AllowFromCidr.Concat(request.AllowToCidr).Any(cidr => IsStrictSubset(except, cidr)))
+            {
+                throw K8sOperationException.InvalidArgument("ExceptCidr", except,
+                    "must be a strict subset of one of the -AllowFromCidr/-AllowToCidr ranges (the API server's rule for ipBlock.except); it would exclude nothing otherwise");
+            }
+        }
+
         foreach (var (parameter, selector) in new[]
         {
             ("PodSelector", request.PodSelector), ("AllowFromPod", request.AllowFromPod), ("AllowFromNamespace", request.AllowFromNamespace),
@@ -514,17 +525,23 @@ public static class NetworkPolicyService
 
         foreach (string cidr in cidrs)
         {
-            var inside = except.Where(e => IsInside(e, cidr)).ToList();
+            var inside = except.Where(e => IsStrictSubset(e, cidr)).ToList();
             peers.Add(new V1NetworkPolicyPeer { IpBlock = new V1IPBlock { Cidr = cidr, Except = inside.Count == 0 ? null : inside } });
         }
 
         return peers;
     }
 
-    private static bool IsInside(string inner, string outer)
+    /// <summary>ValidateIPBlock's rule: the except's network lies in the cidr and its prefix is longer.</summary>
+    private static bool IsStrictSubset(string inner, string outer)
     {
         int slash = inner.IndexOf('/', StringComparison.Ordinal);
-        return slash > 0 && IPAddress.TryParse(inner.AsSpan(0, slash), out var address) && IpBlockModel.CidrContains(outer, address);
+        int outerSlash = outer.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 && outerSlash > 0
+            && IPAddress.TryParse(inner.AsSpan(0, slash), out var address) && IpBlockModel.CidrContains(outer, address)
+            && int.TryParse(inner.AsSpan(slash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int innerPrefix)
+            && int.TryParse(outer.AsSpan(outerSlash + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int outerPrefix)
+            && outerPrefix < innerPrefix;
     }
 
     private static V1NetworkPolicyPort ParsePort(string text, string protocol)
@@ -551,9 +568,9 @@ public static class NetworkPolicyService
             return new V1NetworkPolicyPort { Protocol = protocol, Port = (IntOrString)number };
         }
 
-        if (text.Length is 0 or > 15 || !text.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') || !text.Any(char.IsAsciiLetterLower))
+        if (KubernetesNames.PortErrors(text) is { Count: > 0 } errors)
         {
-            throw K8sOperationException.InvalidArgument("Port", text, "must be a port number, a range such as 8000-8080, or a named port (IANA_SVC_NAME: at most 15 lowercase letters, digits and '-')");
+            throw K8sOperationException.InvalidArgument("Port", text, "must be a port number, a range such as 8000-8080, or a named port (IANA_SVC_NAME): " + string.Join("; ", errors));
         }
 
         return new V1NetworkPolicyPort { Protocol = protocol, Port = (IntOrString)text };

@@ -94,6 +94,42 @@ public sealed class NetworkPolicyCmdletTests : GuardrailsServerTestBase
         Assert.StartsWith("K8sNotFound", missing.TerminatingError!.FullyQualifiedErrorId, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// New-K8sNetworkPolicy refuses before any request what the API server's ValidateNetworkPolicy would refuse or what
+    /// would silently vanish: an -ExceptCidr that is not a strict subset of an allowed CIDR (ValidateIPBlock: "must be a
+    /// strict subset of `cidr`"; before, one outside every range was dropped, one equal to the range was sent) and port
+    /// names IsValidPortName refuses (before, '-http' and 'my--port' were sent).
+    /// </summary>
+    [Fact]
+    public void NewRefusesExceptRangesAndPortNamesTheApiServerWouldNotKeep()
+    {
+        CreateNamespace("strict");
+        Server.ClearRequests();
+        foreach (var (arguments, parameter, value, message) in new[]
+        {
+            ("-AllowToCidr 10.0.0.0/8 -ExceptCidr 192.168.0.0/16", "ExceptCidr", "192.168.0.0/16", "must be a strict subset"),
+            ("-AllowToCidr 10.0.0.0/8 -ExceptCidr 10.0.0.0/8", "ExceptCidr", "10.0.0.0/8", "must be a strict subset"),
+            ("-AllowToCidr 10.1.0.0/16 -ExceptCidr 10.0.0.0/8", "ExceptCidr", "10.0.0.0/8", "must be a strict subset"),
+            ("-AllowToCidr 10.0.0.0/8 -ExceptCidr fd00::/64", "ExceptCidr", "fd00::/64", "must be a strict subset"),
+            ("-AllowFromPod @{app='a'} -ExceptCidr 10.1.0.0/16", "ExceptCidr", "10.1.0.0/16", "must be a strict subset"),
+            ("-AllowToCidr 10.0.0.0/8 -Port -http", "Port", "-http", "must not begin or end with a hyphen"),
+            ("-AllowToCidr 10.0.0.0/8 -Port my--port", "Port", "my--port", "must not contain consecutive hyphens"),
+        })
+        {
+            var result = Session.Invoke($"New-K8sNetworkPolicy -Namespace strict -Name p -PodSelector @{{app='web'}} {arguments} -Confirm:$false");
+            var error = result.TerminatingError ?? Assert.Single(result.Errors);
+            Assert.StartsWith("K8sInvalidArgument", error.FullyQualifiedErrorId, StringComparison.Ordinal);
+            Assert.Contains($"-{parameter} '{value}'", error.ToString(), StringComparison.Ordinal);
+            Assert.Contains(message, error.ToString(), StringComparison.Ordinal);
+        }
+
+        Assert.DoesNotContain(Server.Requests, r => r.Method != "GET");
+        Session.Invoke("New-K8sNetworkPolicy -Namespace strict -Name p -PodSelector @{app='web'} -AllowToCidr 10.0.0.0/8,172.16.0.0/12 -ExceptCidr 10.1.0.0/16 -Port http-alt -Confirm:$false").AssertNoErrors();
+        var blocks = Server.Store.Get("networking.k8s.io/v1", "NetworkPolicy", "strict", "p")!["spec"]!["egress"]![0]!["to"]!.AsArray();
+        Assert.Equal("""{"cidr":"10.0.0.0/8","except":["10.1.0.0/16"]}""", blocks[0]!["ipBlock"]!.ToJsonString());
+        Assert.Equal("""{"cidr":"172.16.0.0/12"}""", blocks[1]!["ipBlock"]!.ToJsonString());
+    }
+
     [Fact]
     public void TestRefusesAPortThatCannotExistBeforeAnyRequest()
     {
