@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Xunit;
 using static K8sSecurity.TestServer.Tests.TestClients;
@@ -176,23 +175,5 @@ public sealed class ImpersonationTests(ServerFixture f) : IClassFixture<ServerFi
 
     private static string[] Groups(JsonNode userInfo) => userInfo["groups"]!.AsArray().Select(g => g!.GetValue<string>()).ToArray();
 
-    private static async Task<(int Exit, string Out, string Err)> RunKubectlAsync(string kubeconfig, params string[] args)
-    {
-        var psi = new ProcessStartInfo(KubectlTests.Kubectl!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("--kubeconfig");
-        psi.ArgumentList.Add(kubeconfig);
-        foreach (var a in args)
-        {
-            psi.ArgumentList.Add(a);
-        }
-
-        psi.Environment["HOME"] = Path.GetDirectoryName(kubeconfig);
-        psi.Environment.Remove("KUBECONFIG");
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await p.WaitForExitAsync(cts.Token);
-        return (p.ExitCode, await stdout, await stderr);
-    }
+    private static Task<(int Exit, string Out, string Err)> RunKubectlAsync(string kubeconfig, params string[] args) => KubectlTests.RunAsync(kubeconfig, args);
 }

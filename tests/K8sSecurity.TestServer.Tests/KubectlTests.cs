@@ -12,7 +12,8 @@ public sealed class KubectlTests(ServerFixture f) : IClassFixture<ServerFixture>
     internal static string? Kubectl =>
         new[] { "/usr/local/bin/kubectl", "/usr/bin/kubectl" }.FirstOrDefault(File.Exists);
 
-    private static async Task<(int Exit, string Out, string Err)> RunAsync(string kubeconfig, params string[] args)
+    /// <summary>kubectl with only this kubeconfig (no $KUBECONFIG, HOME beside it); shared by the kubectl-driven tests.</summary>
+    internal static async Task<(int Exit, string Out, string Err)> RunAsync(string kubeconfig, params string[] args)
     {
         var psi = new ProcessStartInfo(Kubectl!) { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add("--kubeconfig");
