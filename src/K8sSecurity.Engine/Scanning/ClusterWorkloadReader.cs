@@ -25,6 +25,7 @@ public sealed class ClusterWorkloadReader
     private (string Kind, string? Namespace)? current;
     private ListPager<JsonObject>? pager;
     private CancellationToken cancellation;
+    private int itemsInNamespace;
 
     /// <param name="namespaces">Namespaces to read; null = all namespaces (cluster-wide lists).</param>
     public ClusterWorkloadReader(ClusterClient cluster, IReadOnlyList<string>? namespaces, EngineLog log)
@@ -75,11 +76,21 @@ public sealed class ClusterWorkloadReader
                 log);
         }
 
-        var kind = current.Value.Kind;
+        var (kind, listedNamespace) = current.Value;
         var items = await pager!.NextAsync().ConfigureAwait(false) ?? Array.Empty<JsonObject>();
+        itemsInNamespace += items.Count;
         if (pager.Done)
         {
             current = null;
+            if (listedNamespace is not null && (pending.Count == 0 || pending.Peek().Namespace != listedNamespace))
+            {
+                if (itemsInNamespace == 0)
+                {
+                    await WarnWhenMissingAsync(listedNamespace, cancellationToken).ConfigureAwait(false);
+                }
+
+                itemsInNamespace = 0;
+            }
         }
 
         var page = new List<ManifestObject>(items.Count);
@@ -96,6 +107,30 @@ public sealed class ClusterWorkloadReader
         }
 
         return page;
+    }
+
+    /// <summary>
+    /// A namespace with nothing in it may be a typo: lists in a namespace that does not exist answer empty, as kubectl
+    /// shows ("No resources found"). Say so rather than let "no findings" read as a clean result. When the caller may not
+    /// read namespaces, nothing can be told and nothing is said.
+    /// </summary>
+    private async Task WarnWhenMissingAsync(string ns, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await ApiErrorTranslator.CallAsync(
+                () => cluster.Api.CoreV1.ReadNamespaceAsync(ns, cancellationToken: cancellationToken),
+                $"Reading namespace '{ns}'",
+                ns).ConfigureAwait(false);
+        }
+        catch (K8sOperationException ex) when (ex.Kind == K8sErrorKind.NotFound)
+        {
+            log.Warning($"Namespace '{ns}' does not exist: nothing was scanned there.");
+        }
+        catch (K8sOperationException ex) when (ex.Kind == K8sErrorKind.Forbidden)
+        {
+            log.Verbose($"Namespace '{ns}' has no workloads; whether it exists cannot be read ({ex.Message}).");
+        }
     }
 
     private Task<(List<JsonObject> Items, string? Continue)> ListAsync(string kind, string? ns, string? token, string operation, CancellationToken ct)

@@ -169,6 +169,29 @@ public sealed class ClusterScanTests : IAsyncLifetime
         Assert.Contains("shop", result.TerminatingError.Exception.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Lists in a namespace that does not exist answer empty (kubectl: "No resources found"), so a typo in -Namespace
+    /// read as a clean result. Now a warning names it; an existing namespace with no workloads gets none, and the
+    /// gate fails closed with the warning beside its error.
+    /// </summary>
+    [Fact]
+    public void AMissingNamespaceIsAWarningNotACleanResult()
+    {
+        server.Store.CreateYaml("""
+            apiVersion: v1
+            kind: Namespace
+            metadata: {name: quiet}
+            """);
+        var typo = session.Invoke("Test-K8sPodSecurity -Kubeconfig $args[0] -Namespace shpo,quiet", kubeconfig);
+        Assert.Null(typo.TerminatingError);
+        Assert.Empty(typo.Output);
+        Assert.Equal(new[] { "Namespace 'shpo' does not exist: nothing was scanned there." }, typo.Warnings.Where(w => w.StartsWith("Namespace", StringComparison.Ordinal)));
+
+        var gate = session.Invoke("Assert-K8sPodSecurity -Kubeconfig $args[0] -Namespace shpo", kubeconfig);
+        Assert.NotNull(gate.TerminatingError);
+        Assert.Contains("Namespace 'shpo' does not exist: nothing was scanned there.", gate.Warnings);
+    }
+
     [Fact]
     public void NamespaceAndAllNamespacesTogetherAreRejectedBeforeAnyRequest()
     {
