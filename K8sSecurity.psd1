@@ -96,7 +96,7 @@
     VariablesToExport    = @()
     AliasesToExport      = @()
 
-    # What the PowerShell Gallery shows. ProjectUri is also where every cmdlet's HelpUri points (docs/en-US).
+    # What the PowerShell Gallery shows. ProjectUri is also where every cmdlet's HelpUri points (docs).
     PrivateData          = @{
         PSData = @{
             Tags         = @('Kubernetes', 'Security', 'RBAC', 'PKI', 'PodSecurity', 'Compliance', 'Audit', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')

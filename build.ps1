@@ -14,7 +14,7 @@
               counts as a failure). Exits 1 when anything failed.
     Package : writes out/K8sSecurity.<version>.nupkg in the PowerShell Gallery's layout (what Publish-PSResource
               uploads and Install-PSResource installs), from a Release build unless -Configuration is given.
-    Docs    : rebuilds only the MAML help from docs/en-US (the build does this too).
+    Docs    : rebuilds only the MAML help from docs (the build does this too).
     Clean   : removes out/, bin/ and obj/ folders.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Demo
@@ -142,7 +142,7 @@ foreach ($step in $Task) {
         }
         'Docs' {
             Invoke-Dotnet build tools/K8sSecurity.HelpGen -c $Configuration
-            Invoke-Dotnet "tools/K8sSecurity.HelpGen/bin/$Configuration/net10.0/K8sSecurity.HelpGen.dll" --docs docs/en-US --out "$stage/en-US"
+            Invoke-Dotnet "tools/K8sSecurity.HelpGen/bin/$Configuration/net10.0/K8sSecurity.HelpGen.dll" --docs docs --out "$stage/en-US"
         }
         'Test' {
             $summary = Invoke-TestTask

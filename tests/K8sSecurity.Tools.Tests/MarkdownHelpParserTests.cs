@@ -125,7 +125,7 @@ public class MarkdownHelpParserTests
     [Fact]
     public void The_docs_template_is_itself_valid()
     {
-        var help = MarkdownHelpParser.ParseFile(Path.Combine(TestPaths.RepoRoot, "docs", "en-US", "_TEMPLATE.md"));
+        var help = MarkdownHelpParser.ParseFile(Path.Combine(TestPaths.RepoRoot, "docs", "_TEMPLATE.md"));
         Assert.Equal("Verb-K8sNoun", help.Name);
         Assert.Equal("K8sSecurity.dll-Help.xml", help.ExternalHelpFile);
         Assert.Equal("K8sSecurity", help.ModuleName);

@@ -38,15 +38,15 @@ Describe 'Get-Help <Name> -Full' -ForEach $cmdlets {
     }
 
     It 'links online to its markdown help in the project repository' {
-        $command.HelpUri | Should -Be "$projectUri/blob/main/docs/en-US/$Name.md"
-        Join-Path (Get-RepoRoot) 'docs' 'en-US' "$Name.md" | Should -Exist
+        $command.HelpUri | Should -Be "$projectUri/blob/main/docs/$Name.md"
+        Join-Path (Get-RepoRoot) 'docs' "$Name.md" | Should -Exist
         ($help.relatedLinks.navigationLink | Where-Object uri).uri | Should -Contain $command.HelpUri
     }
 
     # Get-Help does not show a parameter's valid values; the markdown help does ("Accepted values:" in each parameter's
     # block) and must not drift from what the command accepts: the enum's names or the ValidateSet, in their order.
     It 'lists the accepted values of every enum and ValidateSet parameter exactly as the command accepts them' {
-        $markdown = Get-Content -Raw -LiteralPath (Join-Path (Get-RepoRoot) 'docs' 'en-US' "$Name.md")
+        $markdown = Get-Content -Raw -LiteralPath (Join-Path (Get-RepoRoot) 'docs' "$Name.md")
         $sections = @{}
         foreach ($section in [regex]::Matches($markdown, '(?ms)^### -(?<name>\S+)\s*$(?<body>.*?)(?=^##)')) {
             $sections[$section.Groups['name'].Value] = $section.Groups['body'].Value

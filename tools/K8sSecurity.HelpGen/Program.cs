@@ -3,7 +3,7 @@ using System.Text;
 namespace K8sSecurity.HelpGen;
 
 /// <summary>
-/// K8sSecurity.HelpGen --docs docs/en-US --out out/K8sSecurity/VERSION/en-US
+/// K8sSecurity.HelpGen --docs docs --out out/K8sSecurity/VERSION/en-US
 /// Cmdlet markdown becomes &lt;external help file&gt; (K8sSecurity.dll-Help.xml); about_*.md becomes about_*.help.txt.
 /// Files whose names start with '_' (the template) are skipped. Exit 1, with file:line messages, on any schema error.
 /// </summary>
@@ -71,8 +71,10 @@ public static class Program
         var errors = new List<HelpFormatException>();
         var commands = new List<CommandHelp>();
         var abouts = new List<(string Name, string Text)>();
+        // docs/ also holds project documents (README, checks, …): cmdlet help is what carries PlatyPS front matter.
         var files = Directory.GetFiles(docs, "*.md")
             .Where(f => !Path.GetFileName(f).StartsWith('_'))
+            .Where(f => Path.GetFileName(f).StartsWith("about_", StringComparison.OrdinalIgnoreCase) || IsCommandHelp(f))
             .Order(StringComparer.Ordinal);
         foreach (var file in files)
         {
@@ -122,5 +124,25 @@ public static class Program
         }
 
         return new GenerateResult(errors, written);
+    }
+
+    /// <summary>PlatyPS cmdlet markdown: front matter naming the external help file.</summary>
+    private static bool IsCommandHelp(string file)
+    {
+        using var reader = new StreamReader(file);
+        if (reader.ReadLine()?.Trim() != "---")
+        {
+            return false;
+        }
+
+        for (string? line = reader.ReadLine(); line is not null && line.Trim() != "---"; line = reader.ReadLine())
+        {
+            if (line.StartsWith("external help file:", StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
