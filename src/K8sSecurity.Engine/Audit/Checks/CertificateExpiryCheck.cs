@@ -59,7 +59,7 @@ public sealed class CertificateExpiryCheck : IAuditCheck
 
             tlsSecrets++;
             string id = $"{secret.Namespace ?? "default"}/{secret.Name}";
-            if (TlsCertificate(secret.Body) is { } problem)
+            if (TlsCertificate(secret.Body, out var leaf) is { } problem)
             {
                 // Never the data itself: only the Secret, the key and why.
                 unread.Add($"secret {id} key tls.crt{(secret.Line > 0 ? $" ({secret.Location})" : string.Empty)}: {problem}");
@@ -68,8 +68,7 @@ public sealed class CertificateExpiryCheck : IAuditCheck
 
             // The leaf is what clients see; the chain's CAs are usually renewed elsewhere.
             evaluated++;
-            var leaf = CertificateFiles.ParseLoadable(Convert.FromBase64String(secret.Body.Str("data", "tls.crt")!))[0];
-            var model = K8sCertificate.From(leaf, id, CertificateSourceKind.Secret, $"secret {id} (tls.crt)");
+            var model = K8sCertificate.From(leaf!, id, CertificateSourceKind.Secret, $"secret {id} (tls.crt)");
             Evaluate(context, findings, model, options, "Secret", secret.Name ?? string.Empty, secret.Namespace, secret.Line > 0 ? secret.Location : null, $"TLS secret '{id}'");
         }
 
@@ -113,11 +112,12 @@ public sealed class CertificateExpiryCheck : IAuditCheck
     }
 
     /// <summary>
-    /// Why a kubernetes.io/tls Secret's tls.crt cannot be checked, or null when it holds a certificate. The API server
+    /// Why a kubernetes.io/tls Secret's tls.crt cannot be checked, or null with its leaf certificate (parsed once). The API server
     /// only requires the key to exist for this type (ValidateSecret), so an empty or garbage value is stored as given.
     /// </summary>
-    internal static string? TlsCertificate(JsonNode body)
+    internal static string? TlsCertificate(JsonNode body, out X509Certificate2? leaf)
     {
+        leaf = null;
         if (body["data"] is not JsonObject data || !data.TryGetPropertyValue("tls.crt", out var node))
         {
             return "the key is missing (the API server requires tls.crt in a Secret of type kubernetes.io/tls)";
@@ -138,11 +138,19 @@ public sealed class CertificateExpiryCheck : IAuditCheck
             return "the value is not base64";
         }
 
-        return bytes.Length == 0
-            ? "the value is empty: there is no certificate to check"
-            : CertificateFiles.ParseLoadable(bytes).Count == 0
-                ? "it holds no certificate openssl x509 could load (no PEM CERTIFICATE block or DER certificate that parses)"
-                : null;
+        if (bytes.Length == 0)
+        {
+            return "the value is empty: there is no certificate to check";
+        }
+
+        var certificates = CertificateFiles.ParseLoadable(bytes);
+        if (certificates.Count == 0)
+        {
+            return "it holds no certificate openssl x509 could load (no PEM CERTIFICATE block or DER certificate that parses)";
+        }
+
+        leaf = certificates[0];
+        return null;
     }
 
     private static void Evaluate(
